@@ -11,6 +11,7 @@ const SOLC_PATH: string = require.resolve("solc/soljson.js");
 
 const settings = {
   evmVersion: "cancun",
+  viaIR: true,
   optimizer: { enabled: true, runs: 10_000 },
 };
 

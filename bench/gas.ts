@@ -1,0 +1,91 @@
+import { mkdir, writeFile } from "node:fs/promises";
+
+import { network } from "hardhat";
+
+import { E18, INPUT_64, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
+import { Wallet, ZeroAddress } from "ethers";
+
+const conn = await network.create();
+const d = await deployVerity(conn);
+const gas: Record<string, number> = {};
+const used = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => Number((await (await p).wait())!.gasUsed);
+const opAddr = await d.operator.getAddress();
+
+// registerModel: a second model with its first version.
+gas.registerModel = await used(
+  d.registry.connect(d.modelOwner).registerModel("credit-risk", 5n * E18, 1_000, 0b10, {
+    weightsHash: "0x" + "11".repeat(32),
+    zkVerifier: ZeroAddress,
+    uri: "verity://models/credit-risk",
+    runtime: "onnx",
+    encoding: "int32be-milli-x4/uint256-argmax",
+  }),
+);
+// stake: a fresh operator's first stake.
+const fresh = d.other;
+await d.token.connect(fresh).approve(await d.staking.getAddress(), 2n ** 255n);
+gas.stake = await used(d.staking.connect(fresh).stake(1_000n * E18));
+gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E18));
+
+// Warm-up so that balances of owner/operator/requester are non-zero, as in steady state.
+{
+  const { request } = await openRequest(d);
+  await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, await teeProof(d, request, OUTPUT, d.enclave, opAddr));
+}
+{
+  const { receipt } = await openRequest(d);
+  gas.requestInference = Number(receipt.gasUsed);
+}
+{
+  // Requester with no internal balance: the whole fee is pulled with transferFrom.
+  await d.token.connect(d.operator2).approve(await d.coordinator.getAddress(), 2n ** 255n);
+  const { receipt } = await openRequest(d, {}, d.operator2);
+  gas.requestInferenceWithTransfer = Number(receipt.gasUsed);
+}
+{
+  const { request } = await openRequest(d);
+  const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
+  gas.fulfillTee = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
+}
+{
+  const Consumer = await conn.ethers.getContractFactory("RecordingConsumer");
+  const consumer = await Consumer.deploy();
+  const { request } = await openRequest(d, { callback: await consumer.getAddress(), callbackGasLimit: 100_000 });
+  const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
+  gas.fulfillTeeWithCallback = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
+}
+{
+  const n = 20;
+  const reqs = [];
+  const proofs = [];
+  for (let i = 0; i < n; i++) {
+    const { request } = await openRequest(d);
+    reqs.push(request);
+    proofs.push(await teeProof(d, request, OUTPUT, d.enclave, opAddr));
+  }
+  const total = await used(d.coordinator.connect(d.operator).fulfillBatch(reqs, reqs.map(() => OUTPUT), proofs));
+  gas.fulfillBatchTeePerResult = Math.round(total / n);
+}
+{
+  const { request } = await openRequest(d, { timeout: 60 });
+  await conn.networkHelpers.time.increase(61);
+  gas.refund = await used(d.coordinator.connect(d.other).refund(request));
+}
+void INPUT_64;
+void Wallet;
+
+const targets: Record<string, number> = { requestInference: 80_000, fulfillTee: 90_000, fulfillBatchTeePerResult: 45_000 };
+console.log("\nGas per operation (one transaction, receipt gasUsed)\n");
+console.log("operation                      gas       target");
+for (const [k, v] of Object.entries(gas)) {
+  const t = targets[k];
+  console.log(`${k.padEnd(30)} ${String(v).padStart(8)}  ${t ? `<= ${t} ${v <= t ? "ok" : "OVER"}` : ""}`);
+}
+await mkdir("bench/results", { recursive: true });
+await writeFile("bench/results/gas.json", JSON.stringify(gas, null, 2) + "\n");
+console.log("\nwrote bench/results/gas.json");
+const over = Object.entries(targets).filter(([k, t]) => gas[k]! > t);
+if (over.length) {
+  console.error(`over target: ${over.map(([k]) => k).join(", ")}`);
+  process.exitCode = 1;
+}

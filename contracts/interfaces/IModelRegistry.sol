@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IModelRegistry
+/// @notice Permissionless registry of models, their immutable versions, price, royalty and modes.
+interface IModelRegistry {
+    /// @notice A model. Slot 0 holds everything a request reads; the owner is read when paying out.
+    struct Model {
+        /// Price per call in payment-token units (uint96 holds 7.9e28: any real token amount).
+        uint96 price;
+        /// Share of the price paid to the owner, in basis points (<= 10,000).
+        uint16 royaltyBps;
+        /// Allowed verification modes, bit `m` for mode `m`.
+        uint8 modes;
+        bool active;
+        /// Number of published versions; versions are numbered from 1.
+        uint32 latestVersion;
+        address owner;
+        /// Proposed new owner during a two-step transfer.
+        address pendingOwner;
+    }
+
+    /// @notice A published version. Never changes once published.
+    struct ModelVersion {
+        /// keccak256 of the exact model file bytes.
+        bytes32 weightsHash;
+        /// Groth16 verifier for this version's circuit (ZK mode), or zero.
+        address zkVerifier;
+        /// Block timestamp of publication.
+        uint64 publishedAt;
+        /// Where the file can be fetched.
+        string uri;
+        /// Runtime the file needs, e.g. "onnx".
+        string runtime;
+        /// How inputs/outputs are encoded, e.g. "iris-int32x4/uint256-class".
+        string encoding;
+    }
+
+    /// @notice Fields of a version to publish.
+    struct VersionInput {
+        bytes32 weightsHash;
+        address zkVerifier;
+        string uri;
+        string runtime;
+        string encoding;
+    }
+
+    /// @notice What the coordinator needs to price and pin a request.
+    struct RequestTerms {
+        uint96 price;
+        uint16 royaltyBps;
+        uint32 version;
+        bytes32 weightsHash;
+    }
+
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        address indexed owner,
+        string name,
+        uint96 price,
+        uint16 royaltyBps,
+        uint8 modes
+    );
+    event VersionPublished(
+        bytes32 indexed modelId,
+        uint32 indexed version,
+        bytes32 indexed weightsHash,
+        address zkVerifier,
+        string uri,
+        string runtime,
+        string encoding
+    );
+    event PricingUpdated(bytes32 indexed modelId, uint96 price, uint16 royaltyBps);
+    event ModesUpdated(bytes32 indexed modelId, uint8 modes);
+    event ActiveUpdated(bytes32 indexed modelId, bool active);
+    event OwnershipTransferStarted(bytes32 indexed modelId, address indexed owner, address indexed pendingOwner);
+    event OwnershipTransferred(bytes32 indexed modelId, address indexed previousOwner, address indexed newOwner);
+
+    error RegistryUnknownModel(bytes32 modelId);
+    error RegistryUnknownVersion(bytes32 modelId, uint32 version);
+    error RegistryModelExists(bytes32 modelId);
+    error RegistryNotOwner(bytes32 modelId, address caller);
+    error RegistryNotPendingOwner(bytes32 modelId, address caller);
+    error RegistryModelInactive(bytes32 modelId);
+    error RegistryInvalidName(uint256 length, uint256 maxLength);
+    error RegistryInvalidRoyalty(uint16 royaltyBps);
+    error RegistryInvalidModes(uint8 modes);
+    error RegistryModeNotAllowed(bytes32 modelId, uint8 mode);
+    error RegistryInvalidWeightsHash(bytes32 weightsHash);
+    error RegistryInvalidVersionField(string field);
+    error RegistryInvalidOwner(address owner);
+
+    /// @notice Registers a model owned by the caller together with its first version.
+    function registerModel(
+        string calldata name,
+        uint96 price,
+        uint16 royaltyBps,
+        uint8 modes,
+        VersionInput calldata firstVersion
+    ) external returns (bytes32 modelId);
+
+    /// @notice Publishes a new immutable version; returns its number.
+    function publishVersion(bytes32 modelId, VersionInput calldata version) external returns (uint32);
+
+    function setPricing(bytes32 modelId, uint96 price, uint16 royaltyBps) external;
+
+    function setModes(bytes32 modelId, uint8 modes) external;
+
+    function setActive(bytes32 modelId, bool active) external;
+
+    /// @notice Starts a two-step ownership transfer; zero cancels a pending one.
+    function transferModelOwnership(bytes32 modelId, address newOwner) external;
+
+    function acceptModelOwnership(bytes32 modelId) external;
+
+    function getModel(bytes32 modelId) external view returns (Model memory);
+
+    function getVersion(bytes32 modelId, uint32 version) external view returns (ModelVersion memory);
+
+    /// @notice Resolves `version` (0 = latest) and checks the model is active and allows `mode`.
+    function requestTerms(bytes32 modelId, uint32 version, uint8 mode) external view returns (RequestTerms memory);
+
+    /// @notice Current owner of `modelId` (who earns royalties).
+    function ownerOf(bytes32 modelId) external view returns (address);
+
+    /// @notice Model id for `owner` and `name`: keccak256(abi.encode(owner, name)).
+    function modelIdOf(address owner, string calldata name) external pure returns (bytes32);
+}

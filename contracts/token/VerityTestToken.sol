@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Ownable2Step, Ownable} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+
+/// @title VerityTestToken
+/// @notice Payment token for local and test networks: a plain ERC-20 with EIP-2612 permit whose owner
+/// can mint. Real deployments use an existing token (e.g. a stablecoin) instead.
+contract VerityTestToken is ERC20, ERC20Permit, Ownable2Step {
+    constructor(address owner_) ERC20("Verity Test USD", "vUSD") ERC20Permit("Verity Test USD") Ownable(owner_) {}
+
+    function mint(address to, uint256 amount) external onlyOwner {
+        _mint(to, amount);
+    }
+}

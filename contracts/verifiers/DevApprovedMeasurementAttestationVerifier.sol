@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+
+import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+
+/// @title DevApprovedMeasurementAttestationVerifier
+/// @notice DEVELOPMENT ONLY. Accepts any enclave key whose claimed code measurement governance has
+/// approved. It does NOT verify the attestation report (no quote, certificate chain or signature
+/// check), so it trusts the operator's word that the key lives in such an enclave. Replace it with a
+/// real quote verifier (Nitro, DCAP, SEV-SNP) behind `IAttestationVerifier` for production.
+contract DevApprovedMeasurementAttestationVerifier is IAttestationVerifier, AccessControlDefaultAdminRules {
+    bytes32 public constant MEASUREMENT_MANAGER_ROLE = keccak256("MEASUREMENT_MANAGER_ROLE");
+
+    mapping(bytes32 measurement => bool) private _approved;
+
+    event MeasurementApprovalUpdated(bytes32 indexed measurement, bool approved);
+
+    error AttestationInvalidMeasurement(bytes32 measurement);
+
+    constructor(address admin, bytes32[] memory initialMeasurements) AccessControlDefaultAdminRules(1 days, admin) {
+        _grantRole(MEASUREMENT_MANAGER_ROLE, admin);
+        for (uint256 i = 0; i < initialMeasurements.length; ++i) {
+            _setApproval(initialMeasurements[i], true);
+        }
+    }
+
+    function setMeasurementApproval(bytes32 measurement, bool approved) external onlyRole(MEASUREMENT_MANAGER_ROLE) {
+        _setApproval(measurement, approved);
+    }
+
+    /// @inheritdoc IAttestationVerifier
+    /// @dev The report is ignored: see the contract notice.
+    function verifyAttestation(
+        address,
+        address enclaveKey,
+        bytes32 measurement,
+        bytes calldata
+    ) external view returns (bool) {
+        return enclaveKey != address(0) && _approved[measurement];
+    }
+
+    /// @inheritdoc IAttestationVerifier
+    function isMeasurementApproved(bytes32 measurement) external view returns (bool) {
+        return _approved[measurement];
+    }
+
+    function _setApproval(bytes32 measurement, bool approved) private {
+        if (measurement == bytes32(0)) revert AttestationInvalidMeasurement(measurement);
+        _approved[measurement] = approved;
+        emit MeasurementApprovalUpdated(measurement, approved);
+    }
+}

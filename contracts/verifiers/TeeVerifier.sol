@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
+import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
+import {ITeeVerifier} from "../interfaces/ITeeVerifier.sol";
+import {MODE_TEE, ResultClaim, SLASH_EQUIVOCATION} from "../libraries/VerityTypes.sol";
+
+/// @title TeeVerifier
+/// @notice TEE mode. Operators register enclave signing keys with an attestation report checked by a
+/// pluggable `IAttestationVerifier`; a result is an EIP-712 signature by an active enclave key of its
+/// operator over (request id, model id, weights hash, input hash, output hash). The EIP-712 domain is
+/// the coordinator's (name "Verity", version "1", chain id, coordinator address), so a signature
+/// cannot be replayed on another request, chain or deployment.
+contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
+    bytes32 public constant RESULT_TYPEHASH =
+        keccak256(
+            "InferenceResult(uint256 requestId,bytes32 modelId,bytes32 weightsHash,bytes32 inputHash,bytes32 outputHash)"
+        );
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("Verity");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+
+    address public immutable coordinator;
+    IOperatorStaking public immutable staking;
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    IAttestationVerifier private _attestationVerifier;
+    uint96 private _equivocationPenalty;
+
+    mapping(address enclaveKey => Enclave) private _enclaves;
+
+    event AttestationVerifierUpdated(address attestationVerifier);
+
+    constructor(
+        address coordinator_,
+        IOperatorStaking staking_,
+        IAttestationVerifier attestationVerifier_,
+        address admin,
+        uint256 equivocationPenalty_
+    ) AccessControlDefaultAdminRules(1 days, admin) {
+        coordinator = coordinator_;
+        staking = staking_;
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildDomainSeparator();
+        _setAttestationVerifier(attestationVerifier_);
+        _setEquivocationPenalty(equivocationPenalty_);
+    }
+
+    // ---------------------------------------------------------------- enclaves
+
+    /// @inheritdoc ITeeVerifier
+    function registerEnclave(address enclaveKey, bytes32 measurement, bytes calldata report) external {
+        if (enclaveKey == address(0)) revert TeeInvalidEnclaveKey(enclaveKey);
+        Enclave storage e = _enclaves[enclaveKey];
+        if (e.operator != address(0)) revert TeeEnclaveAlreadyRegistered(enclaveKey, e.operator);
+        if (!_attestationVerifier.verifyAttestation(msg.sender, enclaveKey, measurement, report)) {
+            revert TeeAttestationRejected(enclaveKey, measurement);
+        }
+        _enclaves[enclaveKey] = Enclave({
+            operator: msg.sender,
+            registeredAt: uint40(block.timestamp),
+            active: true,
+            measurement: measurement
+        });
+        emit EnclaveRegistered(msg.sender, enclaveKey, measurement);
+    }
+
+    /// @inheritdoc ITeeVerifier
+    function revokeEnclave(address enclaveKey) external {
+        Enclave storage e = _enclaves[enclaveKey];
+        address operator = e.operator;
+        if (operator == address(0)) revert TeeUnknownEnclave(enclaveKey);
+        if (msg.sender != operator && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert TeeNotRevoker(msg.sender, enclaveKey);
+        }
+        if (!e.active) revert TeeEnclaveNotActive(enclaveKey);
+        e.active = false;
+        emit EnclaveRevoked(operator, enclaveKey, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- verification
+
+    /// @inheritdoc IResultVerifier
+    function verify(ResultClaim calldata claim, bytes calldata proof) external view returns (bytes32 record) {
+        address signer = _recover(claim, proof);
+        if (signer == address(0)) revert TeeInvalidSignature(claim.requestId);
+        Enclave storage e = _enclaves[signer];
+        address operator = e.operator;
+        bool active = e.active;
+        if (operator == address(0)) revert TeeUnknownEnclave(signer);
+        if (!active) revert TeeEnclaveNotActive(signer);
+        if (operator != claim.operator) revert TeeEnclaveOperatorMismatch(signer, claim.operator, operator);
+        return bytes32(uint256(uint160(signer)));
+    }
+
+    /// @inheritdoc IResultVerifier
+    function mode() external pure returns (uint8) {
+        return MODE_TEE;
+    }
+
+    /// @inheritdoc ITeeVerifier
+    function reportEquivocation(
+        ResultClaim calldata a,
+        bytes calldata signatureA,
+        ResultClaim calldata b,
+        bytes calldata signatureB
+    ) external returns (uint256 slashed) {
+        if (a.requestId != b.requestId || a.outputHash == b.outputHash) {
+            revert TeeNotEquivocation(a.requestId, b.requestId);
+        }
+        address signerA = _recover(a, signatureA);
+        address signerB = _recover(b, signatureB);
+        if (signerA == address(0)) revert TeeInvalidSignature(a.requestId);
+        if (signerB == address(0)) revert TeeInvalidSignature(b.requestId);
+        if (signerA != signerB) revert TeeDifferentSigners(signerA, signerB);
+        Enclave storage e = _enclaves[signerA];
+        address operator = e.operator;
+        if (operator == address(0)) revert TeeUnknownEnclave(signerA);
+        if (!e.active) revert TeeEnclaveNotActive(signerA);
+        e.active = false;
+        emit EnclaveRevoked(operator, signerA, msg.sender);
+        slashed = staking.slash(operator, _equivocationPenalty, SLASH_EQUIVOCATION, msg.sender, true);
+        emit EquivocationReported(a.requestId, signerA, operator, msg.sender, a.outputHash, b.outputHash, slashed);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    function setAttestationVerifier(IAttestationVerifier verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setAttestationVerifier(verifier);
+    }
+
+    function setEquivocationPenalty(uint256 penalty) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setEquivocationPenalty(penalty);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ITeeVerifier
+    function getEnclave(address enclaveKey) external view returns (Enclave memory) {
+        return _enclaves[enclaveKey];
+    }
+
+    /// @inheritdoc ITeeVerifier
+    function resultDigest(ResultClaim calldata claim) public view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                RESULT_TYPEHASH,
+                claim.requestId,
+                claim.modelId,
+                claim.weightsHash,
+                claim.inputHash,
+                claim.outputHash
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(domainSeparator(), structHash);
+    }
+
+    /// @inheritdoc ITeeVerifier
+    function recoverSigner(ResultClaim calldata claim, bytes calldata signature) external view returns (address) {
+        return _recover(claim, signature);
+    }
+
+    /// @notice The EIP-712 domain separator results are signed under (the coordinator's domain).
+    function domainSeparator() public view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
+    }
+
+    function attestationVerifier() external view returns (IAttestationVerifier) {
+        return _attestationVerifier;
+    }
+
+    function equivocationPenalty() external view returns (uint256) {
+        return _equivocationPenalty;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _recover(ResultClaim calldata claim, bytes calldata signature) private view returns (address signer) {
+        (signer, , ) = ECDSA.tryRecoverCalldata(resultDigest(claim), signature);
+    }
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, coordinator));
+    }
+
+    function _setAttestationVerifier(IAttestationVerifier verifier) private {
+        if (address(verifier) == address(0)) revert TeeInvalidEnclaveKey(address(0));
+        _attestationVerifier = verifier;
+        emit AttestationVerifierUpdated(address(verifier));
+    }
+
+    function _setEquivocationPenalty(uint256 penalty) private {
+        if (penalty == 0 || penalty > type(uint96).max) revert TeePenaltyOutOfRange(penalty, type(uint96).max);
+        _equivocationPenalty = uint96(penalty);
+        emit EquivocationPenaltyUpdated(penalty);
+    }
+}
