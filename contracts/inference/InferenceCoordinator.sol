@@ -12,7 +12,16 @@ import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
-import {BPS, InferenceResult, MODE_MAX, Request, RequestParams, RequestStatus, ResultClaim, SLASH_MISSED_DEADLINE} from "../libraries/VerityTypes.sol";
+import {
+    BPS,
+    InferenceResult,
+    MODE_MAX,
+    Request,
+    RequestParams,
+    RequestStatus,
+    ResultClaim,
+    SLASH_MISSED_DEADLINE
+} from "../libraries/VerityTypes.sol";
 
 /// @title InferenceCoordinator
 /// @notice Escrow, request lifecycle and payouts for verified inference.
@@ -156,9 +165,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     // ================================================================ requests
 
     /// @inheritdoc IInferenceCoordinator
-    function requestInference(
-        RequestParams calldata params
-    ) external nonReentrant returns (uint256 requestId) {
+    function requestInference(RequestParams calldata params) external nonReentrant returns (uint256 requestId) {
         HotState memory hot = _hot;
         if (hot.paused) revert CoordinatorPaused();
         IModelRegistry.RequestTerms memory terms = registry.requestTerms(params.modelId, params.version, params.mode);
@@ -572,7 +579,8 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     }
 
     function _setProtocolFee(uint256 bps) private {
-        if (bps > MAX_PROTOCOL_FEE_BPS) revert CoordinatorParameterOutOfRange("protocolFeeBps", bps, 0, MAX_PROTOCOL_FEE_BPS);
+        if (bps > MAX_PROTOCOL_FEE_BPS)
+            revert CoordinatorParameterOutOfRange("protocolFeeBps", bps, 0, MAX_PROTOCOL_FEE_BPS);
         _config.protocolFeeBps = uint16(bps);
         emit ProtocolFeeUpdated(bps);
     }

@@ -53,7 +53,8 @@ struct RequestParams {
 
 /// @notice The request as pinned at request time. `requestId == keccak256(abi.encode(request))`, so
 /// the coordinator stores only a status slot and callers hand the request back when they act on it.
-/// All fields are static, so the ABI encoding is 15 words.
+/// All fields are static, so the ABI encoding is 15 words. It is never stored, so it is not packed.
+// solhint-disable-next-line gas-struct-packing
 struct Request {
     /// Account that paid and gets any refund.
     address requester;

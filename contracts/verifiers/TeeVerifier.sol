@@ -18,12 +18,12 @@ import {MODE_TEE, ResultClaim, SLASH_EQUIVOCATION} from "../libraries/VerityType
 /// the coordinator's (name "Verity", version "1", chain id, coordinator address), so a signature
 /// cannot be replayed on another request, chain or deployment.
 contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
-    bytes32 public constant RESULT_TYPEHASH =
-        keccak256(
-            "InferenceResult(uint256 requestId,bytes32 modelId,bytes32 weightsHash,bytes32 inputHash,bytes32 outputHash)"
-        );
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 public constant RESULT_TYPEHASH = keccak256(
+        "InferenceResult(uint256 requestId,bytes32 modelId,bytes32 weightsHash,bytes32 inputHash,bytes32 outputHash)"
+    );
+    bytes32 private constant _DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
     bytes32 private constant _NAME_HASH = keccak256("Verity");
     bytes32 private constant _VERSION_HASH = keccak256("1");
 
