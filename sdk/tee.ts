@@ -24,6 +24,7 @@ export function claimFor(requestId: bigint, request: Request, output: BytesLike,
   return {
     requestId,
     modelId: request.modelId,
+    version: request.version,
     weightsHash: request.weightsHash,
     inputHash: request.inputHash,
     outputHash: keccak256(output),

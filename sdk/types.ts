@@ -29,6 +29,7 @@ export interface Request {
 export interface ResultClaim {
   requestId: bigint;
   modelId: string;
+  version: bigint;
   weightsHash: string;
   inputHash: string;
   outputHash: string;

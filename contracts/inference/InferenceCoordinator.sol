@@ -495,6 +495,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
                 ResultClaim({
                     requestId: requestId,
                     modelId: req.modelId,
+                    version: req.version,
                     weightsHash: req.weightsHash,
                     inputHash: req.inputHash,
                     outputHash: outputHash,

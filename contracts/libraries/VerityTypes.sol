@@ -89,9 +89,14 @@ struct Request {
 struct ResultClaim {
     uint256 requestId;
     bytes32 modelId;
+    /// Model version pinned by the request, and its weights hash.
+    uint32 version;
     bytes32 weightsHash;
+    /// keccak256 of the public input, or the commitment to a private input.
     bytes32 inputHash;
+    /// keccak256 of the output bytes.
     bytes32 outputHash;
+    /// Operator submitting the result.
     address operator;
 }
 
