@@ -33,6 +33,9 @@ export default defineConfig({
   },
   networks: {
     hardhat: { type: "edr-simulated", chainType: "l1" },
+    // The chain `npm start` serves on 127.0.0.1: instant mining plus a block a second, so workers
+    // waiting for confirmations make progress when nobody sends transactions.
+    embedded: { type: "edr-simulated", chainType: "l1", mining: { auto: true, interval: 1000 } },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
   },
 });

@@ -1,0 +1,55 @@
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import path from "node:path";
+
+import { ZeroAddress } from "ethers";
+
+import type { ModelRegistry } from "../../typechain-types/index.ts";
+
+/** What `npm start` and the CLI need from a bundled model's manifest. */
+export interface BundledModel {
+  dir: string;
+  name: string;
+  weightsHash: string;
+  runtime: string;
+  inputEncoding: string;
+  outputEncoding: string;
+  labels?: string[];
+}
+
+/** Reads every `models/<name>/manifest.json` under `modelsDir`. */
+export function readBundledModels(modelsDir: string): BundledModel[] {
+  const out: BundledModel[] = [];
+  for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
+    const file = path.join(modelsDir, entry.name, "manifest.json");
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const m = JSON.parse(readFileSync(file, "utf8"));
+    out.push({
+      dir: path.join(modelsDir, entry.name),
+      name: m.name,
+      weightsHash: m.weightsHash,
+      runtime: m.runtime,
+      inputEncoding: m.input.encoding,
+      outputEncoding: m.output.encoding,
+      labels: m.output.labels,
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Registers `model` as its signer's model with its first version; returns the model id. */
+export async function registerBundledModel(
+  registry: ModelRegistry,
+  model: BundledModel,
+  terms: { price: bigint; royaltyBps: number; modes: number; zkVerifier?: string },
+): Promise<string> {
+  const owner = await (registry.runner as { getAddress(): Promise<string> }).getAddress();
+  const tx = await registry.registerModel(model.name, terms.price, terms.royaltyBps, terms.modes, {
+    weightsHash: model.weightsHash,
+    zkVerifier: terms.zkVerifier ?? ZeroAddress,
+    uri: `verity://bundled/${path.basename(model.dir)}/model.onnx`,
+    runtime: model.runtime,
+    encoding: `${model.inputEncoding}/${model.outputEncoding}`,
+  });
+  await tx.wait();
+  return registry.modelIdOf(owner, model.name);
+}

@@ -1,0 +1,244 @@
+/**
+ * `npm start`: the whole network on an embedded chain. Starts an in-process chain served on
+ * 127.0.0.1, deploys everything with the Ignition modules, registers the bundled models, stakes two
+ * operators, starts their workers (which register their enclaves), sends paid requests from a dApp,
+ * waits for verified results, re-verifies each one off-chain and prints a table and a summary.
+ *
+ *   npm start -- [--requests N] [--serve]
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { Command, InvalidArgumentError } from "commander";
+import { JsonRpcProvider, NonceManager, Wallet, formatUnits, parseUnits, toBeHex } from "ethers";
+import hre from "hardhat";
+import { pino } from "pino";
+
+import VerityModule from "../deploy/Verity.ts";
+import { VerityClient } from "../sdk/client.ts";
+import { fromIgnitionAddresses } from "../sdk/deployment.ts";
+import type { Deployment } from "../sdk/deployment.ts";
+import { verifyResult } from "../sdk/verify.ts";
+import { Mode } from "../sdk/types.ts";
+import { decodeOutput, encodeInput } from "../worker/models/index.ts";
+import { parseConfig } from "../worker/config.ts";
+import { Worker } from "../worker/worker.ts";
+import { readBundledModels, registerBundledModel } from "./lib/bundled.ts";
+import type { BundledModel } from "./lib/bundled.ts";
+import { demoInputs } from "./lib/inputs.ts";
+import { Steps, table } from "./lib/ui.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const E18 = 10n ** 18n;
+const PARAMS = JSON.parse(readFileSync(path.join(ROOT, "deploy/parameters/localhost.json"), "utf8"));
+const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError(`${name} must be a whole number from 1 to 1000, got "${v}"`);
+  return n;
+};
+
+const program = new Command()
+  .name("npm start --")
+  .description("Run the Verity network on an embedded chain and serve paid, verified inference requests.")
+  .option("--requests <n>", "how many requests the example dApp sends", positiveInt("--requests"), 8)
+  .option("--serve", "keep the chain on 127.0.0.1:8545 and the workers running until Ctrl-C", false)
+  .option("--port <port>", "port of the embedded chain (default: 8545 with --serve, else a free one)", positiveInt("--port"))
+  .parse();
+const opts = program.opts<{ requests: number; serve: boolean; port?: number }>();
+
+const steps = new Steps(8);
+// Expected races between the two workers are logged as warnings; the demo shows errors only.
+const quiet = pino({ level: process.env.VERITY_LOG_LEVEL ?? "error" });
+const workers: Worker[] = [];
+let closeServer: (() => Promise<void>) | undefined;
+const dataDir = mkdtempSync(path.join(tmpdir(), "verity-start-"));
+
+async function shutdown(code: number): Promise<never> {
+  for (const w of workers) await w.stop().catch(() => undefined);
+  await closeServer?.().catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(code);
+}
+
+async function main() {
+  // 1. Compile (cached after the first run).
+  await steps.run("Compiling contracts", async () => {
+    await hre.tasks.getTask("build").run({ quiet: true });
+    return "artifacts and TypeChain types ready";
+  });
+
+  // 2. Embedded chain served on 127.0.0.1.
+  const port = opts.port ?? (opts.serve ? 8545 : 0);
+  const rpcUrl = await steps.run("Starting the embedded chain", async () => {
+    const server = await hre.network.createServer("embedded", "127.0.0.1", port);
+    const { port: bound } = await server.listen();
+    closeServer = () => server.close();
+    return `http://127.0.0.1:${bound}`;
+  });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 100 });
+  const chainId = Number((await provider.getNetwork()).chainId);
+
+  // 3. Deploy with Ignition (the deployment folder of this fresh chain is replaced).
+  const deployment: Deployment = await steps.run("Deploying Verity with Ignition", async () => {
+    rmSync(path.join(ROOT, "ignition/deployments", `chain-${chainId}`), { recursive: true, force: true });
+    const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
+    const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
+    const deployed = await conn.ignition.deploy(VerityModule, { parameters, displayUi: false });
+    const addresses: Record<string, string> = {};
+    const names: Record<string, string> = {
+      token: "PaymentToken#VerityTestToken",
+      registry: "ModelRegistry#ModelRegistry",
+      staking: "OperatorStaking#OperatorStaking",
+      coordinator: "InferenceCoordinator#InferenceCoordinator",
+      tee: "TeeVerifier#TeeVerifier",
+      attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
+    };
+    for (const [key, future] of Object.entries(names)) addresses[future] = await deployed[key].getAddress();
+    return fromIgnitionAddresses(chainId, addresses);
+  }, (d) => `coordinator ${d.coordinator}`);
+
+  const admin = new NonceManager(await provider.getSigner(0));
+  const fund = async (address: string, tokens: bigint) => {
+    await provider.send("hardhat_setBalance", [address, toBeHex(10n * E18)]);
+    const client = new VerityClient(deployment, admin);
+    await (await client.token.mint(address, tokens)).wait();
+  };
+
+  // 4. Model owner registers the bundled models.
+  const owner = new Wallet(Wallet.createRandom().privateKey, provider);
+  const models = readBundledModels(path.join(ROOT, "models"));
+  const modelIds = new Map<string, string>();
+  await steps.run("Registering the bundled models", async () => {
+    await fund(owner.address, 0n);
+    const ownerClient = new VerityClient(deployment, new NonceManager(owner));
+    for (const m of models) {
+      modelIds.set(m.name, await registerBundledModel(ownerClient.registry, m, { price: parseUnits("2", 18), royaltyBps: 1_000, modes: 1 << Mode.TEE }));
+    }
+    return models.map((m) => `${m.name} (${m.weightsHash.slice(0, 10)}…)`).join(", ");
+  });
+
+  // 5. Two operators stake.
+  const operators = [0, 1].map(() => ({ wallet: new Wallet(Wallet.createRandom().privateKey, provider), enclave: Wallet.createRandom() }));
+  await steps.run("Staking two operators", async () => {
+    const minStake = BigInt(PARAMS.OperatorStaking.minStake.replace(/n$/, ""));
+    for (const op of operators) {
+      await fund(op.wallet.address, minStake);
+      const c = new VerityClient(deployment, new NonceManager(op.wallet));
+      await (await c.token.approve(deployment.staking, minStake)).wait();
+      await (await c.staking.stake(minStake)).wait();
+    }
+    return `${formatUnits(minStake, 18)} vUSD each`;
+  });
+
+  // 6. Their workers start and register their (development, software) enclave keys.
+  await steps.run("Starting two workers", async () => {
+    for (const [i, op] of operators.entries()) {
+      const config = parseConfig({
+        rpcUrl,
+        chainId,
+        deployment: { coordinator: deployment.coordinator, tee: deployment.tee, staking: deployment.staking, registry: deployment.registry },
+        operatorKey: op.wallet.privateKey,
+        enclaveKey: op.enclave.privateKey,
+        measurement: MEASUREMENT,
+        modelsDir: path.join(ROOT, "models"),
+        dbPath: path.join(dataDir, `worker-${i}.sqlite`),
+        confirmations: 1,
+        pollIntervalMs: 200,
+        batchSize: 20,
+        metricsPort: opts.serve ? 9464 + i : 0,
+        logLevel: "error",
+      });
+      const worker = new Worker(config, { logger: quiet.child({ worker: i }) });
+      await worker.start();
+      workers.push(worker);
+    }
+    return operators.map((o) => o.wallet.address.slice(0, 10) + "…").join(", ");
+  });
+
+  // 7. A dApp sends paid requests and waits for verified results.
+  const dapp = new Wallet(Wallet.createRandom().privateKey, provider);
+  await fund(dapp.address, 1_000n * E18);
+  const dappClient = new VerityClient(deployment, new NonceManager(dapp));
+  await dappClient.deposit(100n * E18);
+  const inputs = demoInputs(models, opts.requests);
+  const sent: Array<{ model: BundledModel; id: bigint; sentAt: number; fee: bigint; royalty: bigint; protocolFee: bigint; block: number }> = [];
+  await steps.run(`Sending ${opts.requests} paid requests`, async (progress) => {
+    for (const [i, x] of inputs.entries()) {
+      const { requestId, request, receipt } = await dappClient.request({ modelId: modelIds.get(x.model.name)!, input: x.input, timeout: 600 });
+      sent.push({ model: x.model, id: requestId, sentAt: Date.now(), fee: request.fee, royalty: request.royalty, protocolFee: request.protocolFee, block: receipt.blockNumber });
+      progress(`${i + 1}/${inputs.length} sent`);
+    }
+    return `${sent.length} requests, ${formatUnits(sent.reduce((a, s) => a + s.fee, 0n), 18)} vUSD in escrow`;
+  });
+
+  const rows: string[][] = [];
+  let verified = 0;
+  let totals = { operator: 0n, royalty: 0n, protocol: 0n, gas: 0n };
+  await steps.run("Waiting for verified results", async (progress) => {
+    let done = 0;
+    await Promise.all(
+      sent.map(async (s) => {
+        const view = await dappClient.waitForResult(s.id, { timeoutMs: 120_000, pollMs: 100, fromBlock: s.block });
+        const latency = Date.now() - s.sentAt;
+        const check = await verifyResult(dappClient, s.id, view);
+        if (check.ok) verified++;
+        const receipt = await provider.getTransactionReceipt(view.fulfilment!.txHash);
+        const inTx = receipt!.logs.filter((l) => l.topics[0] === dappClient.coordinator.interface.getEvent("InferenceFulfilled")!.topicHash).length;
+        const gas = receipt!.gasUsed / BigInt(Math.max(inTx, 1));
+        const operatorShare = s.fee - s.royalty - s.protocolFee;
+        totals = { operator: totals.operator + operatorShare, royalty: totals.royalty + s.royalty, protocol: totals.protocol + s.protocolFee, gas: totals.gas + gas };
+        const value = decodeOutput(s.model.outputEncoding, check.output!);
+        const shown = s.model.labels ? `${s.model.labels[Number(value)]} (${value})` : `p=${(Number(value) / 1e6).toFixed(3)}`;
+        const opIndex = operators.findIndex((o) => o.wallet.address === view.fulfilment!.operator);
+        rows.push([
+          `0x${s.id.toString(16).slice(0, 8)}…`,
+          s.model.name,
+          check.mode,
+          shown,
+          `${check.ok ? "✔" : "✘"} op${opIndex + 1} enclave ${view.fulfilment!.verifierRecord.slice(26, 34)}…`,
+          `${latency} ms`,
+          gas.toString(),
+          `${fmt(operatorShare)} / ${fmt(s.royalty)} / ${fmt(s.protocolFee)}`,
+        ]);
+        progress(`${++done}/${sent.length} verified`);
+      }),
+    );
+    return `${verified}/${sent.length} re-verified off-chain`;
+  });
+
+  console.log();
+  console.log(table(["request", "model", "mode", "output", "verified by", "latency", "gas", "fee split op/royalty/protocol (vUSD)"], rows));
+  console.log();
+  const perOp = await Promise.all(operators.map((o) => dappClient.coordinator.balanceOf(o.wallet.address)));
+  console.log("Summary");
+  console.log(`  requests served and verified: ${verified}/${sent.length}`);
+  console.log(`  paid to operators: ${fmt(totals.operator)} vUSD (${perOp.map((b, i) => `op${i + 1} ${fmt(b)}`).join(", ")})`);
+  console.log(`  royalties to the model owner: ${fmt(totals.royalty)} vUSD; protocol fees: ${fmt(totals.protocol)} vUSD`);
+  console.log(`  average fulfil gas per result: ${sent.length ? totals.gas / BigInt(sent.length) : 0n}`);
+  if (verified !== sent.length) throw new Error(`only ${verified} of ${sent.length} results re-verified`);
+
+  if (opts.serve) {
+    console.log(`\nServing on ${rpcUrl} (chain ${chainId}). Deployment: ignition/deployments/chain-${chainId}/deployed_addresses.json`);
+    for (const [k, v] of Object.entries(deployment)) console.log(`  ${k.padEnd(12)} ${v}`);
+    console.log(`  worker metrics: http://127.0.0.1:9464/metrics and :9465; press Ctrl-C to stop.`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+  }
+}
+
+function fmt(v: bigint): string {
+  return Number(formatUnits(v, 18)).toFixed(2);
+}
+
+main()
+  .then(() => shutdown(0))
+  .catch(async (err) => {
+    console.error(`\n✘ ${steps.current ?? "start"} failed: ${(err as Error).message}`);
+    if (process.env.VERITY_DEBUG) console.error(err);
+    await shutdown(1);
+  });

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+import { getAddress } from "ethers";
+
+/** Addresses of one Verity deployment. */
+export interface Deployment {
+  chainId: number;
+  token: string;
+  registry: string;
+  staking: string;
+  coordinator: string;
+  tee: string;
+  attestation: string;
+  /** Present once the ZK mode is deployed. */
+  zk?: string;
+}
+
+const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId">, string> = {
+  token: "PaymentToken#VerityTestToken",
+  registry: "ModelRegistry#ModelRegistry",
+  staking: "OperatorStaking#OperatorStaking",
+  coordinator: "InferenceCoordinator#InferenceCoordinator",
+  tee: "TeeVerifier#TeeVerifier",
+  attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
+  zk: "ZkVerifier#ZkVerifier",
+};
+
+/** Builds a `Deployment` from Ignition's `deployed_addresses.json` map. */
+export function fromIgnitionAddresses(chainId: number, addresses: Record<string, string>): Deployment {
+  const out: Record<string, unknown> = { chainId };
+  for (const [key, future] of Object.entries(IGNITION_KEYS)) {
+    const value = addresses[future];
+    if (value === undefined) {
+      if (key === "zk") continue;
+      throw new Error(`deployment has no address for ${future} (needed for "${key}"): deploy the Verity module first`);
+    }
+    out[key] = getAddress(value);
+  }
+  return out as unknown as Deployment;
+}
+
+/** Reads Ignition's deployment of `chainId` (ignition/deployments/chain-<id>) under `root`. */
+export function loadIgnitionDeployment(chainId: number, root = process.cwd()): Deployment {
+  const file = path.join(root, "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
+  if (!existsSync(file)) {
+    throw new Error(`no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/Verity.ts --network <name>" or pass --deployment <file>`);
+  }
+  return fromIgnitionAddresses(chainId, JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
+}
+
+/** Reads a deployment file: either a `Deployment` JSON or Ignition's deployed_addresses.json. */
+export function loadDeploymentFile(file: string, chainId?: number): Deployment {
+  if (!existsSync(file)) throw new Error(`deployment file ${file} does not exist: pass the path of a deployment JSON`);
+  const json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (typeof json.coordinator === "string") {
+    const d = json as unknown as Deployment;
+    for (const key of ["token", "registry", "staking", "coordinator", "tee", "attestation"] as const) {
+      if (typeof d[key] !== "string") throw new Error(`deployment file ${file} is missing "${key}"`);
+    }
+    return d;
+  }
+  if (chainId === undefined) throw new Error(`deployment file ${file} is an Ignition address map: the chain id is needed too`);
+  return fromIgnitionAddresses(chainId, json as Record<string, string>);
+}
