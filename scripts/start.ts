@@ -66,7 +66,7 @@ async function shutdown(code: number): Promise<never> {
 async function main() {
   // 1. Compile (cached after the first run).
   await steps.run("Compiling contracts", async () => {
-    await hre.tasks.getTask("build").run({ quiet: true });
+    await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
     return "artifacts and TypeChain types ready";
   });
 
