@@ -45,6 +45,7 @@ export function requestIdOf(request: Request): bigint {
 
 /** Full `RequestParams` with defaults: latest version, TEE, open to any operator, no callback. */
 export function requestParams(p: Partial<RequestParams> & { modelId: string }): RequestParams {
+  const given = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
   return {
     version: 0,
     mode: 1,
@@ -57,8 +58,8 @@ export function requestParams(p: Partial<RequestParams> & { modelId: string }): 
     maxFee: 0n,
     inputCommitment: ZeroHash,
     input: "0x",
-    ...p,
-  };
+    ...given,
+  } as RequestParams;
 }
 
 /** Hex form of input bytes for a request. */

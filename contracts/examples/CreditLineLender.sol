@@ -2,16 +2,25 @@
 pragma solidity ^0.8.28;
 
 import {Ownable2Step, Ownable} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {InferenceConsumer} from "../consumer/InferenceConsumer.sol";
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {MODE_TEE, RequestParams} from "../libraries/VerityTypes.sol";
+
+/// @dev The coordinator's public `token()` getter (not part of `IInferenceCoordinator`).
+interface IPaymentTokenSource {
+    function token() external view returns (IERC20);
+}
 
 /// @title CreditLineLender
 /// @notice Example dApp: an applicant asks for a credit line; the lender has a registered risk model
 /// score the application and approves the line only when the verified risk class is at or below
 /// `maxApprovedClass`. The model's output is an ABI-encoded uint256 class (0 = lowest risk).
 contract CreditLineLender is InferenceConsumer, Ownable2Step {
+    using SafeERC20 for IERC20;
+
     enum Decision {
         None,
         Pending,
@@ -84,6 +93,16 @@ contract CreditLineLender is InferenceConsumer, Ownable2Step {
     function setMaxApprovedClass(uint256 value) external onlyOwner {
         maxApprovedClass = value;
         emit MaxApprovedClassUpdated(value);
+    }
+
+    /// @notice Pays `amount` of the payment token from the caller into this contract's coordinator
+    /// balance, which pays for the applications' inferences (`deposit` credits its caller, so the
+    /// lender has to make the deposit itself).
+    function fundCoordinator(uint256 amount) external onlyOwner {
+        IERC20 paymentToken = IPaymentTokenSource(address(coordinator)).token();
+        paymentToken.safeTransferFrom(msg.sender, address(this), amount);
+        paymentToken.forceApprove(address(coordinator), amount);
+        coordinator.deposit(amount);
     }
 
     /// @notice Moves this contract's coordinator balance (refunds included) to `to`.

@@ -10,12 +10,27 @@ import path from "node:path";
 
 import { Command, CommanderError } from "commander";
 
+import {
+  VerityTestToken__factory,
+  InferenceCoordinator__factory,
+  ModelRegistry__factory,
+  OperatorStaking__factory,
+  TeeVerifier__factory,
+} from "../../typechain-types/index.ts";
 import { balanceCommand } from "./balance.ts";
 import { CliError } from "./context.ts";
 import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
 import { requestCommand } from "./request.ts";
 import { resultCommand } from "./result.ts";
+
+const REVERT_INTERFACES = [
+  InferenceCoordinator__factory,
+  ModelRegistry__factory,
+  OperatorStaking__factory,
+  TeeVerifier__factory,
+  VerityTestToken__factory,
+].map((f) => f.createInterface());
 
 const program = new Command()
   .name("verity")
@@ -49,12 +64,27 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
-  } else if (err instanceof CliError || (err instanceof Error && !("code" in err && err.code === "CALL_EXCEPTION"))) {
-    console.error(`error: ${(err as Error).message}`);
-    process.exitCode = 1;
   } else {
-    const e = err as Error & { revert?: { name: string; args: unknown[] }; shortMessage?: string };
-    console.error(`error: ${e.revert ? `${e.revert.name}(${e.revert.args.join(", ")})` : (e.shortMessage ?? e.message)}`);
+    console.error(`error: ${describeError(err)}`);
     process.exitCode = 1;
   }
+}
+
+/** A contract revert as `ErrorName(args)` decoded with the protocol's ABIs, else the error's message. */
+function describeError(err: unknown): string {
+  if (err instanceof CliError) return err.message;
+  const e = err as Error & { data?: string; info?: { error?: { data?: string } }; shortMessage?: string; revert?: { name: string; args: unknown[] } };
+  if (e.revert) return `${e.revert.name}(${e.revert.args.join(", ")})`;
+  const data = typeof e.data === "string" ? e.data : e.info?.error?.data;
+  if (typeof data === "string" && data.length >= 10) {
+    for (const iface of REVERT_INTERFACES) {
+      try {
+        const parsed = iface.parseError(data);
+        if (parsed) return `${parsed.name}(${parsed.args.join(", ")})`;
+      } catch {
+        // not this contract's error
+      }
+    }
+  }
+  return e.shortMessage ?? e.message;
 }

@@ -1,0 +1,193 @@
+/**
+ * Worker throughput benchmark: `npm run bench:worker` (node bench/worker.ts [--requests N]).
+ *
+ * Starts `hardhat node` on a free 127.0.0.1 port, deploys the protocol, registers the bundled iris
+ * model, stakes one operator, then PRE-LOADS N public-input TEE requests: automine is switched off,
+ * the requests are signed locally and sent from 8 requester accounts, and mined in a few full blocks
+ * (evm_mine). Automine is then switched back on (every worker transaction is mined at once) and one
+ * in-process Worker runs until every request is confirmed. Results go to bench/results/worker.json.
+ *
+ *  - seconds / throughputPerSec: worker start → last result confirmed (backlog drain rate).
+ *  - latencyP50Ms / P95Ms: per request, the worker first seeing it → its result confirmed.
+ *  - lost / duplicates: from the chain's InferenceFulfilled / FulfillmentSkipped events.
+ *  - breakdown: wall time inside the worker by step (events RPC, inference, signing, simulation RPC,
+ *    send RPC, receipt RPC, database).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { Contract, Wallet, hexlify, parseEther } from "ethers";
+import { pino } from "pino";
+
+import { requestParams } from "../sdk/request.ts";
+import {
+  MEASUREMENT,
+  MODELS_DIR,
+  ROOT,
+  deployProtocol,
+  fulfilmentCounts,
+  fundRequester,
+  irisValues,
+  startNode,
+  stakeOperator,
+} from "../test/helpers/node.ts";
+import { parseConfig } from "../worker/config.ts";
+import { encodeInput } from "../worker/models/index.ts";
+import { Worker } from "../worker/worker.ts";
+
+const argN = process.argv.indexOf("--requests");
+const N = argN > 0 ? Number(process.argv[argN + 1]) : 1000;
+const REQUESTERS = 8;
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+const node = await startNode();
+try {
+  const p = await deployProtocol(node);
+  const iris = p.models.iris!;
+  const operator = Wallet.createRandom().connect(node.provider);
+  await (await p.admin.sendTransaction({ to: operator.address, value: parseEther("1000") })).wait();
+  await stakeOperator(p, operator);
+  const requesters = [];
+  for (let i = 0; i < REQUESTERS; i++) {
+    const w = node.account(10 + i);
+    await fundRequester(p, w);
+    requesters.push(w);
+  }
+
+  // ---- pre-load N requests (automine off, locally signed, mined in full blocks)
+  const coordinator = await p.coordinator.getAddress();
+  const sample = p.coordinator.interface.encodeFunctionData("requestInference", [
+    requestParams({ modelId: iris.modelId, input: hexlify(encodeInput("int32be-milli-x4", irisValues(0))) }),
+  ]);
+  const gasLimit =
+    ((await node.provider.estimateGas({ from: requesters[0]!.address, to: coordinator, data: sample })) * 13n) / 10n;
+  const fee = await node.provider.getFeeData();
+  await node.rpc("evm_setAutomine", [false]);
+  const t0 = performance.now();
+  await Promise.all(
+    requesters.map(async (w, r) => {
+      let nonce = await node.provider.getTransactionCount(w.address, "pending");
+      for (let i = r; i < N; i += REQUESTERS) {
+        const data = p.coordinator.interface.encodeFunctionData("requestInference", [
+          requestParams({ modelId: iris.modelId, input: hexlify(encodeInput("int32be-milli-x4", irisValues(i))) }),
+        ]);
+        const raw = await w.signTransaction({
+          type: 2,
+          chainId: 31337n,
+          nonce: nonce++,
+          to: coordinator,
+          data,
+          gasLimit,
+          maxFeePerGas: fee.maxFeePerGas! * 4n,
+          maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
+        });
+        await node.provider.broadcastTransaction(raw);
+      }
+    }),
+  );
+  let blocks = 0;
+  while (
+    Number(
+      (await node.rpc<{ transactions: unknown[] }>("eth_getBlockByNumber", ["pending", false])).transactions.length,
+    ) > 0
+  ) {
+    await node.rpc("evm_mine", []);
+    blocks++;
+  }
+  await node.rpc("evm_setAutomine", [true]);
+  await node.rpc("evm_mine", []); // one block on top, so `confirmations: 1` sees the last requests
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const startBlock = 0;
+  console.log(`pre-loaded ${N} requests in ${blocks} blocks (${loadSeconds.toFixed(1)} s)`);
+
+  // ---- run one worker until all are confirmed
+  const dir = join(ROOT, "cache", "bench-worker");
+  await mkdir(dir, { recursive: true });
+  const config = parseConfig({
+    rpcUrl: node.url,
+    deployment: { coordinator, tee: await p.tee.getAddress() },
+    operatorKey: operator.privateKey,
+    enclaveKey: Wallet.createRandom().privateKey,
+    measurement: MEASUREMENT,
+    modelsDir: MODELS_DIR,
+    confirmations: 1,
+    pollIntervalMs: 100,
+    blockRange: 5000,
+    batchSize: Number(process.env.BATCH ?? 200),
+    concurrency: Number(process.env.CONCURRENCY ?? 4),
+    dbPath: join(dir, `jobs-${Date.now()}.sqlite`),
+    metricsPort: 0,
+    logLevel: "warn",
+  });
+  const worker = new Worker(config, { logger: pino({ level: "warn" }) });
+  await worker.init();
+  const w0 = performance.now();
+  await worker.start();
+  while (worker.store.counts().confirmed + worker.store.counts().failed + worker.store.counts().skipped < N)
+    await new Promise((r) => setTimeout(r, 10));
+  const seconds = (performance.now() - w0) / 1000;
+  await worker.stop();
+
+  const { Worker: _W, ...rest } = { Worker };
+  void rest;
+  const reader = new Worker(config, { logger: pino({ level: "silent" }) });
+  await reader.init();
+  const jobs = reader.store.all();
+  await reader.stop();
+  const latencies = jobs.filter((j) => j.confirmedAt !== null).map((j) => j.confirmedAt! - j.seenAt);
+  const { fulfilled, skipped } = await fulfilmentCounts(p, startBlock);
+  const ids = new Set(jobs.map((j) => BigInt(j.requestId)));
+  let lost = N - ids.size;
+  let duplicates = 0;
+  for (const id of ids) {
+    const f = fulfilled.get(id);
+    if (f === undefined) lost++;
+    else if (f.count > 1) duplicates += f.count - 1;
+    duplicates += skipped.get(id) ?? 0;
+  }
+  const s = worker.submitter.stats;
+  const b = worker.breakdown;
+  const result = {
+    requests: N,
+    confirmed: jobs.filter((j) => j.state === "confirmed").length,
+    seconds: Number(seconds.toFixed(3)),
+    throughputPerSec: Number((N / seconds).toFixed(1)),
+    latencyP50Ms: pct(latencies, 0.5),
+    latencyP95Ms: pct(latencies, 0.95),
+    gasPerResult: s.results > 0 ? Number(s.gasUsed / BigInt(s.results)) : null,
+    transactions: s.txs,
+    lost,
+    duplicates,
+    breakdownMs: {
+      eventsRpc: Math.round(b.eventsMs),
+      inference: Math.round(b.inferenceMs),
+      decode: Math.round(b.decodeMs),
+      signing: Math.round(b.signingMs),
+      simulateRpc: Math.round(b.simulateMs),
+      sendRpc: Math.round(b.sendMs),
+      receiptRpc: Math.round(b.receiptMs),
+      database: Math.round(b.dbMs),
+      passes: b.passes,
+    },
+    setup: {
+      node: "hardhat node 3.17 (EDR), 127.0.0.1; requests pre-loaded with automine off, worker phase with automine on",
+      batchSize: config.batchSize,
+      concurrency: config.concurrency,
+      confirmations: config.confirmations,
+      preloadBlocks: blocks,
+      preloadSeconds: Number(loadSeconds.toFixed(1)),
+      model: "iris-mlp " + iris.weightsHash,
+      machine: `${(await import("node:os")).cpus().length} CPU, node ${process.version}`,
+    },
+  };
+  await mkdir(join(ROOT, "bench", "results"), { recursive: true });
+  await writeFile(join(ROOT, "bench", "results", "worker.json"), JSON.stringify(result, null, 2) + "\n");
+  console.log(JSON.stringify(result, null, 2));
+  void Contract;
+} finally {
+  await node.stop();
+}

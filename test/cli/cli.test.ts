@@ -1,0 +1,223 @@
+/**
+ * The `verity` CLI end to end against a real `hardhat node` on 127.0.0.1 with a worker serving
+ * requests: each command's success path and a bad input that must name the argument and the fix.
+ * Also runs the README's SDK example as written.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { Wallet, parseEther, parseUnits } from "ethers";
+import type { Contract } from "ethers";
+
+import { Worker } from "../../worker/worker.ts";
+import { E18, MEASUREMENT, ROOT, deployProtocol, startNode } from "../helpers/node.ts";
+import type { LocalNode, Protocol } from "../helpers/node.ts";
+import { newOperator, quiet, tmp, workerConfig } from "../worker/helpers.ts";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe("verity CLI (against a local node with a worker)", function () {
+  this.timeout(240_000);
+  let node: LocalNode;
+  let p: Protocol;
+  let worker: Worker;
+  let deploymentFile: string;
+  const user = Wallet.createRandom();
+
+  function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "scripts/cli/main.ts"), "--rpc", node.url, "--deployment", deploymentFile, ...args],
+        { cwd: ROOT, env: { ...process.env, VERITY_PRIVATE_KEY: user.privateKey, ...env } },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+  const json = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await cli([...args, "--json"], env);
+    expect(r.code, r.stderr).to.equal(0);
+    return JSON.parse(r.stdout);
+  };
+
+  before(async function () {
+    node = await startNode();
+    p = await deployProtocol(node);
+    const dir = await tmp("cli");
+    deploymentFile = join(dir, "deployment.json");
+    const addr = (c: Contract) => c.getAddress();
+    writeFileSync(
+      deploymentFile,
+      JSON.stringify({
+        chainId: 31337,
+        token: await addr(p.token),
+        registry: await addr(p.registry),
+        staking: await addr(p.staking),
+        coordinator: await addr(p.coordinator),
+        tee: await addr(p.tee),
+        attestation: await addr(p.attestation),
+      }),
+    );
+    await node.rpc("hardhat_setBalance", [user.address, "0x" + parseEther("100").toString(16)]);
+    await (await (p.token.connect(p.admin) as Contract).getFunction("mint")(user.address, 10_000n * E18)).wait();
+    const op = await newOperator(p);
+    // The node automines without empty blocks: serve requests as soon as they are mined.
+    worker = new Worker(await workerConfig(p, op, { confirmations: 0 }), { logger: quiet });
+    await worker.start();
+  });
+
+  after(async function () {
+    await worker?.stop();
+    await node?.stop();
+  });
+
+  let modelId: string;
+
+  it("model register / publish / pricing / list / show", async function () {
+    const reg = await json(["model", "register", "--name", "cli-iris", "--price", "1.5", "--royalty-bps", "1000", "--manifest", "models/iris"]);
+    modelId = reg.modelId;
+    expect(modelId).to.equal(await p.registry.getFunction("modelIdOf")(user.address, "cli-iris"));
+    const iris = JSON.parse(readFileSync(join(ROOT, "models/iris/manifest.json"), "utf8"));
+    expect(reg.weightsHash).to.equal(iris.weightsHash);
+
+    const pub = await json(["model", "publish", modelId, "--manifest", "models/iris"]);
+    expect(pub.version).to.equal("2");
+    await json(["model", "pricing", modelId, "--price", "2", "--royalty-bps", "500"]);
+    const model = await p.registry.getFunction("getModel")(modelId);
+    expect(model.price).to.equal(parseUnits("2", 18));
+    expect(model.royaltyBps).to.equal(500n);
+
+    const list = await json(["model", "list"]);
+    expect(list.map((m: { name: string }) => m.name)).to.include.members(["iris", "silero-vad", "cli-iris"]);
+    const show = await cli(["model", "show", modelId]);
+    expect(show.code).to.equal(0);
+    expect(show.stdout).to.contain(`v2: ${iris.weightsHash} onnx int32be-milli-x4/uint256-argmax`);
+  });
+
+  it("model commands reject bad arguments with the argument named", async function () {
+    let r = await cli(["model", "register", "--name", "x", "--price", "abc", "--manifest", "models/iris"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`--price must be a token amount like 10 or 2.5, got "abc"`);
+    r = await cli(["model", "pricing", modelId, "--price", "1", "--royalty-bps", "20000"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain("--royalty-bps must be a whole number from 0 to 10000");
+    r = await cli(["model", "register", "--name", "x", "--price", "1"]);
+    expect(r.stderr).to.contain("missing weights hash: pass --weights-hash <0x…> or --manifest <model folder>");
+    const stranger = Wallet.createRandom();
+    await node.rpc("hardhat_setBalance", [stranger.address, "0x" + parseEther("1").toString(16)]);
+    r = await cli(["model", "publish", modelId, "--manifest", "models/iris"], { VERITY_PRIVATE_KEY: stranger.privateKey });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`RegistryNotOwner(${modelId}, ${stranger.address})`);
+    r = await cli(["model", "register", "--name", "x", "--price", "1", "--manifest", "models/iris"], { VERITY_PRIVATE_KEY: "" });
+    expect(r.stderr).to.contain("set VERITY_PRIVATE_KEY, or VERITY_KEYSTORE and VERITY_KEYSTORE_PASSWORD");
+  });
+
+  it("balance deposit / show / withdraw, and an overdraft is refused with the contract's error", async function () {
+    const dep = await json(["balance", "deposit", "20"]);
+    expect(dep.balance).to.equal((20n * E18).toString());
+    const wd = await json(["balance", "withdraw", "5"]);
+    expect(wd.balance).to.equal((15n * E18).toString());
+    const show = await json(["balance", "show"]);
+    expect(show.balance).to.equal((15n * E18).toString());
+    expect(show.wallet).to.equal((10_000n * E18 - 15n * E18).toString());
+    const r = await cli(["balance", "withdraw", "1000"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`CoordinatorInsufficientBalance(${user.address}, ${15n * E18}, ${1000n * E18})`);
+  });
+
+  let requestId: string;
+
+  it("request --wait returns the verified output; result show and verify agree", async function () {
+    const res = await json(["request", "--model", modelId, "--values", "[5.1,3.5,1.4,0.2]", "--wait", "--wait-timeout", "60"]);
+    expect(res.status).to.equal("Fulfilled");
+    expect(res.decoded).to.equal("0"); // setosa
+    requestId = res.requestId;
+    const show = await json(["result", "show", requestId]);
+    expect(show.status).to.equal("Fulfilled");
+    expect(show.fulfilment.operator).to.equal(worker.operator.address);
+    const verify = await cli(["result", "verify", requestId]);
+    expect(verify.code, verify.stderr).to.equal(0);
+    expect(verify.stdout).to.contain("VERIFIED (TEE)");
+    expect(verify.stdout).to.contain("✔ signature");
+    expect(verify.stdout).to.contain("✔ enclave-active");
+  });
+
+  it("request rejects inputs that do not fit the model and unsupported flags", async function () {
+    let r = await cli(["request", "--model", modelId, "--values", "[1,2]"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`--values do not fit the model's input encoding "int32be-milli-x4"`);
+    r = await cli(["request", "--model", modelId, "--input", "0x01", "--values", "[1,2,3,4]"]);
+    expect(r.stderr).to.contain("give exactly one of --input <hex>, --input-file <file> or --values <json array>");
+    r = await cli(["request", "--model", modelId, "--values", "[1,2,3,4]", "--mode", "sgx"]);
+    expect(r.stderr).to.contain(`mode must be one of tee, zk, optimistic, got "sgx"`);
+    r = await cli(["request", "--model", modelId, "--values", "[1,2,3,4]", "--private"]);
+    expect(r.stderr).to.contain("--private is not available yet");
+    r = await cli(["result", "show", "0x1234"]);
+    expect(r.stderr).to.contain("request 4660 is unknown to coordinator");
+  });
+
+  it("operator stake / status / unstake / withdraw-too-early / register-enclave", async function () {
+    const st = await json(["operator", "stake", "1000"]);
+    expect(st.staked).to.equal((1000n * E18).toString());
+    let status = await json(["operator", "status"]);
+    expect(status.eligible).to.equal(true);
+    const un = await json(["operator", "unstake", "10"]);
+    expect(un.unbonding).to.equal((10n * E18).toString());
+    status = await json(["operator", "status"]);
+    expect(status.eligible).to.equal(false);
+    const r = await cli(["operator", "withdraw"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`StakingStillUnbonding(${user.address}, ${un.availableAt})`);
+    const enclave = Wallet.createRandom();
+    const reg = await json(["operator", "register-enclave", "--measurement", MEASUREMENT], { VERITY_ENCLAVE_KEY: enclave.privateKey });
+    expect(reg.enclave).to.equal(enclave.address);
+    const e = await p.tee.getFunction("getEnclave")(enclave.address);
+    expect(e.operator).to.equal(user.address);
+    const bad = await cli(["operator", "register-enclave", "--measurement", "0x" + "11".repeat(32)], { VERITY_ENCLAVE_KEY: "" });
+    expect(bad.stderr).to.contain("set VERITY_ENCLAVE_KEY");
+  });
+
+  it("worker start refuses a bad configuration, naming the setting", async function () {
+    const dir = await tmp("cli-worker");
+    const file = join(dir, "worker.json");
+    writeFileSync(file, JSON.stringify({ rpcUrl: "not a url", modelsDir: "models" }));
+    const r = await cli(["worker", "start", "--config", file]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain("rpcUrl: must be an http(s) URL");
+  });
+
+  it("the README's SDK example runs as written", async function () {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const match = /<!-- sdk-example -->\s*```ts\n([\s\S]*?)```/.exec(readme);
+    expect(match, "README has an sdk-example block").to.not.equal(null);
+    const file = join(ROOT, ".readme-example.test-tmp.ts");
+    writeFileSync(file, match![1]!);
+    try {
+      const r = await new Promise<Run>((resolve) => {
+        const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", file], {
+          cwd: ROOT,
+          env: { ...process.env, VERITY_RPC_URL: node.url, VERITY_DEPLOYMENT: deploymentFile, VERITY_PRIVATE_KEY: user.privateKey, VERITY_MODEL_ID: modelId },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/request 0x[0-9a-f]+ → Fulfilled, class 0, verified: true/);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { ZeroAddress, keccak256 } from "ethers";
+import type { ContractTransactionReceipt, HDNodeWallet, Signer } from "ethers";
+
+import { requestIdOf } from "../../sdk/request.ts";
+import { claimFor, recoverResultSigner, resultDomain } from "../../sdk/tee.ts";
+import type { Request } from "../../sdk/types.ts";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import type { Deployment } from "./fixture.ts";
+import { deployVerity, teeProof } from "./fixture.ts";
+
+type SignerKey = "admin" | "treasury" | "modelOwner" | "operator" | "operator2" | "requester" | "other";
+
+/** A deployment whose signers are Hardhat signers (they carry `.address`). */
+export type Env = Omit<Deployment, SignerKey> & Record<SignerKey, HardhatEthersSigner>;
+
+/** `deployVerity`, typed with Hardhat signers. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function deployEnv(conn: { ethers: any; ignition: any }): Promise<Env> {
+  return (await deployVerity(conn)) as unknown as Env;
+}
+
+/** ReentrancyGuardReentrantCall() selector (OpenZeppelin). */
+export const REENTRANCY_SELECTOR = "0x3ee5aeb5";
+
+/** What the operator earns for a request: fee - royalty - protocolFee. */
+export function operatorPayout(request: Request): bigint {
+  return request.fee - request.royalty - request.protocolFee;
+}
+
+/** Signs `output` with `enclave` and fulfils `request` from `operator`. */
+export async function fulfilTee(
+  d: Deployment,
+  request: Request,
+  output: string,
+  operator: Signer = d.operator,
+  enclave: HDNodeWallet = d.enclave,
+  overrides: { gasLimit?: bigint } = {},
+) {
+  const proof = await teeProof(d, request, output, enclave, await operator.getAddress());
+  return d.coordinator.connect(operator).fulfill(request, output, proof, overrides);
+}
+
+/** The enclave address the TeeVerifier recovers for `signature` over the claim of `request` (as the coordinator builds it). */
+export async function recoveredSigner(
+  d: Deployment,
+  request: Request,
+  output: string,
+  operator: string,
+  signature: string,
+) {
+  const domain = resultDomain(d.chainId, await d.coordinator.getAddress());
+  return recoverResultSigner(domain, claimFor(requestIdOf(request), request, output, operator), signature);
+}
+
+/** Parses the named event of `contract` out of a receipt. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function eventsOf(contract: { interface: any }, receipt: ContractTransactionReceipt, name: string) {
+  const out = [];
+  for (const log of receipt.logs) {
+    try {
+      const parsed = contract.interface.parseLog(log);
+      if (parsed?.name === name) out.push(parsed);
+    } catch {
+      // another contract's log
+    }
+  }
+  return out;
+}
+
+/** The request the coordinator is expected to pin, for a comparison with the emitted one. */
+export function expectedRequest(
+  fields: Partial<Request> &
+    Pick<
+      Request,
+      "requester" | "nonce" | "deadline" | "modelId" | "fee" | "royalty" | "protocolFee" | "weightsHash" | "inputHash"
+    >,
+): Request {
+  return {
+    version: 1n,
+    mode: 1n,
+    operator: ZeroAddress,
+    callback: ZeroAddress,
+    callbackGasLimit: 0n,
+    storeOutput: false,
+    ...fields,
+  };
+}
+
+/** Fee split the coordinator pins for price + tip with the given bps. */
+export function split(price: bigint, tip: bigint, royaltyBps: bigint, protocolFeeBps: bigint) {
+  const fee = price + tip;
+  const protocolFee = (fee * protocolFeeBps) / 10_000n;
+  let royalty = (price * royaltyBps) / 10_000n;
+  if (royalty > fee - protocolFee) royalty = fee - protocolFee;
+  return { fee, protocolFee, royalty, payout: fee - protocolFee - royalty };
+}
+
+export function hashOf(output: string): string {
+  return keccak256(output);
+}

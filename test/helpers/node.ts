@@ -1,0 +1,394 @@
+/**
+ * A real `hardhat node` on 127.0.0.1 for worker tests and benchmarks: start it on a free port, wait
+ * until it answers, deploy the protocol with ethers factories from artifacts/ (same wiring and
+ * parameters as the Ignition modules in deploy/, approved measurement from
+ * deploy/parameters/localhost.json), register the bundled models, stake operators, stop it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import {
+  Contract,
+  ContractFactory,
+  FetchRequest,
+  HDNodeWallet,
+  JsonRpcProvider,
+  Mnemonic,
+  Network,
+  NonceManager,
+  Wallet,
+  ZeroAddress,
+  getBytes,
+  type InterfaceAbi,
+} from "ethers";
+
+import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
+import type { Request, RequestParams } from "../../sdk/types.ts";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const MODELS_DIR = join(ROOT, "models");
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+export const E18 = 10n ** 18n;
+
+const PARAMS = JSON.parse(readFileSync(join(ROOT, "deploy", "parameters", "localhost.json"), "utf8")) as {
+  TeeVerifier: { approvedMeasurement: string };
+};
+/** The development attestation verifier's approved measurement (Ignition parameter). */
+export const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalNode {
+  url: string;
+  port: number;
+  provider: JsonRpcProvider;
+  child: ChildProcess;
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  /** Hardhat account `i` (of the default mnemonic), connected to the node. */
+  account(i: number): HDNodeWallet;
+  stop(): Promise<void>;
+}
+
+export function provider(url: string, timeoutMs = 30_000): JsonRpcProvider {
+  const req = new FetchRequest(url);
+  req.timeout = timeoutMs;
+  return new JsonRpcProvider(req, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
+}
+
+/** Start `hardhat node --hostname 127.0.0.1 --port <free port>` and wait for it to answer. */
+export async function startNode(opts: { port?: number } = {}): Promise<LocalNode> {
+  const port = opts.port ?? (await freePort());
+  const cli = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const p = provider(url);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}): ${output}`);
+    try {
+      await p.send("eth_chainId", []);
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`hardhat node did not answer on ${url}: ${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const mnemonic = Mnemonic.fromPhrase(HARDHAT_MNEMONIC);
+  return {
+    url,
+    port,
+    provider: p,
+    child,
+    rpc: (method, params = []) => p.send(method, params),
+    account: (i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(p),
+    stop: async () => {
+      p.destroy();
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+function artifact(path: string): { abi: InterfaceAbi; bytecode: string } {
+  const name = path.split("/").pop()!;
+  return JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", path + ".sol", name + ".json"), "utf8"));
+}
+
+async function deploy(signer: NonceManager, path: string, args: unknown[]): Promise<Contract> {
+  const a = artifact(path);
+  const c = await new ContractFactory(a.abi, a.bytecode, signer).deploy(...args);
+  await c.waitForDeployment();
+  return c as Contract;
+}
+
+export interface BundledModel {
+  name: string;
+  dir: string;
+  weightsHash: string;
+  encoding: string;
+  modelId: string;
+}
+
+export interface Protocol {
+  node: LocalNode;
+  admin: NonceManager;
+  treasury: string;
+  modelOwner: NonceManager;
+  token: Contract;
+  registry: Contract;
+  staking: Contract;
+  coordinator: Contract;
+  tee: Contract;
+  attestation: Contract;
+  models: Record<string, BundledModel>;
+  price: bigint;
+  royaltyBps: bigint;
+  protocolFeeBps: bigint;
+  minStake: bigint;
+}
+
+export const PRICE = 10n * E18;
+export const MIN_STAKE = 1_000n * E18;
+
+function manifest(dir: string): {
+  name: string;
+  weightsHash: string;
+  input: { encoding: string };
+  output: { encoding: string };
+} {
+  return JSON.parse(readFileSync(join(MODELS_DIR, dir, "manifest.json"), "utf8"));
+}
+
+/** Deploy token, registry, staking, coordinator, dev attestation verifier and TEE verifier; register the bundled models. */
+export async function deployProtocol(node: LocalNode): Promise<Protocol> {
+  const admin = new NonceManager(node.account(0));
+  const treasury = node.account(1).address;
+  const modelOwner = new NonceManager(node.account(2));
+  const adminAddr = node.account(0).address;
+  const protocolFeeBps = 500n;
+  const royaltyBps = 2_000n;
+
+  const token = await deploy(admin, "token/VerityTestToken", [adminAddr]);
+  const staking = await deploy(admin, "staking/OperatorStaking", [
+    await token.getAddress(),
+    adminAddr,
+    treasury,
+    MIN_STAKE,
+    3600n,
+    5000n,
+  ]);
+  const registry = await deploy(admin, "registry/ModelRegistry", []);
+  const coordinator = await deploy(admin, "inference/InferenceCoordinator", [
+    await token.getAddress(),
+    await registry.getAddress(),
+    await staking.getAddress(),
+    adminAddr,
+    treasury,
+    protocolFeeBps,
+  ]);
+  await (await coordinator.getFunction("setMissedDeadlinePenalty")(100n * E18)).wait();
+  const slasher = await staking.getFunction("SLASHER_ROLE")();
+  await (await staking.getFunction("grantRole")(slasher, await coordinator.getAddress())).wait();
+  const attestation = await deploy(admin, "verifiers/DevApprovedMeasurementAttestationVerifier", [
+    adminAddr,
+    [MEASUREMENT],
+  ]);
+  const tee = await deploy(admin, "verifiers/TeeVerifier", [
+    await coordinator.getAddress(),
+    await staking.getAddress(),
+    await attestation.getAddress(),
+    adminAddr,
+    1_000n * E18,
+  ]);
+  await (await staking.getFunction("grantRole")(slasher, await tee.getAddress())).wait();
+  await (await coordinator.getFunction("setVerifier")(1, await tee.getAddress())).wait();
+
+  const p: Protocol = {
+    node,
+    admin,
+    treasury,
+    modelOwner,
+    token,
+    registry,
+    staking,
+    coordinator,
+    tee,
+    attestation,
+    models: {},
+    price: PRICE,
+    royaltyBps,
+    protocolFeeBps,
+    minStake: MIN_STAKE,
+  };
+  for (const dir of ["iris", "silero-vad"]) {
+    const m = manifest(dir);
+    p.models[dir] = await registerModel(p, dir, m.weightsHash, `${m.input.encoding}/${m.output.encoding}`);
+  }
+  return p;
+}
+
+/** Register a model (TEE mode) under `name` pinning `weightsHash`. */
+export async function registerModel(
+  p: Protocol,
+  name: string,
+  weightsHash: string,
+  encoding = "int32be-milli-x4/uint256-argmax",
+): Promise<BundledModel> {
+  const registry = p.registry.connect(p.modelOwner) as Contract;
+  await (
+    await registry.getFunction("registerModel")(name, p.price, p.royaltyBps, 0b10, {
+      weightsHash,
+      zkVerifier: ZeroAddress,
+      uri: `verity://models/${name}`,
+      runtime: "onnx",
+      encoding,
+    })
+  ).wait();
+  const modelId = (await p.registry.getFunction("modelIdOf")(await p.modelOwner.getAddress(), name)) as string;
+  return { name, dir: join(MODELS_DIR, name), weightsHash, encoding, modelId };
+}
+
+/** Mint, approve and stake `minStake` for `operator`. */
+export async function stakeOperator(p: Protocol, operator: Wallet | HDNodeWallet): Promise<void> {
+  const admin = p.token.connect(p.admin) as Contract;
+  await (await admin.getFunction("mint")(operator.address, p.minStake)).wait();
+  const op = new NonceManager(operator);
+  await (
+    await (p.token.connect(op) as Contract).getFunction("approve")(await p.staking.getAddress(), p.minStake)
+  ).wait();
+  await (await (p.staking.connect(op) as Contract).getFunction("stake")(p.minStake)).wait();
+}
+
+/** Mint tokens to a requester and approve the coordinator. */
+export async function fundRequester(
+  p: Protocol,
+  requester: Wallet | HDNodeWallet,
+  amount = 1_000_000n * E18,
+): Promise<NonceManager> {
+  await (await (p.token.connect(p.admin) as Contract).getFunction("mint")(requester.address, amount)).wait();
+  const nm = new NonceManager(requester);
+  await (
+    await (p.token.connect(nm) as Contract).getFunction("approve")(await p.coordinator.getAddress(), 2n ** 255n)
+  ).wait();
+  return nm;
+}
+
+export interface Opened {
+  requestId: bigint;
+  request: Request;
+  input: string;
+  blockNumber: number;
+}
+
+/** Open one request and read the pinned request back from the event. */
+export async function openRequest(
+  p: Protocol,
+  from: NonceManager,
+  params: Partial<RequestParams> & { modelId: string },
+): Promise<Opened> {
+  const c = p.coordinator.connect(from) as Contract;
+  const tx = await c.getFunction("requestInference")(requestParams(params));
+  const receipt = await tx.wait();
+  for (const log of receipt.logs) {
+    const parsed = p.coordinator.interface.parseLog(log);
+    if (parsed?.name === "InferenceRequested") {
+      const request = toRequest(parsed.args.request.toObject());
+      return {
+        requestId: requestIdOf(request),
+        request,
+        input: parsed.args.input as string,
+        blockNumber: receipt.blockNumber,
+      };
+    }
+  }
+  throw new Error("InferenceRequested not emitted");
+}
+
+/** Open many requests without waiting for each (explicit nonces); returns them in order. */
+export async function openRequests(
+  p: Protocol,
+  from: NonceManager,
+  params: (Partial<RequestParams> & { modelId: string })[],
+): Promise<Opened[]> {
+  const c = p.coordinator.connect(from) as Contract;
+  const txs = [];
+  for (const prm of params) txs.push(await c.getFunction("requestInference")(requestParams(prm)));
+  const out: Opened[] = [];
+  for (const tx of txs) {
+    const receipt = await tx.wait();
+    for (const log of receipt.logs) {
+      const parsed = p.coordinator.interface.parseLog(log);
+      if (parsed?.name === "InferenceRequested") {
+        const request = toRequest(parsed.args.request.toObject());
+        out.push({
+          requestId: requestIdOf(request),
+          request,
+          input: parsed.args.input as string,
+          blockNumber: receipt.blockNumber,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Count InferenceFulfilled and FulfillmentSkipped events per request id (hex key). */
+export async function fulfilmentCounts(
+  p: Protocol,
+  fromBlock = 0,
+): Promise<{
+  fulfilled: Map<bigint, { count: number; operator: string; outputHash: string }>;
+  skipped: Map<bigint, number>;
+}> {
+  const c = p.coordinator;
+  const fulfilled = new Map<bigint, { count: number; operator: string; outputHash: string }>();
+  const skipped = new Map<bigint, number>();
+  for (const e of await c.queryFilter(c.filters.InferenceFulfilled!(), fromBlock, "latest")) {
+    const args = (e as unknown as { args: { requestId: bigint; operator: string; outputHash: string } }).args;
+    const prev = fulfilled.get(args.requestId);
+    fulfilled.set(args.requestId, {
+      count: (prev?.count ?? 0) + 1,
+      operator: args.operator,
+      outputHash: args.outputHash,
+    });
+  }
+  for (const e of await c.queryFilter(c.filters.FulfillmentSkipped!(), fromBlock, "latest")) {
+    const id = (e as unknown as { args: { requestId: bigint } }).args.requestId;
+    skipped.set(id, (skipped.get(id) ?? 0) + 1);
+  }
+  return { fulfilled, skipped };
+}
+
+/** Deterministic iris-like measurements (cm) for request `i`. */
+export function irisValues(i: number): number[] {
+  const base = [
+    [5.1, 3.5, 1.4, 0.2],
+    [7.0, 3.2, 4.7, 1.4],
+    [6.3, 3.3, 6.0, 2.5],
+  ][i % 3]!;
+  return base.map((v, k) => Math.round((v + ((i * 7 + k * 3) % 10) / 50) * 1000) / 1000);
+}
+
+/** Deterministic 512-sample audio frame in [-1, 1). */
+export function audioFrame(seed: number): number[] {
+  let s = seed >>> 0;
+  const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return Array.from({ length: 512 }, (_, i) => {
+    const env = Math.sin((Math.PI * i) / 512);
+    const voiced =
+      seed % 2 === 0
+        ? [1, 0.6, 0.4].reduce((a, amp, h) => a + amp * Math.sin((2 * Math.PI * 220 * (h + 1) * i) / 16000), 0)
+        : 0;
+    return Math.max(-1, Math.min(32767 / 32768, 0.3 * env * voiced + 0.02 * noise()));
+  });
+}
+
+export function bytesOf(hex: string): Uint8Array {
+  return getBytes(hex);
+}

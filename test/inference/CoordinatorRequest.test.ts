@@ -1,0 +1,408 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { expect } from "chai";
+import { ZeroAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { network } from "hardhat";
+
+import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
+import { RequestStatus } from "../../sdk/types.ts";
+import type { RequestParams } from "../../sdk/types.ts";
+import {
+  E18,
+  INPUT_64,
+  OUTPUT,
+  PRICE,
+  PROTOCOL_FEE_BPS,
+  ROYALTY_BPS,
+  WEIGHTS_HASH,
+  openRequest,
+  teeProof,
+} from "../helpers/fixture.ts";
+import type { Env } from "../helpers/coordinator.ts";
+import {
+  deployEnv,
+  eventsOf,
+  expectedRequest,
+  fulfilTee,
+  operatorPayout,
+  recoveredSigner,
+  split,
+} from "../helpers/coordinator.ts";
+
+const conn = await network.create();
+const { ethers, networkHelpers } = conn;
+
+async function deploy() {
+  return deployEnv(conn);
+}
+
+const WEIGHTS_V2 = keccak256(toUtf8Bytes("iris model bytes v2"));
+
+function params(d: Env, p: Partial<RequestParams> = {}) {
+  return requestParams({ modelId: d.modelId, input: INPUT_64, ...p });
+}
+
+describe("InferenceCoordinator: requestInference", function () {
+  describe("payment", function () {
+    it("pays from the internal balance and emits the whole pinned request", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await d.coordinator.connect(d.requester).deposit(50n * E18);
+      const tip = 2n * E18;
+      const t = BigInt(await networkHelpers.time.latest()) + 100n;
+      await networkHelpers.time.setNextBlockTimestamp(t);
+      const tx = await d.coordinator.connect(d.requester).requestInference(params(d, { tip, timeout: 600 }));
+      const receipt = (await tx.wait())!;
+      const s = split(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
+      const expected = expectedRequest({
+        requester: d.requester.address,
+        nonce: 0n,
+        deadline: t + 600n,
+        modelId: d.modelId,
+        weightsHash: WEIGHTS_HASH,
+        inputHash: keccak256(INPUT_64),
+        fee: s.fee,
+        royalty: s.royalty,
+        protocolFee: s.protocolFee,
+      });
+      const id = requestIdOf(expected);
+      await expect(tx)
+        .to.emit(d.coordinator, "InferenceRequested")
+        .withArgs(id, d.modelId, ZeroAddress, anyValue, INPUT_64);
+      const [ev] = eventsOf(d.coordinator, receipt, "InferenceRequested");
+      expect(toRequest(ev.args.request.toObject())).to.deep.equal(expected);
+      expect(await d.coordinator.requestIdOf(expected)).to.equal(id);
+      expect(s.fee).to.equal(12n * E18);
+      expect(s.protocolFee).to.equal((12n * E18 * 500n) / 10_000n);
+      expect(s.royalty).to.equal(2n * E18);
+      expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(50n * E18 - s.fee);
+      expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(50n * E18);
+      expect(await d.coordinator.nonceOf(d.requester.address)).to.equal(1n);
+      expect(await d.coordinator.requestStatus(id)).to.equal(RequestStatus.Open);
+    });
+
+    it("pays partly from balance and pulls the shortfall", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await d.coordinator.connect(d.requester).deposit(3n * E18);
+      const tx = d.coordinator.connect(d.requester).requestInference(params(d));
+      await expect(tx).to.changeTokenBalances(ethers, d.token, [d.requester, d.coordinator], [-7n * E18, 7n * E18]);
+      expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(0n);
+      expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(PRICE);
+    });
+
+    it("pulls the whole fee when the balance is empty", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const tx = d.coordinator.connect(d.requester).requestInference(params(d, { tip: 1n }));
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        d.token,
+        [d.requester, d.coordinator],
+        [-(PRICE + 1n), PRICE + 1n],
+      );
+      expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(0n);
+    });
+
+    it("fails the shortfall pull without allowance", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await expect(d.coordinator.connect(d.other).requestInference(params(d)))
+        .to.be.revertedWithCustomError(d.token, "ERC20InsufficientAllowance")
+        .withArgs(await d.coordinator.getAddress(), 0n, PRICE);
+    });
+
+    it("gives each request of one requester a distinct nonce and id", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const a = await openRequest(d);
+      const b = await openRequest(d);
+      expect(a.request.nonce).to.equal(0n);
+      expect(b.request.nonce).to.equal(1n);
+      expect(a.requestId).to.not.equal(b.requestId);
+      expect(await d.coordinator.requestIdOf(a.request)).to.equal(a.requestId);
+      expect(await d.coordinator.requestIdOf(b.request)).to.equal(b.requestId);
+    });
+
+    it("caps the royalty to what is left after the protocol fee", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await d.registry.connect(d.modelOwner).setPricing(d.modelId, PRICE, 10_000);
+      const { request } = await openRequest(d);
+      expect(request.protocolFee).to.equal((PRICE * PROTOCOL_FEE_BPS) / 10_000n);
+      expect(request.royalty).to.equal(PRICE - request.protocolFee);
+      expect(operatorPayout(request)).to.equal(0n);
+    });
+  });
+
+  describe("private inputs, assignment and callbacks", function () {
+    it("pins a commitment for a private input and emits no input", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const commitment = keccak256(toUtf8Bytes("secret input + salt"));
+      const { request, requestId, receipt } = await openRequest(d, { input: "0x", inputCommitment: commitment });
+      expect(request.inputHash).to.equal(commitment);
+      const [ev] = eventsOf(d.coordinator, receipt, "InferenceRequested");
+      expect(ev.args.input).to.equal("0x");
+      expect(ev.args.requestId).to.equal(requestId);
+      // Fulfilled against the commitment.
+      await expect(fulfilTee(d, request, OUTPUT)).to.emit(d.coordinator, "InferenceFulfilled");
+    });
+
+    it("pins an assigned operator and a callback with its gas", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const consumer = await ethers.deployContract("RecordingConsumer");
+      const { request, requestId, receipt } = await openRequest(d, {
+        operator: d.operator.address,
+        callback: await consumer.getAddress(),
+        callbackGasLimit: 123_456,
+        storeOutput: true,
+      });
+      expect(request.operator).to.equal(d.operator.address);
+      expect(request.callback).to.equal(await consumer.getAddress());
+      expect(request.callbackGasLimit).to.equal(123_456n);
+      expect(request.storeOutput).to.equal(true);
+      const [ev] = eventsOf(d.coordinator, receipt, "InferenceRequested");
+      expect(ev.args.operator).to.equal(d.operator.address);
+      expect(ev.args.requestId).to.equal(requestId);
+    });
+
+    it("drops the callback gas when there is no callback", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const { request } = await openRequest(d, { callbackGasLimit: 99_999_999 });
+      expect(request.callback).to.equal(ZeroAddress);
+      expect(request.callbackGasLimit).to.equal(0n);
+    });
+  });
+
+  describe("version pinning", function () {
+    it("keeps an open request on the version it pinned after a new one is published", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const v1 = await openRequest(d);
+      await d.registry.connect(d.modelOwner).publishVersion(d.modelId, {
+        weightsHash: WEIGHTS_V2,
+        zkVerifier: ZeroAddress,
+        uri: "verity://models/iris/2",
+        runtime: "onnx",
+        encoding: "int32be-milli-x4/uint256-argmax",
+      });
+      const v2 = await openRequest(d);
+      const pinned1 = await openRequest(d, { version: 1 });
+      expect(v1.request.version).to.equal(1n);
+      expect(v1.request.weightsHash).to.equal(WEIGHTS_HASH);
+      expect(v2.request.version).to.equal(2n);
+      expect(v2.request.weightsHash).to.equal(WEIGHTS_V2);
+      expect(pinned1.request.version).to.equal(1n);
+      expect(pinned1.request.weightsHash).to.equal(WEIGHTS_HASH);
+      // The v1 request is fulfilled against v1's weights hash.
+      await expect(fulfilTee(d, v1.request, OUTPUT))
+        .to.emit(d.coordinator, "InferenceFulfilled")
+        .withArgs(v1.requestId, d.operator.address, keccak256(OUTPUT), anyValue);
+      // Claiming v2's weights for the v1 request does not verify: the signed digest differs.
+      const forged = { ...pinned1.request, weightsHash: WEIGHTS_V2 };
+      const proof = await teeProof(d, forged, OUTPUT, d.enclave, d.operator.address, { requestId: pinned1.requestId });
+      const recovered = await recoveredSigner(d, pinned1.request, OUTPUT, d.operator.address, proof);
+      expect(recovered).to.not.equal(d.enclave.address);
+      await expect(d.coordinator.connect(d.operator).fulfill(pinned1.request, OUTPUT, proof))
+        .to.be.revertedWithCustomError(d.tee, "TeeUnknownEnclave")
+        .withArgs(recovered);
+    });
+  });
+
+  describe("errors", function () {
+    it("CoordinatorPaused", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await d.coordinator.connect(d.admin).setPaused(true);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d))).to.be.revertedWithCustomError(
+        d.coordinator,
+        "CoordinatorPaused",
+      );
+    });
+
+    it("CoordinatorModeUnsupported for a mode the model allows but no verifier serves", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b110);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { mode: 2 })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
+        .withArgs(2);
+    });
+
+    it("CoordinatorInvalidInput for both or neither of input and commitment", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const commitment = keccak256("0x1234");
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { inputCommitment: commitment })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidInput")
+        .withArgs(64n, commitment);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { input: "0x" })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidInput")
+        .withArgs(0n, ZeroHash);
+    });
+
+    it("CoordinatorInputTooLarge", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const input = "0x" + "11".repeat(4097);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { input })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInputTooLarge")
+        .withArgs(4097n, 4096n);
+      // Exactly the limit is accepted.
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(params(d, { input: "0x" + "11".repeat(4096) })),
+      ).to.emit(d.coordinator, "InferenceRequested");
+    });
+
+    it("CoordinatorInvalidTimeout below and above the bounds", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const max = 7n * 24n * 3600n;
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { timeout: 59 })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidTimeout")
+        .withArgs(59n, 60n, max);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { timeout: max + 1n })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInvalidTimeout")
+        .withArgs(max + 1n, 60n, max);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { timeout: 60 }))).to.emit(
+        d.coordinator,
+        "InferenceRequested",
+      );
+    });
+
+    it("CoordinatorCallbackNotContract", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { callback: d.other.address })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackNotContract")
+        .withArgs(d.other.address);
+    });
+
+    it("CoordinatorCallbackGasTooHigh", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const consumer = await ethers.deployContract("RecordingConsumer");
+      await expect(
+        d.coordinator
+          .connect(d.requester)
+          .requestInference(params(d, { callback: await consumer.getAddress(), callbackGasLimit: 2_000_001 })),
+      )
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")
+        .withArgs(2_000_001n, 2_000_000n);
+    });
+
+    it("CoordinatorOperatorNotEligible for an unstaked or jailed assigned operator", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { operator: d.other.address })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorNotEligible")
+        .withArgs(d.other.address);
+      await d.staking.connect(d.admin).setJailed(d.operator.address, true);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { operator: d.operator.address })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorNotEligible")
+        .withArgs(d.operator.address);
+    });
+
+    it("CoordinatorAmountTooLarge when price + tip exceeds uint96", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const max96 = 2n ** 96n - 1n;
+      await d.registry.connect(d.modelOwner).setPricing(d.modelId, max96, 0);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { tip: 1n })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorAmountTooLarge")
+        .withArgs(2n ** 96n);
+    });
+
+    it("CoordinatorFeeAboveMax guards against a price change in flight", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { tip: 5n, maxFee: PRICE })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorFeeAboveMax")
+        .withArgs(PRICE + 5n, PRICE);
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(params(d, { tip: 5n, maxFee: PRICE + 5n })),
+      ).to.emit(d.coordinator, "InferenceRequested");
+    });
+
+    it("surfaces registry errors", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const unknown = keccak256(toUtf8Bytes("no such model"));
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { modelId: unknown })))
+        .to.be.revertedWithCustomError(d.registry, "RegistryUnknownModel")
+        .withArgs(unknown);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { mode: 2 })))
+        .to.be.revertedWithCustomError(d.registry, "RegistryModeNotAllowed")
+        .withArgs(d.modelId, 2);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { mode: 0 })))
+        .to.be.revertedWithCustomError(d.registry, "RegistryModeNotAllowed")
+        .withArgs(d.modelId, 0);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { version: 2 })))
+        .to.be.revertedWithCustomError(d.registry, "RegistryUnknownVersion")
+        .withArgs(d.modelId, 2);
+      await d.registry.connect(d.modelOwner).setActive(d.modelId, false);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d)))
+        .to.be.revertedWithCustomError(d.registry, "RegistryModelInactive")
+        .withArgs(d.modelId);
+    });
+  });
+});
+
+describe("InferenceCoordinator: views", function () {
+  it("getResult / isVerified / checkOutput / getOutput / requestStatus through the lifecycle", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const stored = await openRequest(d, { storeOutput: true });
+    const plain = await openRequest(d);
+    const refunded = await openRequest(d, { timeout: 60 });
+    const unknown = 12345n;
+
+    await expect(d.coordinator.getResult(unknown))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorUnknownRequest")
+      .withArgs(unknown);
+    expect(await d.coordinator.requestStatus(unknown)).to.equal(RequestStatus.None);
+    expect(await d.coordinator.isVerified(unknown)).to.equal(false);
+
+    const open = await d.coordinator.getResult(stored.requestId);
+    expect(open.status).to.equal(RequestStatus.Open);
+    expect(open.outputHash).to.equal(ZeroHash);
+    expect(await d.coordinator.isVerified(stored.requestId)).to.equal(false);
+    expect(await d.coordinator.checkOutput(stored.requestId, OUTPUT)).to.equal(false);
+
+    const out2 = "0x" + "00".repeat(31) + "02";
+    await fulfilTee(d, stored.request, OUTPUT);
+    await fulfilTee(d, plain.request, out2, d.operator2, d.enclave2);
+
+    const r = await d.coordinator.getResult(stored.requestId);
+    expect(r.status).to.equal(RequestStatus.Fulfilled);
+    expect(r.outputHash).to.equal(keccak256(OUTPUT));
+    expect(await d.coordinator.requestStatus(stored.requestId)).to.equal(RequestStatus.Fulfilled);
+    expect(await d.coordinator.isVerified(stored.requestId)).to.equal(true);
+    expect(await d.coordinator.checkOutput(stored.requestId, OUTPUT)).to.equal(true);
+    expect(await d.coordinator.checkOutput(stored.requestId, out2)).to.equal(false);
+    expect(await d.coordinator.getOutput(stored.requestId)).to.equal(OUTPUT);
+    // Not stored: only the hash is there.
+    expect(await d.coordinator.getOutput(plain.requestId)).to.equal("0x");
+    expect(await d.coordinator.checkOutput(plain.requestId, out2)).to.equal(true);
+
+    await networkHelpers.time.increaseTo(refunded.request.deadline + 1n);
+    await d.coordinator.refund(refunded.request);
+    const rr = await d.coordinator.getResult(refunded.requestId);
+    expect(rr.status).to.equal(RequestStatus.Refunded);
+    expect(rr.outputHash).to.equal(ZeroHash);
+    expect(await d.coordinator.isVerified(refunded.requestId)).to.equal(false);
+    expect(await d.coordinator.requestStatus(refunded.requestId)).to.equal(RequestStatus.Refunded);
+  });
+
+  it("requestIdOf matches the SDK for arbitrary requests", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const { request } = await openRequest(d, { tip: 77n });
+    const variants = [
+      request,
+      { ...request, nonce: 9n },
+      { ...request, storeOutput: true },
+      { ...request, fee: 2n ** 96n - 1n, royalty: 1n, protocolFee: 2n },
+      { ...request, operator: d.operator.address, callback: d.other.address, callbackGasLimit: 4_000_000_000n },
+    ];
+    for (const v of variants) {
+      expect(await d.coordinator.requestIdOf(v)).to.equal(requestIdOf(v));
+    }
+  });
+
+  it("exposes configuration", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const cfg = await d.coordinator.config();
+    expect(cfg.treasury).to.equal(d.treasury.address);
+    expect(cfg.protocolFeeBps).to.equal(PROTOCOL_FEE_BPS);
+    expect(cfg.minTimeout).to.equal(60n);
+    expect(cfg.maxTimeout).to.equal(7n * 24n * 3600n);
+    const [maxIn, maxOut, maxGas, penalty] = await d.coordinator.limits();
+    expect([maxIn, maxOut, maxGas, penalty]).to.deep.equal([4096n, 4096n, 2_000_000n, 100n * E18]);
+    expect(await d.coordinator.verifierOf(1)).to.equal(await d.tee.getAddress());
+    expect(await d.coordinator.verifierOf(2)).to.equal(ZeroAddress);
+    expect(await d.coordinator.paused()).to.equal(false);
+    expect(await d.coordinator.token()).to.equal(await d.token.getAddress());
+    expect(await d.coordinator.registry()).to.equal(await d.registry.getAddress());
+    expect(await d.coordinator.staking()).to.equal(await d.staking.getAddress());
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * TEE attester: signs results as EIP-712 `InferenceResult` messages with the enclave key, and makes
+ * sure that key is registered on TeeVerifier for this operator.
+ *
+ * DEVELOPMENT: the enclave key is a software key given in the config; no hardware enclave holds it.
+ * The digest follows sdk/tee.ts RESULT_TYPES with a cached encoder and domain separator (much faster
+ * than re-parsing the types per signature) and is checked at construction against sdk/tee.ts
+ * `resultDigest`, the reference the contracts are tested with.
+ */
+import {
+  Contract,
+  SigningKey,
+  TypedDataEncoder,
+  Wallet,
+  ZeroAddress,
+  concat,
+  getBytes,
+  keccak256,
+  type Signer,
+  type TypedDataDomain,
+} from "ethers";
+import type { Logger } from "pino";
+
+import { RESULT_TYPES, claimFor, resultDigest, resultDomain, recoverResultSigner } from "../sdk/tee.ts";
+import type { Request, ResultClaim } from "../sdk/types.ts";
+import { STAKING_ABI, TEE_ABI } from "./abi.ts";
+
+type Field = { name: string; type: string };
+const FIELDS: readonly Field[] = (RESULT_TYPES as Record<string, Field[]>).InferenceResult!;
+const encoder = new TypedDataEncoder(RESULT_TYPES as Record<string, Field[]>);
+
+const PROBE_REQUEST: Request = {
+  requester: ZeroAddress,
+  nonce: 1n,
+  deadline: 2n,
+  modelId: keccak256("0x01"),
+  version: 3n,
+  weightsHash: keccak256("0x02"),
+  inputHash: keccak256("0x03"),
+  mode: 1n,
+  operator: ZeroAddress,
+  callback: ZeroAddress,
+  callbackGasLimit: 0n,
+  storeOutput: false,
+  fee: 0n,
+  royalty: 0n,
+  protocolFee: 0n,
+};
+
+export class Attester {
+  readonly address: string;
+  readonly operator: string;
+  readonly domain: TypedDataDomain;
+  readonly #key: SigningKey;
+  readonly #prefix: Uint8Array;
+
+  constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string) {
+    this.operator = operator;
+    this.#key = new SigningKey(enclaveKey.startsWith("0x") ? enclaveKey : `0x${enclaveKey}`);
+    this.address = new Wallet(this.#key).address;
+    this.domain = resultDomain(chainId, coordinator);
+    const separator = TypedDataEncoder.hashDomain(this.domain);
+    this.#prefix = getBytes(concat(["0x1901", separator]));
+    // Self-check against the SDK's EIP-712 encoding (sdk/tee.ts is the reference).
+    const probe = claimFor(12345n, PROBE_REQUEST, "0x04", coordinator);
+    if (this.digest(probe) !== resultDigest(this.domain, probe))
+      throw new Error("attester digest disagrees with sdk/tee.ts");
+  }
+
+  /** EIP-712 digest of `claim` (fields as listed in sdk/tee.ts RESULT_TYPES). */
+  digest(claim: ResultClaim): string {
+    const c = claim as unknown as Record<string, unknown>;
+    const message: Record<string, unknown> = {};
+    for (const f of FIELDS) message[f.name] = c[f.name];
+    return keccak256(concat([this.#prefix, encoder.hash(message)]));
+  }
+
+  /** 65-byte r‖s‖v signature over the result of `request` with `output`. */
+  sign(requestId: bigint, request: Request, output: Uint8Array | string): string {
+    return this.#key.sign(this.digest(claimFor(requestId, request, output, this.operator))).serialized;
+  }
+
+  /** Recover with the SDK (tests, spot checks). */
+  recover(claim: ResultClaim, signature: string): string {
+    return recoverResultSigner(this.domain, claim, signature);
+  }
+
+  /**
+   * Check the operator is eligible (staked, not jailed) and that the enclave key is registered to it,
+   * registering it when `register` is set. Returns problems found (empty when ready).
+   */
+  async ensureReady(
+    operator: Signer,
+    tee: string,
+    staking: string,
+    measurement: string,
+    report: string,
+    register: boolean,
+    log: Logger,
+  ): Promise<string[]> {
+    const problems: string[] = [];
+    const operatorAddress = await operator.getAddress();
+    const stakingC = new Contract(staking, STAKING_ABI, operator);
+    const teeC = new Contract(tee, TEE_ABI, operator);
+    const eligible = (await stakingC.getFunction("isEligible")(operatorAddress)) as boolean;
+    if (!eligible) {
+      const [minStake, stake] = await Promise.all([
+        stakingC.getFunction("minStake")(),
+        stakingC.getFunction("stakeOf")(operatorAddress),
+      ]);
+      const msg = `operator ${operatorAddress} is not eligible on OperatorStaking ${staking}: staked ${stake.staked}, minStake ${minStake}, jailed ${stake.jailed}; stake at least minStake before serving (fulfil would revert with CoordinatorOperatorNotEligible)`;
+      log.error(
+        {
+          operator: operatorAddress,
+          staked: stake.staked.toString(),
+          minStake: minStake.toString(),
+          jailed: stake.jailed,
+        },
+        msg,
+      );
+      problems.push(msg);
+    }
+    const enclave = await teeC.getFunction("getEnclave")(this.address);
+    const owner = (enclave.operator as string).toLowerCase();
+    if (owner === "0x0000000000000000000000000000000000000000") {
+      if (register) {
+        log.info(
+          { enclave: this.address, measurement },
+          "registering enclave key on TeeVerifier (software development key)",
+        );
+        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report);
+        await tx.wait();
+      } else {
+        const msg = `enclave key ${this.address} is not registered on TeeVerifier ${tee}`;
+        log.error(msg);
+        problems.push(msg);
+      }
+    } else if (owner !== operatorAddress.toLowerCase()) {
+      const msg = `enclave key ${this.address} is registered to operator ${enclave.operator}, not ${operatorAddress}`;
+      log.error(msg);
+      problems.push(msg);
+    } else if (!enclave.active) {
+      const msg = `enclave key ${this.address} is revoked on TeeVerifier ${tee}`;
+      log.error(msg);
+      problems.push(msg);
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Worker configuration: a JSON file plus environment variables, validated with zod at start.
+ * Secrets (operator key, keystore password, enclave key) come only from the environment or an
+ * encrypted keystore file, and are never logged (see `redactedConfig`).
+ *
+ * Environment: VERITY_RPC_URL, VERITY_OPERATOR_KEY, VERITY_OPERATOR_KEYSTORE,
+ * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_METRICS_PORT.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+import { z } from "zod";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex string");
+const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key");
+const amount = z
+  .union([z.string().regex(/^\d+$/, "must be an integer amount in token units"), z.number().int().nonnegative()])
+  .transform((v) => BigInt(v));
+
+export const configSchema = z.object({
+  /** JSON-RPC endpoint of the chain (env VERITY_RPC_URL). */
+  rpcUrl: z.string().url("must be an http(s) URL, e.g. http://127.0.0.1:8545"),
+  /** Chain id expected at rpcUrl; checked at start when given. */
+  chainId: z.number().int().positive().optional(),
+  deployment: z.object({
+    coordinator: address,
+    tee: address,
+    /** Read from the coordinator when omitted. */
+    staking: address.optional(),
+    registry: address.optional(),
+  }),
+  /** Operator key: env VERITY_OPERATOR_KEY, or an encrypted JSON keystore + VERITY_KEYSTORE_PASSWORD. */
+  operatorKey: privateKey.optional(),
+  operatorKeystore: z.string().min(1).optional(),
+  keystorePassword: z.string().optional(),
+  /** Enclave signing key (software DEVELOPMENT key: no real TEE holds it). Env VERITY_ENCLAVE_KEY. */
+  enclaveKey: privateKey,
+  /** Code measurement registered with the enclave key. */
+  measurement: bytes32,
+  /** Attestation report passed to registerEnclave (the development verifier ignores it). */
+  attestationReport: z
+    .string()
+    .regex(/^0x([0-9a-fA-F]{2})*$/)
+    .default("0x"),
+  /** Register the enclave on TeeVerifier at start when it is not registered yet. */
+  registerEnclave: z.boolean().default(true),
+  modelsDir: z.string().min(1),
+  confirmations: z.number().int().min(0).max(1000).default(1),
+  /** 0 = run one pass and exit. */
+  pollIntervalMs: z.number().int().min(0).default(1000),
+  blockRange: z.number().int().min(1).max(100_000).default(2000),
+  /** First block to scan when the database has no cursor yet. */
+  startBlock: z.number().int().min(0).default(0),
+  /** How far back to rescan when a reorg is detected. */
+  reorgDepth: z.number().int().min(1).default(64),
+  batchSize: z.number().int().min(1).max(1000).default(100),
+  /** Transactions in flight at once, and model groups run in parallel. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** Jobs taken into execution per pass. */
+  maxJobsPerPass: z.number().int().min(1).default(5000),
+  dbPath: z.string().min(1),
+  /** 0 disables the HTTP server. */
+  metricsPort: z.number().int().min(0).max(65535).default(9464),
+  metricsHost: z.string().default("127.0.0.1"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  policy: z
+    .object({
+      /** Served models: weights hashes (0x…) or manifest names; empty = every model in modelsDir. */
+      models: z.array(z.string().min(1)).default([]),
+      /** Minimum fee (token units) per model weights hash or name; "*" is the default. */
+      minFeePerModel: z.record(z.string(), amount).default({}),
+      maxInputBytes: z.number().int().min(1).default(4096),
+      /** Skip requests whose deadline is closer than this many seconds. */
+      deadlineMarginSec: z.number().int().min(0).default(5),
+    })
+    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5 }),
+  gas: z
+    .object({
+      marginPercent: z.number().int().min(0).max(500).default(20),
+      bumpPercent: z.number().int().min(10).max(500).default(20),
+      stuckAfterMs: z.number().int().min(1000).default(60_000),
+      /** Receipt attempts to make before declaring a send lost. */
+      maxAttempts: z.number().int().min(1).default(5),
+    })
+    .default({ marginPercent: 20, bumpPercent: 20, stuckAfterMs: 60_000, maxAttempts: 5 }),
+});
+
+export type WorkerConfig = z.infer<typeof configSchema>;
+export type WorkerConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`invalid worker configuration:\n  - ${issues.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+const FIXES: Record<string, string> = {
+  rpcUrl: "set rpcUrl in the config file or VERITY_RPC_URL",
+  enclaveKey: "set VERITY_ENCLAVE_KEY (a 32-byte hex key)",
+  operatorKey: "set VERITY_OPERATOR_KEY (a 32-byte hex key)",
+  dbPath: 'set dbPath (e.g. "./data/worker.sqlite") or VERITY_DB_PATH',
+  modelsDir: "set modelsDir to the folder holding <name>/manifest.json",
+  measurement: "set measurement to the enclave code measurement approved on-chain",
+  deployment: "set deployment.coordinator and deployment.tee",
+};
+
+const ENV: Record<string, string> = {
+  VERITY_RPC_URL: "rpcUrl",
+  VERITY_OPERATOR_KEY: "operatorKey",
+  VERITY_OPERATOR_KEYSTORE: "operatorKeystore",
+  VERITY_KEYSTORE_PASSWORD: "keystorePassword",
+  VERITY_ENCLAVE_KEY: "enclaveKey",
+  VERITY_DB_PATH: "dbPath",
+  VERITY_MODELS_DIR: "modelsDir",
+};
+
+/** Validate a config object (file JSON merged with env); throws ConfigError naming each bad setting. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): WorkerConfig {
+  const merged: Record<string, unknown> = {
+    ...(typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {}),
+  };
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== "") merged[key] = v;
+  }
+  if (env.VERITY_METRICS_PORT) merged.metricsPort = Number(env.VERITY_METRICS_PORT);
+  const result = configSchema.safeParse(merged);
+  // Checked here rather than in the schema so they are reported together with any other problem.
+  const extra: string[] = [];
+  if (merged.operatorKey === undefined && merged.operatorKeystore === undefined) {
+    extra.push(
+      "operatorKey: missing: set VERITY_OPERATOR_KEY, or operatorKeystore (VERITY_OPERATOR_KEYSTORE) with VERITY_KEYSTORE_PASSWORD",
+    );
+  }
+  if (merged.operatorKeystore !== undefined && merged.keystorePassword === undefined) {
+    extra.push("keystorePassword: missing: set VERITY_KEYSTORE_PASSWORD to decrypt operatorKeystore");
+  }
+  if (!result.success || extra.length > 0) {
+    throw new ConfigError([
+      ...(result.success ? [] : result.error.issues).map((i) => {
+        const path = i.path.length > 0 ? i.path.join(".") : "(root)";
+        const fix = FIXES[String(i.path[0])];
+        const secret = /key|password/i.test(path);
+        const msg = /received undefined/.test(i.message)
+          ? "missing"
+          : secret && i.code !== "custom"
+            ? "is not a valid 32-byte hex key"
+            : i.message;
+        return `${path}: ${msg}${fix ? ` (fix: ${fix})` : ""}`;
+      }),
+      ...extra,
+    ]);
+  }
+  const c = result.data!;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...c,
+    modelsDir: abs(c.modelsDir),
+    dbPath: c.dbPath === ":memory:" ? c.dbPath : abs(c.dbPath),
+    operatorKeystore: c.operatorKeystore === undefined ? undefined : abs(c.operatorKeystore),
+  };
+}
+
+/** Read `path` (JSON) and the environment; relative paths in the file are relative to the file. */
+export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError([
+      `config file ${path}: ${(err as Error).message} (fix: pass --config <file> with valid JSON)`,
+    ]);
+  }
+  return parseConfig(raw, env, dirname(resolve(path)));
+}
+
+/** The config without secrets, for logs. */
+export function redactedConfig(c: WorkerConfig): Record<string, unknown> {
+  const { operatorKey: _o, keystorePassword: _p, enclaveKey: _e, ...rest } = c;
+  return {
+    ...rest,
+    operatorKey: c.operatorKey ? "[redacted]" : undefined,
+    enclaveKey: "[redacted: software development key]",
+    policy: {
+      ...c.policy,
+      minFeePerModel: Object.fromEntries(Object.entries(c.policy.minFeePerModel).map(([k, v]) => [k, v.toString()])),
+    },
+  };
+}

@@ -1,0 +1,567 @@
+/**
+ * Submitter: turns attested jobs into fulfil transactions and follows them to confirmation.
+ *  - one nonce counter for the operator key (resynced from the chain whenever nothing is in flight);
+ *  - every send is simulated first (eth_call + eth_estimateGas), gas limit = estimate + margin;
+ *  - up to `batchSize` results per `fulfillBatch`; a batch that fails simulation falls back to
+ *    single `fulfill` simulations, which say precisely which request is the problem;
+ *  - each signed transaction is written to the store (jobs → submitted) BEFORE it is broadcast;
+ *  - stuck transactions are replaced with bumped fees (same nonce); unknown ones rebroadcast or,
+ *    when their nonce was consumed elsewhere, dropped (their jobs go back to attested and are
+ *    re-simulated, so nothing is submitted twice);
+ *  - receipts `confirmations` deep settle jobs: InferenceFulfilled → confirmed (earnings =
+ *    fee - royalty - protocolFee), FulfillmentSkipped / CoordinatorRequestNotOpen → skipped.
+ */
+import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import type { Logger } from "pino";
+
+import type { Request } from "../sdk/types.ts";
+import type { JobRow, JobStore, TxRow } from "./db.ts";
+import { coordinatorInterface, requestKey } from "./events.ts";
+import { earningsOf, requestFromJson } from "./jobs.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface GasSettings {
+  marginPercent: number;
+  bumpPercent: number;
+  stuckAfterMs: number;
+  maxAttempts: number;
+}
+
+export interface SubmitStats {
+  simulateMs: number;
+  sendMs: number;
+  receiptMs: number;
+  txs: number;
+  gasUsed: bigint;
+  results: number;
+  /** Sum over confirmed results of (receipt seen − broadcast) in ms. */
+  chainMs: number;
+}
+
+interface Prepared {
+  jobs: JobRow[];
+  data: string;
+  gasLimit: bigint;
+}
+
+/** Decoded custom error of a failed call, if the error carries revert data the ABI knows. */
+export function revertOf(err: unknown): { name: string; args: readonly unknown[] } | undefined {
+  const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
+  const candidates = [e?.data, e?.info?.error?.data, e?.error?.data];
+  for (const c of candidates) {
+    const data =
+      typeof c === "string"
+        ? c
+        : typeof (c as { data?: unknown })?.data === "string"
+          ? (c as { data: string }).data
+          : undefined;
+    if (data === undefined || data.length < 10) continue;
+    try {
+      const parsed = coordinatorInterface.parseError(data);
+      if (parsed !== null) return { name: parsed.name, args: [...parsed.args] };
+    } catch {
+      /* not ours */
+    }
+  }
+  return undefined;
+}
+
+function isRevert(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === "CALL_EXCEPTION" || revertOf(err) !== undefined || /revert/i.test(e?.message ?? "");
+}
+
+const STATUS = ["none", "open", "fulfilled", "refunded"];
+
+/** A one-line error text without the (possibly huge) request payload ethers appends. */
+export function shortError(err: unknown): string {
+  const e = err as {
+    shortMessage?: string;
+    message?: string;
+    error?: { message?: string };
+    info?: { error?: { message?: string } };
+  };
+  const text = e?.info?.error?.message ?? e?.error?.message ?? e?.shortMessage ?? e?.message ?? String(err);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** Gas the coordinator needs on top of the callback's own limit (see InferenceCoordinator._deliver). */
+function callbackGas(r: Request): bigint {
+  return r.callback === "0x0000000000000000000000000000000000000000"
+    ? 0n
+    : r.callbackGasLimit + r.callbackGasLimit / 63n + 15_000n;
+}
+
+export class Submitter {
+  readonly stats: SubmitStats = { simulateMs: 0, sendMs: 0, receiptMs: 0, txs: 0, gasUsed: 0n, results: 0, chainMs: 0 };
+  readonly #provider: JsonRpcProvider;
+  readonly #wallet: Wallet;
+  readonly #chainId: bigint;
+  readonly #coordinator: string;
+  readonly #store: JobStore;
+  readonly #gas: GasSettings;
+  readonly #batchSize: number;
+  readonly #concurrency: number;
+  readonly #confirmations: number;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  #nonce: number | undefined;
+  /** Highest gas per result seen in a batch receipt (callbacks excluded); undefined = estimate. */
+  #perResultGas: bigint | undefined;
+  /** Set when the chain says the operator cannot fulfil (not eligible, paused): retried next pass. */
+  blocked: string | undefined;
+
+  constructor(o: {
+    provider: JsonRpcProvider;
+    wallet: Wallet;
+    chainId: bigint;
+    coordinator: string;
+    store: JobStore;
+    gas: GasSettings;
+    batchSize: number;
+    concurrency: number;
+    confirmations: number;
+    metrics: Metrics;
+    log: Logger;
+  }) {
+    this.#provider = o.provider;
+    this.#wallet = o.wallet;
+    this.#chainId = o.chainId;
+    this.#coordinator = o.coordinator;
+    this.#store = o.store;
+    this.#gas = o.gas;
+    this.#batchSize = o.batchSize;
+    this.#concurrency = o.concurrency;
+    this.#confirmations = o.confirmations;
+    this.#metrics = o.metrics;
+    this.#log = o.log;
+  }
+
+  get address(): string {
+    return this.#wallet.address;
+  }
+
+  async #timed<T>(key: "simulateMs" | "sendMs" | "receiptMs", p: Promise<T>): Promise<T> {
+    const t = performance.now();
+    try {
+      return await p;
+    } finally {
+      this.stats[key] += performance.now() - t;
+    }
+  }
+
+  /** Forget the local nonce: the next send reads it from the chain. */
+  resetNonce(): void {
+    this.#nonce = undefined;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** Submit attested jobs, at most `concurrency` transactions in flight. Returns jobs submitted. */
+  async submit(jobs: readonly JobRow[]): Promise<number> {
+    this.blocked = undefined;
+    const inFlight = this.#store.pendingTxs().length;
+    const slots = this.#concurrency - inFlight;
+    if (slots <= 0 || jobs.length === 0) return 0;
+    const chunks: JobRow[][] = [];
+    for (let i = 0; i < jobs.length && chunks.length < slots; i += this.#batchSize)
+      chunks.push(jobs.slice(i, i + this.#batchSize));
+
+    const [fee, nonce] = await this.#timed(
+      "simulateMs",
+      Promise.all([
+        this.#provider.getFeeData(),
+        inFlight === 0 || this.#nonce === undefined
+          ? this.#provider.getTransactionCount(this.#wallet.address, "pending")
+          : Promise.resolve(this.#nonce),
+      ]),
+    );
+    this.#nonce = inFlight === 0 ? nonce : Math.max(nonce, this.#nonce ?? 0);
+    const prepared = (await Promise.all(chunks.map((c) => this.#prepare(c)))).flat().slice(0, slots);
+    if (prepared.length === 0) return 0;
+
+    const maxFeePerGas = fee.maxFeePerGas ?? fee.gasPrice ?? 1_000_000_000n;
+    const maxPriorityFeePerGas = fee.maxPriorityFeePerGas ?? 0n;
+    const sends: { row: Omit<TxRow, "state">; jobs: JobRow[] }[] = [];
+    for (const p of prepared) {
+      const nonce: number = this.#nonce!;
+      const raw = await this.#wallet.signTransaction({
+        type: 2,
+        chainId: this.#chainId,
+        nonce,
+        to: this.#coordinator,
+        data: p.data,
+        gasLimit: p.gasLimit,
+        maxFeePerGas,
+        maxPriorityFeePerGas,
+      });
+      const row = {
+        hash: Transaction.from(raw).hash!,
+        nonce,
+        raw,
+        requestIds: p.jobs.map((j) => j.requestId),
+        sentAt: Date.now(),
+        maxFeePerGas: maxFeePerGas.toString(),
+        maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+      };
+      this.#store.recordSend(row); // jobs → submitted, before the broadcast
+      this.#nonce = nonce + 1;
+      sends.push({ row, jobs: p.jobs });
+    }
+    // In nonce order, one after the other: automining nodes refuse a nonce gap.
+    for (let i = 0; i < sends.length; i++) {
+      if (await this.#broadcast(sends[i]!.row, sends[i]!.jobs.length > 1 ? "batch" : "single")) continue;
+      const rest = sends.slice(i + 1);
+      this.#store.setTxState(
+        rest.map((s) => s.row.hash),
+        "dropped",
+      );
+      for (const s of rest) this.#restore(s.row.requestIds);
+      return sends.slice(0, i).reduce((a, s) => a + s.jobs.length, 0);
+    }
+    return sends.reduce((a, s) => a + s.jobs.length, 0);
+  }
+
+  async #broadcast(row: Omit<TxRow, "state">, kind: string): Promise<boolean> {
+    try {
+      await this.#timed("sendMs", this.#provider.broadcastTransaction(row.raw));
+      this.#metrics.txs.inc({ kind });
+      this.stats.txs++;
+      this.#log.debug({ tx: row.hash, nonce: row.nonce, results: row.requestIds.length }, "fulfil transaction sent");
+      return true;
+    } catch (err) {
+      const msg = shortError(err);
+      if (/already known|already imported/i.test(msg)) return true;
+      this.#log.warn({ tx: row.hash, nonce: row.nonce, err: msg }, "broadcast failed; its jobs return to attested");
+      this.#store.setTxState([row.hash], "dropped");
+      this.#restore(row.requestIds);
+      this.#nonce = undefined;
+      return false;
+    }
+  }
+
+  /** Jobs of a dropped / failed transaction go back to attested (re-simulated before any resend). */
+  #restore(ids: readonly string[], bumpAttempts = false): void {
+    const items = ids
+      .map((id) => this.#store.get(id))
+      .filter((j): j is JobRow => j !== undefined && (j.state === "submitted" || j.state === "attested"))
+      .map((j) => ({ id: j.requestId, fields: bumpAttempts ? { attempts: j.attempts + 1 } : {} }));
+    this.#store.transitionEach(items, "attested");
+  }
+
+  #encode(jobs: readonly JobRow[]): string {
+    const requests = jobs.map((j) => requestFromJson(j.request));
+    if (jobs.length === 1)
+      return coordinatorInterface.encodeFunctionData("fulfill", [requests[0], jobs[0]!.output, jobs[0]!.signature]);
+    return coordinatorInterface.encodeFunctionData("fulfillBatch", [
+      requests,
+      jobs.map((j) => j.output),
+      jobs.map((j) => j.signature),
+    ]);
+  }
+
+  async #estimate(data: string): Promise<bigint> {
+    const gas = await this.#timed(
+      "simulateMs",
+      this.#provider.estimateGas({ from: this.#wallet.address, to: this.#coordinator, data }),
+    );
+    return (gas * BigInt(100 + this.#gas.marginPercent)) / 100n;
+  }
+
+  /** Simulate a chunk; drop requests the chain says are not open; fall back to singles on a revert. */
+  async #prepare(jobs: JobRow[]): Promise<Prepared[]> {
+    if (jobs.length === 1) return this.#prepareSingle(jobs[0]!);
+    let data = this.#encode(jobs);
+    try {
+      const ret = await this.#timed(
+        "simulateMs",
+        this.#provider.call({ from: this.#wallet.address, to: this.#coordinator, data }),
+      );
+      const fulfilled = Number(coordinatorInterface.decodeFunctionResult("fulfillBatch", ret)[0] as bigint);
+      if (fulfilled < jobs.length) {
+        jobs = await this.#dropNotOpen(jobs);
+        if (jobs.length === 0) return [];
+        if (jobs.length === 1) return this.#prepareSingle(jobs[0]!);
+        data = this.#encode(jobs);
+      }
+      return [
+        { jobs, data, gasLimit: this.#perResultGas === undefined ? await this.#estimate(data) : this.#modelGas(jobs) },
+      ];
+    } catch (err) {
+      if (!isRevert(err)) throw err;
+      const r = revertOf(err);
+      this.#log.warn(
+        { results: jobs.length, revert: r?.name ?? shortError(err) },
+        "batch failed simulation; falling back to single fulfils",
+      );
+      if (r !== undefined && this.#blocking(r.name)) return [];
+      const singles = await Promise.all(jobs.map((j) => this.#prepareSingle(j)));
+      return singles.flat();
+    }
+  }
+
+  /**
+   * Gas limit of a batch from receipts already seen (eth_estimateGas re-executes a large batch many
+   * times): per-result gas × n + callback gas, plus the margin. An out-of-gas revert resets the model.
+   */
+  #modelGas(jobs: readonly JobRow[]): bigint {
+    const callbacks = jobs.reduce((a, j) => a + callbackGas(requestFromJson(j.request)), 0n);
+    const base = 40_000n + this.#perResultGas! * BigInt(jobs.length) + callbacks;
+    return (base * BigInt(100 + this.#gas.marginPercent)) / 100n;
+  }
+
+  async #prepareSingle(job: JobRow): Promise<Prepared[]> {
+    const data = this.#encode([job]);
+    try {
+      return [{ jobs: [job], data, gasLimit: await this.#estimate(data) }];
+    } catch (err) {
+      if (!isRevert(err)) throw err;
+      this.#classify(job, revertOf(err), shortError(err));
+      return [];
+    }
+  }
+
+  #blocking(name: string): boolean {
+    if (name === "CoordinatorOperatorNotEligible" || name === "CoordinatorPaused") {
+      this.blocked = name;
+      this.#log.error(
+        { operator: this.#wallet.address, revert: name },
+        "the coordinator refuses this operator's results (not staked/eligible, or paused); jobs stay attested",
+      );
+      return true;
+    }
+    return false;
+  }
+
+  async #dropNotOpen(jobs: JobRow[]): Promise<JobRow[]> {
+    const statuses = await this.#timed(
+      "simulateMs",
+      Promise.all(
+        jobs.map(async (j) => {
+          const ret = await this.#provider.call({
+            to: this.#coordinator,
+            data: coordinatorInterface.encodeFunctionData("requestStatus", [j.requestId]),
+          });
+          return Number(coordinatorInterface.decodeFunctionResult("requestStatus", ret)[0] as bigint);
+        }),
+      ),
+    );
+    const open: JobRow[] = [];
+    jobs.forEach((j, i) => {
+      const s = statuses[i]!;
+      if (s === 1) open.push(j);
+      else
+        this.#classify(
+          j,
+          { name: "CoordinatorRequestNotOpen", args: [BigInt(j.requestId), BigInt(s)] },
+          `status ${STATUS[s]}`,
+        );
+    });
+    return open;
+  }
+
+  /** Settle a job whose single simulation reverted. */
+  #classify(job: JobRow, r: { name: string; args: readonly unknown[] } | undefined, message: string): void {
+    const name = r?.name;
+    if (name !== undefined && this.#blocking(name)) return;
+    const set = (state: "skipped" | "expired" | "failed", reason: string, detail: string) => {
+      this.#store.transition([job.requestId], state, { error: `${reason}: ${detail}` });
+      if (state === "skipped") this.#metrics.skipped.inc({ reason });
+      else if (state === "expired") this.#metrics.expired.inc();
+      else this.#metrics.failed.inc({ reason });
+    };
+    if (name === "CoordinatorRequestNotOpen") {
+      const status = Number(r!.args[1]);
+      const reason = status === 3 ? "refunded" : "already-fulfilled";
+      this.#log.warn(
+        { requestId: job.requestId, status: STATUS[status] },
+        `request already ${STATUS[status]} on-chain; skipped`,
+      );
+      set("skipped", reason, `request is ${STATUS[status]} on-chain`);
+    } else if (name === "CoordinatorRequestExpired") {
+      this.#log.warn({ requestId: job.requestId }, "request expired before it could be submitted");
+      set("expired", "expired", `deadline ${r!.args[1]} passed`);
+    } else if (name === "CoordinatorNotAssignedOperator") {
+      set("skipped", "assigned-to-other", `assigned to ${r!.args[1]}`);
+    } else if (name === "CoordinatorUnknownRequest") {
+      this.#log.error({ requestId: job.requestId }, "request unknown to the coordinator (reorged out?)");
+      set("failed", "unknown-request", "the coordinator does not know this request");
+    } else {
+      const attempts = job.attempts + 1;
+      const detail = name ?? message;
+      if (attempts >= this.#gas.maxAttempts) {
+        this.#log.error(
+          { requestId: job.requestId, revert: detail, attempts },
+          "fulfil keeps failing simulation; giving up",
+        );
+        set("failed", "simulation-reverted", detail);
+      } else {
+        this.#log.error({ requestId: job.requestId, revert: detail, attempts }, "fulfil failed simulation; will retry");
+        this.#store.transition([job.requestId], "attested", { attempts, error: `simulation-reverted: ${detail}` });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ following
+
+  /** Follow pending transactions: settle deep-enough receipts, rebroadcast, bump or drop. */
+  async check(head: number): Promise<void> {
+    const pending = this.#store.pendingTxs();
+    if (pending.length === 0) return;
+    const receipts = await this.#timed(
+      "receiptMs",
+      Promise.all(pending.map((t) => this.#provider.getTransactionReceipt(t.hash))),
+    );
+    const byNonce = new Map<number, { tx: TxRow; receipt: TransactionReceipt | null }[]>();
+    pending.forEach((tx, i) => {
+      const list = byNonce.get(tx.nonce) ?? [];
+      list.push({ tx, receipt: receipts[i]! });
+      byNonce.set(tx.nonce, list);
+    });
+    const need = Math.max(1, this.#confirmations);
+    let chainNonce: number | undefined;
+    for (const [nonce, list] of [...byNonce.entries()].sort((a, b) => a[0] - b[0])) {
+      const mined = list.find((x) => x.receipt !== null);
+      if (mined !== undefined) {
+        if (head - mined.receipt!.blockNumber + 1 < need) continue;
+        this.#store.setTxState([mined.tx.hash], "mined");
+        this.#store.setTxState(
+          list.filter((x) => x !== mined).map((x) => x.tx.hash),
+          "replaced",
+        );
+        this.#settle(mined.tx, mined.receipt!);
+        continue;
+      }
+      const latest = list[list.length - 1]!.tx;
+      const known = await this.#timed("receiptMs", this.#provider.getTransaction(latest.hash));
+      if (known === null) {
+        chainNonce ??= await this.#provider.getTransactionCount(this.#wallet.address, "latest");
+        if (chainNonce > nonce) {
+          this.#log.warn(
+            { nonce, txs: list.map((x) => x.tx.hash) },
+            "transaction dropped (nonce used by another transaction); jobs return to attested",
+          );
+          this.#store.setTxState(
+            list.map((x) => x.tx.hash),
+            "dropped",
+          );
+          this.#restore(latest.requestIds);
+          this.#nonce = undefined;
+        } else {
+          this.#log.info(
+            { tx: latest.hash, nonce },
+            "transaction unknown to the node; rebroadcasting the same signed transaction",
+          );
+          await this.#broadcast(latest, "rebroadcast");
+        }
+      } else if (Date.now() - latest.sentAt > this.#gas.stuckAfterMs) {
+        await this.#bump(latest);
+      }
+    }
+  }
+
+  async #bump(old: TxRow): Promise<void> {
+    const parsed = Transaction.from(old.raw);
+    const fee = await this.#provider.getFeeData();
+    const pct = BigInt(100 + this.#gas.bumpPercent);
+    const bump = (v: bigint, cur: bigint | null) => {
+      const b = (v * pct) / 100n + 1n;
+      return cur !== null && cur > b ? cur : b;
+    };
+    const maxPriorityFeePerGas = bump(BigInt(old.maxPriorityFeePerGas), fee.maxPriorityFeePerGas);
+    let maxFeePerGas = bump(BigInt(old.maxFeePerGas), fee.maxFeePerGas);
+    if (maxFeePerGas < maxPriorityFeePerGas) maxFeePerGas = maxPriorityFeePerGas;
+    const raw = await this.#wallet.signTransaction({
+      type: 2,
+      chainId: this.#chainId,
+      nonce: old.nonce,
+      to: parsed.to!,
+      data: parsed.data,
+      gasLimit: parsed.gasLimit,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    const row = {
+      hash: Transaction.from(raw).hash!,
+      nonce: old.nonce,
+      raw,
+      requestIds: old.requestIds,
+      sentAt: Date.now(),
+      maxFeePerGas: maxFeePerGas.toString(),
+      maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+    };
+    this.#log.warn(
+      { old: old.hash, tx: row.hash, nonce: old.nonce, maxFeePerGas: row.maxFeePerGas },
+      "transaction stuck; replacing it with bumped fees",
+    );
+    this.#store.recordSend(row);
+    await this.#broadcast(row, "replacement");
+  }
+
+  #settle(tx: TxRow, receipt: TransactionReceipt): void {
+    this.stats.gasUsed += receipt.gasUsed;
+    this.#metrics.gasSpent.inc(Number(receipt.gasUsed));
+    this.#metrics.feesSpent.inc(Number(receipt.gasUsed * (receipt.gasPrice ?? 0n)));
+    const ids = new Set(tx.requestIds);
+    if (receipt.status !== 1) {
+      this.#perResultGas = undefined; // maybe out of gas: estimate again
+      this.#log.error(
+        { tx: tx.hash, block: receipt.blockNumber },
+        "fulfil transaction reverted; its jobs return to attested",
+      );
+      this.#restore(tx.requestIds, true);
+      return;
+    }
+    const me = this.#wallet.address.toLowerCase();
+    const confirmed: { id: string; fields: { earnings: string } }[] = [];
+    const skipped: string[] = [];
+    const now = Date.now();
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== this.#coordinator.toLowerCase()) continue;
+      const parsed = coordinatorInterface.parseLog(log);
+      if (parsed === null) continue;
+      const id = requestKey(parsed.args.requestId as bigint);
+      if (!ids.has(id)) continue;
+      if (parsed.name === "InferenceFulfilled" && (parsed.args.operator as string).toLowerCase() === me) {
+        const job = this.#store.get(id);
+        const request: Request | undefined = job ? requestFromJson(job.request) : undefined;
+        const earned = request ? earningsOf(request) : 0n;
+        confirmed.push({ id, fields: { earnings: earned.toString() } });
+        this.#metrics.earnings.inc(Number(earned));
+        if (job) this.#metrics.latency.observe(Math.max(0, now / 1000 - job.blockTime));
+        ids.delete(id);
+      } else if (parsed.name === "FulfillmentSkipped") {
+        skipped.push(id);
+        ids.delete(id);
+      }
+    }
+    this.#store.transitionEach(confirmed, "confirmed");
+    this.#store.transition(skipped, "skipped", { error: "already-fulfilled: skipped in batch (FulfillmentSkipped)" });
+    for (const id of skipped) {
+      this.#log.warn({ requestId: id, tx: tx.hash }, "request was already fulfilled by another operator; skipped");
+      this.#metrics.skipped.inc({ reason: "already-fulfilled" });
+    }
+    if (tx.requestIds.length > 1 && confirmed.length > 0) {
+      const callbacks = confirmed.reduce((a, c) => {
+        const j = this.#store.get(c.id);
+        return a + (j ? callbackGas(requestFromJson(j.request)) : 0n);
+      }, 0n);
+      const per = (receipt.gasUsed - callbacks + BigInt(tx.requestIds.length) - 1n) / BigInt(tx.requestIds.length);
+      if (this.#perResultGas === undefined || per > this.#perResultGas) this.#perResultGas = per;
+    }
+    this.#metrics.served.inc(confirmed.length);
+    this.stats.results += confirmed.length;
+    this.stats.chainMs += confirmed.length * Math.max(0, now - tx.sentAt);
+    if (ids.size > 0) this.#restore([...ids], true);
+    this.#log.info(
+      {
+        tx: tx.hash,
+        block: receipt.blockNumber,
+        confirmed: confirmed.length,
+        skipped: skipped.length,
+        gasUsed: receipt.gasUsed.toString(),
+      },
+      "fulfil transaction confirmed",
+    );
+  }
+}

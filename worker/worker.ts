@@ -1,0 +1,392 @@
+/**
+ * The operator node: a plain loop `poll events → execute → attest → submit → follow receipts → sleep`,
+ * or one pass when pollIntervalMs is 0. Usable in-process (`new Worker(config).start()`) and from
+ * the CLI (worker/main.ts). Stopping lets the current pass finish; every job is then in a state a
+ * restart resumes from.
+ */
+import { FetchRequest, JsonRpcProvider, Network, type Wallet } from "ethers";
+import { pino, type Logger } from "pino";
+
+import { Attester } from "./attester.ts";
+import { redactedConfig, type WorkerConfig } from "./config.ts";
+import { JobStore, type JobState } from "./db.ts";
+import { EventSource, coordinatorInterface, type EventBatch } from "./events.ts";
+import { JobRunner, requestToJson } from "./jobs.ts";
+import { loadOperator } from "./keys.ts";
+import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
+import { Executor, ModelStore } from "./models/index.ts";
+import { Submitter, shortError } from "./submitter.ts";
+
+export interface WorkerOptions {
+  logger?: Logger;
+  /** Per-request RPC timeout (ms). */
+  rpcTimeoutMs?: number;
+}
+
+export interface PassResult {
+  head: number;
+  seen: number;
+  attested: number;
+  submitted: number;
+  rewoundTo?: number;
+  /** Work left: jobs attested or transactions in flight. */
+  pending: number;
+}
+
+export interface Breakdown {
+  eventsMs: number;
+  inferenceMs: number;
+  signingMs: number;
+  decodeMs: number;
+  simulateMs: number;
+  sendMs: number;
+  receiptMs: number;
+  chainMs: number;
+  dbMs: number;
+  passes: number;
+}
+
+export class Worker {
+  readonly config: WorkerConfig;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  store!: JobStore;
+  provider!: JsonRpcProvider;
+  operator!: Wallet;
+  attester!: Attester;
+  submitter!: Submitter;
+  runner!: JobRunner;
+  events!: EventSource;
+  executor!: Executor;
+  server: MetricsServer | undefined;
+  readonly breakdown: Breakdown = {
+    eventsMs: 0,
+    inferenceMs: 0,
+    signingMs: 0,
+    decodeMs: 0,
+    simulateMs: 0,
+    sendMs: 0,
+    receiptMs: 0,
+    chainMs: 0,
+    dbMs: 0,
+    passes: 0,
+  };
+  readonly #rpcTimeoutMs: number;
+  #initialised = false;
+  #running = false;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #lastPassAt = 0;
+  #lastError: string | undefined;
+  #head = 0;
+  #problems: string[] = [];
+
+  constructor(config: WorkerConfig, opts: WorkerOptions = {}) {
+    this.config = config;
+    this.log = opts.logger ?? pino({ level: config.logLevel, base: { service: "verity-worker" } });
+    this.metrics = new Metrics(opts.logger === undefined);
+    this.#rpcTimeoutMs = opts.rpcTimeoutMs ?? 10_000;
+  }
+
+  /** Connect, load models, open the store, check the operator and enclave, resume interrupted jobs. */
+  async init(): Promise<void> {
+    if (this.#initialised) return;
+    const c = this.config;
+    this.log.info({ config: redactedConfig(c) }, "starting verity worker");
+    const req = new FetchRequest(c.rpcUrl);
+    req.timeout = this.#rpcTimeoutMs;
+    const probe = new JsonRpcProvider(req, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const chainId = BigInt(await probe.send("eth_chainId", []));
+    probe.destroy();
+    if (c.chainId !== undefined && BigInt(c.chainId) !== chainId) {
+      throw new Error(`chainId: the RPC at ${c.rpcUrl} serves chain ${chainId}, config says ${c.chainId}`);
+    }
+    this.provider = new JsonRpcProvider(req, Network.from(chainId), {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      batchMaxCount: 100,
+    });
+    this.operator = await loadOperator(c, this.provider);
+
+    const code = await this.provider.getCode(c.deployment.coordinator);
+    if (code === "0x")
+      throw new Error(`deployment.coordinator: no contract at ${c.deployment.coordinator} on chain ${chainId}`);
+    const staking =
+      c.deployment.staking ??
+      (coordinatorInterface.decodeFunctionResult(
+        "staking",
+        await this.provider.call({
+          to: c.deployment.coordinator,
+          data: coordinatorInterface.encodeFunctionData("staking"),
+        }),
+      )[0] as string);
+
+    const models = await ModelStore.open(c.modelsDir);
+    this.executor = new Executor(models);
+    this.attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, this.operator.address);
+    this.log.warn(
+      { enclave: this.attester.address },
+      "enclave key is a SOFTWARE DEVELOPMENT KEY held in process memory (no hardware TEE)",
+    );
+    this.store = new JobStore(c.dbPath);
+    this.events = new EventSource(
+      this.provider,
+      this.store,
+      {
+        coordinator: c.deployment.coordinator,
+        confirmations: c.confirmations,
+        blockRange: c.blockRange,
+        startBlock: c.startBlock,
+        reorgDepth: c.reorgDepth,
+      },
+      this.log,
+    );
+    this.runner = new JobRunner({
+      store: this.store,
+      models,
+      executor: this.executor,
+      attester: this.attester,
+      policy: c.policy,
+      operator: this.operator.address,
+      metrics: this.metrics,
+      log: this.log,
+      concurrency: c.concurrency,
+    });
+    this.submitter = new Submitter({
+      provider: this.provider,
+      wallet: this.operator,
+      chainId,
+      coordinator: c.deployment.coordinator,
+      store: this.store,
+      gas: c.gas,
+      batchSize: c.batchSize,
+      concurrency: c.concurrency,
+      confirmations: c.confirmations,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    this.log.info(
+      {
+        operator: this.operator.address,
+        enclave: this.attester.address,
+        chainId: chainId.toString(),
+        models: models.list().map((m) => `${m.name} ${m.weightsHash}`),
+      },
+      "worker identity",
+    );
+    this.#problems = await this.attester.ensureReady(
+      this.operator,
+      c.deployment.tee,
+      staking,
+      c.measurement,
+      c.attestationReport,
+      c.registerEnclave,
+      this.log,
+    );
+    this.#recover();
+    if (c.metricsPort !== 0 && this.server === undefined) {
+      this.server = await serveMetrics(this.metrics, c.metricsHost, c.metricsPort, () => this.health());
+      this.log.info({ url: `http://${c.metricsHost}:${this.server.port}/metrics` }, "metrics and /healthz listening");
+    }
+    this.#initialised = true;
+  }
+
+  /** Resume after a crash: executing jobs re-run (deterministic); submitted jobs are followed through their transactions. */
+  #recover(): void {
+    const executing = this.store.byState("executing");
+    if (executing.length > 0) {
+      this.log.info({ jobs: executing.length }, "resuming jobs interrupted during execution");
+      this.store.transition(
+        executing.map((j) => j.requestId),
+        "seen",
+      );
+    }
+    this.store.db.exec(
+      "UPDATE txs SET state = 'pending' WHERE state != 'pending' AND hash IN (SELECT tx_hash FROM jobs WHERE state = 'submitted')",
+    );
+    const counts = this.store.counts();
+    this.log.info({ counts, cursor: this.store.getCursor() ?? null }, "job store opened");
+  }
+
+  health(): { ok: boolean } & Record<string, unknown> {
+    const staleAfter = Math.max(30_000, this.config.pollIntervalMs * 5);
+    const fresh = this.#lastPassAt > 0 && Date.now() - this.#lastPassAt < staleAfter;
+    return {
+      ok: this.#initialised && !this.#stopping && this.#lastError === undefined && (fresh || !this.#running),
+      running: this.#running,
+      lastPassAt: this.#lastPassAt || null,
+      lastError: this.#lastError ?? null,
+      head: this.#head,
+      cursor: this.#initialised ? (this.store.getCursor() ?? null) : null,
+      jobs: this.#initialised ? this.store.counts() : null,
+      operator: this.#initialised ? this.operator.address : null,
+      enclave: this.#initialised ? this.attester.address : null,
+      problems: this.#problems,
+      blocked: this.#initialised ? (this.submitter.blocked ?? null) : null,
+    };
+  }
+
+  #onBatch(b: EventBatch): void {
+    const t = performance.now();
+    const added = this.store.insertSeen(
+      b.requested.map((r) => ({
+        requestId: r.requestId,
+        modelId: r.request.modelId,
+        weightsHash: r.request.weightsHash.toLowerCase(),
+        request: requestToJson(r.request),
+        inputHex: r.input,
+        blockNumber: r.blockNumber,
+        blockHash: r.blockHash,
+        blockTime: r.blockTime,
+      })),
+    );
+    this.metrics.seen.inc(added.length);
+    if (added.length > 0) this.log.debug({ added: added.length, from: b.fromBlock, to: b.toBlock }, "requests seen");
+    // Others' completions: jobs not yet submitted by us are dropped.
+    const me = this.operator.address.toLowerCase();
+    for (const c of b.completed) {
+      if (c.operator !== null && c.operator.toLowerCase() === me) continue;
+      const job = this.store.get(c.requestId);
+      if (job === undefined || !(["seen", "executing", "attested"] as JobState[]).includes(job.state)) continue;
+      const reason = c.kind === "refunded" ? "refunded" : "already-fulfilled";
+      this.store.transition([c.requestId], "skipped", {
+        error: `${reason}: ${c.kind === "refunded" ? "refunded" : `fulfilled by ${c.operator}`} in tx ${c.txHash}`,
+      });
+      this.metrics.skipped.inc({ reason });
+      this.log.warn(
+        { requestId: c.requestId, by: c.operator, kind: c.kind },
+        "request completed by someone else; skipped",
+      );
+    }
+    this.breakdown.dbMs += performance.now() - t;
+  }
+
+  /** After a reorg: jobs above the rewind point are checked against the chain again. */
+  async #recheck(after: number): Promise<void> {
+    const jobs = this.store
+      .jobsAfter(after)
+      .filter((j) => j.state !== "failed" && j.state !== "expired" && j.state !== "submitted");
+    const statuses = await Promise.all(
+      jobs.map(async (j) => {
+        const ret = await this.provider.call({
+          to: this.config.deployment.coordinator,
+          data: coordinatorInterface.encodeFunctionData("requestStatus", [j.requestId]),
+        });
+        return Number(BigInt(ret));
+      }),
+    );
+    jobs.forEach((j, i) => {
+      const s = statuses[i]!;
+      if (s === 0) {
+        this.log.warn({ requestId: j.requestId, state: j.state }, "request no longer on-chain after a reorg");
+        this.store.transition([j.requestId], "failed", { error: "reorged-out: the request is no longer on-chain" });
+        this.metrics.failed.inc({ reason: "reorged-out" });
+      } else if (s === 1 && (j.state === "confirmed" || j.state === "skipped")) {
+        this.log.warn({ requestId: j.requestId, state: j.state }, "request open again after a reorg; re-submitting");
+        this.store.transition([j.requestId], j.signature !== null ? "attested" : "seen");
+      }
+    });
+  }
+
+  /** One pass: events → execute → submit → follow receipts. */
+  async runOnce(): Promise<PassResult> {
+    await this.init();
+    const t0 = performance.now();
+    let eventsRpc = 0;
+    const poll = await this.events.poll(
+      (b) => this.#onBatch(b),
+      (ms) => (eventsRpc += ms),
+    );
+    this.breakdown.eventsMs += performance.now() - t0;
+    this.#head = poll.head;
+    if (poll.rewoundTo !== undefined) {
+      await this.#recheck(poll.rewoundTo);
+      // A reorg may have taken our transactions and nonce with it.
+      this.submitter.resetNonce();
+    }
+
+    const before = { ...this.runner.stats };
+    const seenJobs = this.store.byState("seen", this.config.maxJobsPerPass);
+    const attested = seenJobs.length > 0 ? await this.runner.process(seenJobs, Math.floor(Date.now() / 1000)) : 0;
+    this.breakdown.inferenceMs += this.runner.stats.inferenceMs - before.inferenceMs;
+    this.breakdown.signingMs += this.runner.stats.signingMs - before.signingMs;
+    this.breakdown.decodeMs += this.runner.stats.decodeMs - before.decodeMs;
+
+    const s0 = { ...this.submitter.stats };
+    await this.submitter.check(poll.head);
+    const ready = this.store.byState("attested", this.config.batchSize * this.config.concurrency);
+    const submitted = await this.submitter.submit(ready);
+    if (submitted > 0) {
+      // Follow what was just sent (automining nodes answer at once; others next pass).
+      const head = await this.provider.getBlockNumber();
+      await this.submitter.check(head);
+    }
+    const s1 = this.submitter.stats;
+    this.breakdown.simulateMs += s1.simulateMs - s0.simulateMs;
+    this.breakdown.sendMs += s1.sendMs - s0.sendMs;
+    this.breakdown.receiptMs += s1.receiptMs - s0.receiptMs;
+    this.breakdown.chainMs = s1.chainMs;
+    this.breakdown.passes++;
+    this.#lastPassAt = Date.now();
+    this.#lastError = undefined;
+    const pending =
+      this.store.byState("attested", 1).length + this.store.pendingTxs().length + this.store.byState("seen", 1).length;
+    return { head: poll.head, seen: seenJobs.length, attested, submitted, rewoundTo: poll.rewoundTo, pending };
+  }
+
+  /** Start: one pass when pollIntervalMs is 0, else the loop in the background. */
+  async start(): Promise<void> {
+    await this.init();
+    this.#stopping = false;
+    if (this.config.pollIntervalMs === 0) {
+      await this.runOnce();
+      return;
+    }
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      let delay = this.config.pollIntervalMs;
+      try {
+        const r = await this.runOnce();
+        failures = 0;
+        if (r.pending > 0 && (r.submitted > 0 || r.attested > 0)) delay = Math.min(delay, 20);
+      } catch (err) {
+        failures++;
+        this.#lastError = shortError(err);
+        delay = Math.min(this.config.pollIntervalMs * 2 ** Math.min(failures, 6), 30_000);
+        this.log.error({ err: this.#lastError, failures, retryInMs: delay }, "pass failed; retrying");
+      }
+      if (this.#stopping) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Finish the current pass, then close the store, executor, metrics server and provider. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    this.#running = false;
+    await this.server?.close();
+    this.server = undefined;
+    if (this.#initialised) {
+      await this.executor.close();
+      this.store.close();
+      this.provider.destroy();
+      this.log.info("worker stopped; unfinished jobs resume on restart");
+    }
+    this.#initialised = false;
+  }
+}
