@@ -3,8 +3,8 @@ export const Mode = { TEE: 1, ZK: 2, OPTIMISTIC: 3 } as const;
 export type ModeName = keyof typeof Mode;
 
 /** `RequestStatus` on-chain. */
-export const RequestStatus = { None: 0, Open: 1, Fulfilled: 2, Refunded: 3 } as const;
-export const STATUS_NAMES = ["None", "Open", "Fulfilled", "Refunded"] as const;
+export const RequestStatus = { None: 0, Open: 1, Fulfilled: 2, Refunded: 3, Accepted: 4 } as const;
+export const STATUS_NAMES = ["None", "Open", "Fulfilled", "Refunded", "Accepted"] as const;
 
 /** The request as pinned on-chain; `requestId = keccak256(abi.encode(request))`. */
 export interface Request {

@@ -48,6 +48,9 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// one of them is not expected to be found; fulfil refuses one anyway.
     bytes32 private constant _OPEN = bytes32(uint256(1));
     bytes32 private constant _REFUNDED = bytes32(uint256(2));
+    /// @dev An assigned request its operator accepted: it can still be fulfilled, and missing its
+    /// deadline is slashable.
+    bytes32 private constant _ACCEPTED = bytes32(uint256(3));
     /// @dev Size of an ABI-encoded `Request`: 15 static words.
     uint256 private constant _REQUEST_SIZE = 15 * 32;
 
@@ -87,7 +90,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     mapping(uint8 mode => address) private _verifiers;
     mapping(address account => Account) private _accounts;
-    /// @dev `_OPEN`, `_REFUNDED` or the output hash of a fulfilled request.
+    /// @dev `_OPEN`, `_ACCEPTED`, `_REFUNDED` or the output hash of a fulfilled request.
     mapping(uint256 requestId => bytes32) private _results;
     mapping(uint256 requestId => bytes) private _outputs;
 
@@ -244,19 +247,42 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function refund(Request calldata request) external nonReentrant {
+    function acceptRequest(Request calldata request) external whenNotPaused {
         uint256 requestId = _idOf(request);
         bytes32 slot = _results[requestId];
         if (slot != _OPEN) _revertNotOpen(requestId, slot);
+        if (request.operator != msg.sender) {
+            revert CoordinatorNotAssignedOperator(requestId, request.operator, msg.sender);
+        }
+        if (block.timestamp > request.deadline) revert CoordinatorRequestExpired(requestId, request.deadline);
+        _checkOperator();
+        _results[requestId] = _ACCEPTED;
+        emit RequestAccepted(requestId, msg.sender);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function refund(Request calldata request) external nonReentrant {
+        uint256 requestId = _idOf(request);
+        bytes32 slot = _results[requestId];
+        if (slot != _OPEN && slot != _ACCEPTED) _revertNotOpen(requestId, slot);
         if (block.timestamp <= request.deadline) revert CoordinatorRequestNotExpired(requestId, request.deadline);
 
         _results[requestId] = _REFUNDED;
         _credit(request.requester, request.fee);
 
+        // Only an operator that accepted the job is slashed for dropping it: an assignment alone is
+        // not consent (a requester could otherwise withhold a private input and collect the penalty).
+        // A failing slash (e.g. the coordinator lost its slasher role) never blocks the refund.
         uint256 slashed;
         uint256 penalty = _missedDeadlinePenalty;
-        if (request.operator != address(0) && penalty != 0) {
-            slashed = staking.slash(request.operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false);
+        if (slot == _ACCEPTED && penalty != 0) {
+            try staking.slash(request.operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false) returns (
+                uint256 amount
+            ) {
+                slashed = amount;
+            } catch {
+                emit SlashFailed(requestId, request.operator);
+            }
         }
         emit RequestRefunded(requestId, request.requester, request.fee, slashed);
     }
@@ -448,7 +474,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     ) private returns (bool done, uint256 payout, uint256 protocolFee) {
         uint256 requestId = _idOf(req);
         bytes32 slot = _results[requestId];
-        if (slot != _OPEN) {
+        if (slot != _OPEN && slot != _ACCEPTED) {
             if (inBatch && slot != bytes32(0)) {
                 emit FulfillmentSkipped(requestId, msg.sender, _statusOf(slot));
                 return (false, 0, 0);
@@ -464,7 +490,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         }
 
         bytes32 outputHash = keccak256(output);
-        if (uint256(outputHash) <= uint256(_REFUNDED)) revert CoordinatorReservedOutputHash(outputHash);
+        if (uint256(outputHash) <= uint256(_ACCEPTED)) revert CoordinatorReservedOutputHash(outputHash);
         bytes32 record = _verify(requestId, req, outputHash, proof);
 
         _results[requestId] = outputHash;
@@ -557,6 +583,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (slot == bytes32(0)) return RequestStatus.None;
         if (slot == _OPEN) return RequestStatus.Open;
         if (slot == _REFUNDED) return RequestStatus.Refunded;
+        if (slot == _ACCEPTED) return RequestStatus.Accepted;
         return RequestStatus.Fulfilled;
     }
 

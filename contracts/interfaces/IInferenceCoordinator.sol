@@ -27,6 +27,10 @@ interface IInferenceCoordinator {
     event CallbackDelivered(uint256 indexed requestId, address indexed callback, bool success);
     /// @notice In a batch, a request that is no longer open (e.g. someone else fulfilled it first).
     event FulfillmentSkipped(uint256 indexed requestId, address indexed operator, RequestStatus status);
+    /// @notice The assigned operator accepted the request: missing its deadline is now slashable.
+    event RequestAccepted(uint256 indexed requestId, address indexed operator);
+    /// @notice Slashing a defaulting operator failed; the refund went through regardless.
+    event SlashFailed(uint256 indexed requestId, address indexed operator);
     event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount, uint256 slashed);
     event ProtocolFeesWithdrawn(address indexed treasury, uint256 amount);
     event VerifierUpdated(uint8 indexed mode, address verifier);
@@ -87,8 +91,12 @@ interface IInferenceCoordinator {
         bytes[] calldata proofs
     ) external returns (uint256 fulfilled);
 
-    /// @notice Returns the escrow of an undelivered request after its deadline; slashes an assigned
-    /// operator that missed it. Anyone may call.
+    /// @notice The assigned operator accepts `request`, committing to deliver by its deadline (or be
+    /// slashed `missedDeadlinePenalty` on refund). Private-input jobs are accepted once the input arrived.
+    function acceptRequest(Request calldata request) external;
+
+    /// @notice Returns the escrow of an undelivered request after its deadline; slashes the assigned
+    /// operator if it had accepted the request. Anyone may call.
     function refund(Request calldata request) external;
 
     function withdrawProtocolFees() external;

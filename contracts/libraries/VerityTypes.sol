@@ -19,7 +19,9 @@ enum RequestStatus {
     None,
     Open,
     Fulfilled,
-    Refunded
+    Refunded,
+    /// Open, and accepted by its assigned operator.
+    Accepted
 }
 
 /// @notice Everything a requester chooses when asking for an inference.

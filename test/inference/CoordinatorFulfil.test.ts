@@ -449,9 +449,50 @@ describe("InferenceCoordinator: refund", function () {
     expect(await coordinatorTokens(d)).to.equal(0n);
   });
 
-  it("an assigned operator that missed the deadline is slashed", async function () {
+  it("an assigned operator that did not accept is not slashed when the request is refunded", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const { request, requestId } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await networkHelpers.time.increaseTo(request.deadline + 1n);
+    const tx = d.coordinator.connect(d.other).refund(request);
+    await expect(tx).to.emit(d.coordinator, "RequestRefunded").withArgs(requestId, d.requester.address, PRICE, 0n);
+    await expect(tx).to.not.emit(d.staking, "Slashed");
+    expect((await d.staking.stakeOf(d.operator.address)).staked).to.equal(MIN_STAKE);
+    expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(PRICE);
+  });
+
+  it("acceptRequest: only the assigned, eligible operator, while open and in time", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const { request, requestId } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await expect(d.coordinator.connect(d.operator2).acceptRequest(request))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+      .withArgs(requestId, d.operator.address, d.operator2.address);
+    await expect(d.coordinator.connect(d.operator).acceptRequest(request))
+      .to.emit(d.coordinator, "RequestAccepted")
+      .withArgs(requestId, d.operator.address);
+    expect(await d.coordinator.requestStatus(requestId)).to.equal(RequestStatus.Accepted);
+    expect((await d.coordinator.getResult(requestId)).status).to.equal(RequestStatus.Accepted);
+    await expect(d.coordinator.connect(d.operator).acceptRequest(request))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestNotOpen")
+      .withArgs(requestId, RequestStatus.Accepted);
+    // An accepted request is still fulfilled normally.
+    await fulfilTee(d, request, OUTPUT);
+    expect(await d.coordinator.requestStatus(requestId)).to.equal(RequestStatus.Fulfilled);
+
+    const late = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await networkHelpers.time.increaseTo(late.request.deadline + 1n);
+    await expect(d.coordinator.connect(d.operator).acceptRequest(late.request))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestExpired")
+      .withArgs(late.requestId, late.request.deadline);
+    const open = await openRequest(d, { timeout: 600 });
+    await expect(d.coordinator.connect(d.operator).acceptRequest(open.request))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+      .withArgs(open.requestId, ZeroAddress, d.operator.address);
+  });
+
+  it("an assigned operator that accepted and missed the deadline is slashed", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const { request, requestId } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await d.coordinator.connect(d.operator).acceptRequest(request);
     await networkHelpers.time.increaseTo(request.deadline + 1n);
     const tx = d.coordinator.connect(d.other).refund(request);
     await expect(tx)
@@ -473,10 +514,23 @@ describe("InferenceCoordinator: refund", function () {
     );
   });
 
+  it("a slash that fails never blocks the refund", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const { request, requestId } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await d.coordinator.connect(d.operator).acceptRequest(request);
+    await d.staking.connect(d.admin).revokeRole(await d.staking.SLASHER_ROLE(), await d.coordinator.getAddress());
+    await networkHelpers.time.increaseTo(request.deadline + 1n);
+    const tx = d.coordinator.refund(request);
+    await expect(tx).to.emit(d.coordinator, "SlashFailed").withArgs(requestId, d.operator.address);
+    await expect(tx).to.emit(d.coordinator, "RequestRefunded").withArgs(requestId, d.requester.address, PRICE, 0n);
+    expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(PRICE);
+  });
+
   it("no slash when the penalty is zero", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     await d.coordinator.connect(d.admin).setMissedDeadlinePenalty(0);
     const { request, requestId } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+    await d.coordinator.connect(d.operator).acceptRequest(request);
     await networkHelpers.time.increaseTo(request.deadline + 1n);
     const tx = d.coordinator.refund(request);
     await expect(tx).to.emit(d.coordinator, "RequestRefunded").withArgs(requestId, d.requester.address, PRICE, 0n);
@@ -642,10 +696,10 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
       expect(await consumer.lastError()).to.equal(REENTRANCY_SELECTOR);
       expect(await d.coordinator.requestStatus(target.requestId)).to.equal(RequestStatus.Open);
       expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
-      // A plain refund afterwards works.
+      // A plain refund afterwards works (no slash: the assigned operator never accepted).
       await expect(d.coordinator.refund(target.request))
         .to.emit(d.coordinator, "RequestRefunded")
-        .withArgs(target.requestId, d.requester.address, PRICE, PENALTY);
+        .withArgs(target.requestId, d.requester.address, PRICE, 0n);
     });
   });
 });

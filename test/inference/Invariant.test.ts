@@ -137,6 +137,11 @@ describe("InferenceCoordinator: conservation invariant", function () {
           .find((p) => p?.name === "InferenceRequested")!;
         const r = toRequest(parsed.args.request.toObject());
         open.set(requestIdOf(r), r);
+        // Assigned operators accept their jobs (which makes missing the deadline slashable).
+        if (assigned !== "0x0000000000000000000000000000000000000000") {
+          const op = operators.find(([o]) => o.address === assigned)![0];
+          await d.coordinator.connect(op).acceptRequest(r);
+        }
         // Paid from balance first, the shortfall (if any) pulled from the wallet.
         model.set(who.address, before >= r.fee ? before - r.fee : 0n);
         if (before < r.fee) counts["request-shortfall"] = (counts["request-shortfall"] ?? 0) + 1;
