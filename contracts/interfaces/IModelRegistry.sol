@@ -88,7 +88,6 @@ interface IModelRegistry {
     error RegistryModeNotAllowed(bytes32 modelId, uint8 mode);
     error RegistryInvalidWeightsHash(bytes32 weightsHash);
     error RegistryInvalidVersionField(string field);
-    error RegistryInvalidOwner(address owner);
 
     /// @notice Registers a model owned by the caller together with its first version.
     function registerModel(
@@ -119,6 +118,9 @@ interface IModelRegistry {
 
     /// @notice Resolves `version` (0 = latest) and checks the model is active and allows `mode`.
     function requestTerms(bytes32 modelId, uint32 version, uint8 mode) external view returns (RequestTerms memory);
+
+    /// @notice The Groth16 verifier pinned by a version (ZK mode), or zero (also for an unknown version).
+    function zkVerifierOf(bytes32 modelId, uint32 version) external view returns (address);
 
     /// @notice Current owner of `modelId` (who earns royalties).
     function ownerOf(bytes32 modelId) external view returns (address);

@@ -11,6 +11,8 @@ interface ITeeVerifier is IResultVerifier {
         address operator;
         uint40 registeredAt;
         bool active;
+        /// Set once the enclave was proven to equivocate (and its operator slashed).
+        bool equivocated;
         bytes32 measurement;
     }
 
@@ -27,7 +29,6 @@ interface ITeeVerifier is IResultVerifier {
     );
     event EquivocationPenaltyUpdated(uint256 penalty);
 
-    error TeeOnlyCoordinator(address caller);
     error TeeInvalidEnclaveKey(address enclaveKey);
     error TeeEnclaveAlreadyRegistered(address enclaveKey, address operator);
     error TeeAttestationRejected(address enclaveKey, bytes32 measurement);
@@ -39,6 +40,8 @@ interface ITeeVerifier is IResultVerifier {
     error TeeNotEquivocation(uint256 requestIdA, uint256 requestIdB);
     error TeeDifferentSigners(address signerA, address signerB);
     error TeePenaltyOutOfRange(uint256 penalty, uint256 max);
+    error TeeEnclaveAlreadyPunished(address enclaveKey);
+    error TeeInvalidAttestationVerifier(address verifier);
 
     /// @notice Registers `enclaveKey` for the caller, after the attestation verifier accepts `report`.
     function registerEnclave(address enclaveKey, bytes32 measurement, bytes calldata report) external;

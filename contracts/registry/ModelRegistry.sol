@@ -136,6 +136,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function zkVerifierOf(bytes32 modelId, uint32 version) external view returns (address) {
+        return _versions[modelId][version].zkVerifier;
+    }
+
+    /// @inheritdoc IModelRegistry
     function ownerOf(bytes32 modelId) external view returns (address owner) {
         owner = _models[modelId].owner;
         if (owner == address(0)) revert RegistryUnknownModel(modelId);

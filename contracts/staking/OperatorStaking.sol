@@ -55,7 +55,8 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
         if (amount == 0) revert StakingZeroAmount();
         OperatorStake storage s = _stakes[msg.sender];
         uint256 total = uint256(s.staked) + amount;
-        if (total > type(uint96).max) revert StakingAmountTooLarge(amount);
+        // Active plus unbonding stake stays within uint96, so moving stake between them cannot overflow.
+        if (total + s.unbonding > type(uint96).max) revert StakingAmountTooLarge(amount);
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;

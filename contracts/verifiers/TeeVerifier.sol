@@ -68,6 +68,7 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
             operator: msg.sender,
             registeredAt: uint40(block.timestamp),
             active: true,
+            equivocated: false,
             measurement: measurement
         });
         emit EnclaveRegistered(msg.sender, enclaveKey, measurement);
@@ -124,10 +125,17 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         Enclave storage e = _enclaves[signerA];
         address operator = e.operator;
         if (operator == address(0)) revert TeeUnknownEnclave(signerA);
-        if (!e.active) revert TeeEnclaveNotActive(signerA);
-        e.active = false;
-        emit EnclaveRevoked(operator, signerA, msg.sender);
-        slashed = staking.slash(operator, _equivocationPenalty, SLASH_EQUIVOCATION, msg.sender, true);
+        // Revoking an enclave (by its operator or governance) does not erase what it signed: only a
+        // past punishment does.
+        if (e.equivocated) revert TeeEnclaveAlreadyPunished(signerA);
+        e.equivocated = true;
+        if (e.active) {
+            e.active = false;
+            emit EnclaveRevoked(operator, signerA, msg.sender);
+        }
+        // An operator reporting itself gets no reward: its penalty all goes to the treasury.
+        address beneficiary = msg.sender == operator ? address(0) : msg.sender;
+        slashed = staking.slash(operator, _equivocationPenalty, SLASH_EQUIVOCATION, beneficiary, true);
         emit EquivocationReported(a.requestId, signerA, operator, msg.sender, a.outputHash, b.outputHash, slashed);
     }
 
@@ -192,7 +200,7 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     }
 
     function _setAttestationVerifier(IAttestationVerifier verifier) private {
-        if (address(verifier) == address(0)) revert TeeInvalidEnclaveKey(address(0));
+        if (address(verifier) == address(0)) revert TeeInvalidAttestationVerifier(address(verifier));
         _attestationVerifier = verifier;
         emit AttestationVerifierUpdated(address(verifier));
     }

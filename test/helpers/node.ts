@@ -64,14 +64,28 @@ export interface LocalNode {
 export function provider(url: string, timeoutMs = 30_000): JsonRpcProvider {
   const req = new FetchRequest(url);
   req.timeout = timeoutMs;
-  return new JsonRpcProvider(req, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
+  return new JsonRpcProvider(req, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1, batchStallTime: 0 });
 }
 
-/** Start `hardhat node --hostname 127.0.0.1 --port <free port>` and wait for it to answer. */
-export async function startNode(opts: { port?: number } = {}): Promise<LocalNode> {
+/**
+ * Start a chain on 127.0.0.1 (a free port unless given) in a child process and wait for it to answer:
+ *  - default: `hardhat node --hostname 127.0.0.1 --port <port>` (the CLI, which logs every call);
+ *  - `embedded: true`: bench/lib/chain.ts, the config's `hardhat` network served with
+ *    `hre.network.createServer` (automine, EDR logging off): the same EDR chain without the CLI's
+ *    per-transaction logging, for benchmarks.
+ */
+export async function startNode(opts: { port?: number; embedded?: boolean } = {}): Promise<LocalNode> {
   const port = opts.port ?? (await freePort());
-  const cli = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  const args = opts.embedded
+    ? [
+        "--disable-warning=ExperimentalWarning",
+        "--import",
+        "tsx",
+        join(ROOT, "bench", "lib", "chain.ts"),
+        String(port),
+      ]
+    : [join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
     stdio: ["ignore", "pipe", "pipe"],
@@ -83,7 +97,7 @@ export async function startNode(opts: { port?: number } = {}): Promise<LocalNode
   const p = provider(url);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}): ${output}`);
+    if (child.exitCode !== null) throw new Error(`chain process exited (${child.exitCode}): ${output}`);
     try {
       await p.send("eth_chainId", []);
       break;

@@ -1,0 +1,228 @@
+import { expect } from "chai";
+import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers";
+import { network } from "hardhat";
+
+import {
+  FIELD,
+  IrisProver,
+  classOutput,
+  commitmentHex,
+  encodeZkProof,
+  irisFixedForward,
+  milliInputs,
+  zkShutdown,
+  type ZkProofResult,
+} from "../../sdk/zk.ts";
+import { encodeInput } from "../../worker/models/index.ts";
+import { PRICE } from "../helpers/fixture.ts";
+import { IRIS_WEIGHTS_HASH, MODE_ZK, deployZk, openZkRequest } from "./helpers.ts";
+
+const conn = await network.create();
+const { ethers, networkHelpers } = conn;
+const coder = AbiCoder.defaultAbiCoder();
+
+const CM = [6.5, 3.0, 5.2, 2.0];
+const X = milliInputs(CM);
+const SALT = 0x5eed_5a17_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001n;
+const CLASS = irisFixedForward(X).outputClass;
+const OUTPUT = classOutput(CLASS);
+
+describe("ZkVerifier", function () {
+  const prover = IrisProver.load();
+  const proofs = new Map<string, ZkProofResult>();
+  /** Proofs depend only on (input, salt, operator): cache them across fixtures. */
+  async function proofFor(x: readonly bigint[], salt: bigint, operator: string): Promise<ZkProofResult> {
+    const key = `${x.join(",")}/${salt}/${operator.toLowerCase()}`;
+    let p = proofs.get(key);
+    if (!p) {
+      p = await prover.prove(x, salt, operator);
+      proofs.set(key, p);
+    }
+    return p;
+  }
+  const fixture = () => deployZk(conn);
+
+  after(async () => {
+    await zkShutdown();
+  });
+
+  it("serves mode 2 and is the coordinator's ZK verifier", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    expect(await d.zk.mode()).to.equal(MODE_ZK);
+    expect(await d.coordinator.verifierOf(MODE_ZK)).to.equal(await d.zk.getAddress());
+    const version = await d.registry.getVersion(d.modelId, 1);
+    expect(version.weightsHash).to.equal(IRIS_WEIGHTS_HASH);
+    expect(version.zkVerifier).to.equal(await d.irisGroth16.getAddress());
+  });
+
+  it("fulfils a private-input request with a proof; the input never appears in calldata or logs", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const operator = await d.operator.getAddress();
+    const { request, requestId, commitment, receipt: requested } = await openZkRequest(d, X, SALT);
+    expect(request.inputHash).to.equal(commitmentHex(commitment));
+    const [event] = requested.logs
+      .map((l) => d.coordinator.interface.parseLog(l))
+      .filter((e) => e?.name === "InferenceRequested");
+    expect(event!.args.input).to.equal("0x");
+
+    const { proof, publicSignals } = await proofFor(X, SALT, operator);
+    expect(publicSignals).to.deep.equal([String(CLASS), commitment.toString(), BigInt(operator).toString()]);
+    const before = await d.coordinator.balanceOf(operator);
+    const tx = d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS));
+    await expect(tx)
+      .to.emit(d.coordinator, "InferenceFulfilled")
+      .withArgs(requestId, operator, keccak256(OUTPUT), zeroPadValue(await d.irisGroth16.getAddress(), 32));
+    const fulfilled = (await (await tx).wait())!;
+    // Regression guard: the first fulfil pays for new balance slots (steady state ≈ 300k, see bench/zk.ts).
+    expect(fulfilled.gasUsed).to.be.lessThan(340_000n);
+    expect(await d.coordinator.checkOutput(requestId, OUTPUT)).to.equal(true);
+    expect(await d.coordinator.balanceOf(operator)).to.equal(
+      before + request.fee - request.royalty - request.protocolFee,
+    );
+    expect(request.fee).to.equal(PRICE);
+
+    // No transaction or log of the whole chain carries the input, in its request encoding or as ABI words.
+    const needles = [
+      hexlify(encodeInput("int32be-milli-x4", CM)).slice(2),
+      coder.encode(["uint256[4]"], [X]).slice(2),
+      coder.encode(["uint256[5]"], [[...X, SALT]]).slice(2),
+      coder.encode(["uint256"], [SALT]).slice(2),
+    ];
+    const latest = await ethers.provider.getBlockNumber();
+    let scanned = 0;
+    for (let n = 0; n <= latest; n++) {
+      const block = await ethers.provider.getBlock(n, true);
+      for (const hash of block!.transactions) {
+        const t = (await ethers.provider.getTransaction(hash))!;
+        const r = (await ethers.provider.getTransactionReceipt(hash))!;
+        const haystack = [t.data, ...r.logs.flatMap((l) => [l.data, ...l.topics])].join("").toLowerCase();
+        for (const needle of needles) expect(haystack).to.not.include(needle);
+        scanned++;
+      }
+    }
+    expect(scanned).to.be.greaterThan(10);
+  });
+
+  it("rejects a proof whose points were tampered with", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const bad = { ...proof, pi_c: [proof.pi_a[0]!, proof.pi_a[1]!, "1"] };
+    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(bad, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .withArgs(requestId);
+    const swapped = { ...proof, pi_a: [proof.pi_c[0]!, proof.pi_c[1]!, "1"], pi_c: proof.pi_a };
+    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(swapped, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .withArgs(requestId);
+  });
+
+  it("rejects a proof made for another request's commitment", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    // Same input, other salt: a valid proof, but of another commitment.
+    const { proof } = await proofFor(X, SALT + 1n, await d.operator.getAddress());
+    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .withArgs(requestId);
+  });
+
+  it("rejects a tampered output: bytes that differ from the proven class, or a proven class that was changed", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const other = (CLASS + 1) % 3;
+    await expect(d.coordinator.connect(d.operator).fulfill(request, classOutput(other), encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkOutputMismatch")
+      .withArgs(requestId, CLASS, keccak256(classOutput(other)));
+    await expect(d.coordinator.connect(d.operator).fulfill(request, classOutput(other), encodeZkProof(proof, other)))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .withArgs(requestId);
+  });
+
+  it("rejects a proof submitted by another operator than the one it binds", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    await expect(d.coordinator.connect(d.operator2).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .withArgs(requestId);
+  });
+
+  it("rejects a request whose commitment is not a field element, and malformed proof bytes", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const wrong = zeroPadValue("0x" + FIELD.toString(16), 32);
+    const tx = await d.coordinator.connect(d.requester).requestInference({
+      modelId: d.modelId,
+      version: 0,
+      mode: MODE_ZK,
+      operator: ZeroAddress,
+      callback: ZeroAddress,
+      callbackGasLimit: 0,
+      storeOutput: false,
+      timeout: 3600,
+      tip: 0n,
+      maxFee: 0n,
+      inputCommitment: wrong,
+      input: "0x",
+    });
+    const log = (await tx.wait())!.logs
+      .map((l) => d.coordinator.interface.parseLog(l))
+      .find((e) => e?.name === "InferenceRequested")!;
+    const request = log.args.request.toObject();
+    const requestId = log.args.requestId as bigint;
+    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkCommitmentOutOfField")
+      .withArgs(requestId, wrong);
+
+    const { request: ok, requestId: okId } = await openZkRequest(d, X, SALT);
+    const short = encodeZkProof(proof, CLASS).slice(0, -64);
+    await expect(d.coordinator.connect(d.operator).fulfill(ok, OUTPUT, short))
+      .to.be.revertedWithCustomError(d.zk, "ZkMalformedProof")
+      .withArgs(okId, 8 * 32);
+  });
+
+  it("rejects a version that has no ZK verifier", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    await d.registry.connect(d.modelOwner).registerModel("iris-no-circuit", PRICE, 0, 0b100, {
+      weightsHash: IRIS_WEIGHTS_HASH,
+      zkVerifier: ZeroAddress,
+      uri: "verity://models/iris",
+      runtime: "onnx",
+      encoding: "int32be-milli-x4/uint256-argmax",
+    });
+    const modelId = await d.registry.modelIdOf(await d.modelOwner.getAddress(), "iris-no-circuit");
+    const { request } = await openZkRequest({ ...d, modelId }, X, SALT);
+    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkNoVerifier")
+      .withArgs(modelId, 1);
+  });
+
+  it("checkDisclosure accepts the true input and salt and nothing else", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { commitment } = await openZkRequest(d, X, SALT);
+    const c = commitmentHex(commitment);
+    const x4 = [X[0]!, X[1]!, X[2]!, X[3]!] as const;
+    expect(await d.zk.checkDisclosure(c, [...x4], SALT)).to.equal(true);
+    expect(await d.zk.checkDisclosure(c, [...x4], SALT + 1n)).to.equal(false);
+    expect(await d.zk.checkDisclosure(c, [x4[0] + 1n, x4[1], x4[2], x4[3]], SALT)).to.equal(false);
+    expect(await d.zk.checkDisclosure(c, [x4[1], x4[0], x4[2], x4[3]], SALT)).to.equal(false);
+    // Same value modulo the field: Poseidon would agree, the range checks refuse.
+    expect(await d.zk.checkDisclosure(c, [...x4], SALT + FIELD)).to.equal(false);
+    expect(await d.zk.checkDisclosure(c, [x4[0] + FIELD, x4[1], x4[2], x4[3]], SALT)).to.equal(false);
+    expect(await d.zk.checkDisclosure(keccak256(c), [...x4], SALT)).to.equal(false);
+  });
+
+  it("refuses zero addresses at construction", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const factory = await ethers.getContractFactory("ZkVerifier");
+    await expect(factory.deploy(ZeroAddress, await d.poseidon.getAddress()))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidAddress")
+      .withArgs("registry");
+    await expect(factory.deploy(await d.registry.getAddress(), ZeroAddress))
+      .to.be.revertedWithCustomError(d.zk, "ZkInvalidAddress")
+      .withArgs("poseidon");
+  });
+});
