@@ -8,7 +8,8 @@ import { Wallet, ZeroAddress } from "ethers";
 const conn = await network.create();
 const d = await deployVerity(conn);
 const gas: Record<string, number> = {};
-const used = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => Number((await (await p).wait())!.gasUsed);
+const used = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+  Number((await (await p).wait())!.gasUsed);
 const opAddr = await d.operator.getAddress();
 
 // registerModel: a second model with its first version.
@@ -30,7 +31,9 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
 // Warm-up so that balances of owner/operator/requester are non-zero, as in steady state.
 {
   const { request } = await openRequest(d);
-  await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, await teeProof(d, request, OUTPUT, d.enclave, opAddr));
+  await d.coordinator
+    .connect(d.operator)
+    .fulfill(request, OUTPUT, await teeProof(d, request, OUTPUT, d.enclave, opAddr));
 }
 {
   const { receipt } = await openRequest(d);
@@ -63,7 +66,13 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
     reqs.push(request);
     proofs.push(await teeProof(d, request, OUTPUT, d.enclave, opAddr));
   }
-  const total = await used(d.coordinator.connect(d.operator).fulfillBatch(reqs, reqs.map(() => OUTPUT), proofs));
+  const total = await used(
+    d.coordinator.connect(d.operator).fulfillBatch(
+      reqs,
+      reqs.map(() => OUTPUT),
+      proofs,
+    ),
+  );
   gas.fulfillBatchTeePerResult = Math.round(total / n);
 }
 {
@@ -74,7 +83,11 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
 void INPUT_64;
 void Wallet;
 
-const targets: Record<string, number> = { requestInference: 80_000, fulfillTee: 90_000, fulfillBatchTeePerResult: 45_000 };
+const targets: Record<string, number> = {
+  requestInference: 80_000,
+  fulfillTee: 90_000,
+  fulfillBatchTeePerResult: 45_000,
+};
 console.log("\nGas per operation (one transaction, receipt gasUsed)\n");
 console.log("operation                      gas       target");
 for (const [k, v] of Object.entries(gas)) {

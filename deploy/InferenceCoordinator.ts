@@ -12,14 +12,7 @@ export default buildModule("InferenceCoordinator", (m) => {
   const protocolFeeBps = m.getParameter("protocolFeeBps", 500n);
   const missedDeadlinePenalty = m.getParameter("missedDeadlinePenalty", 100n * 10n ** 18n);
 
-  const coordinator = m.contract("InferenceCoordinator", [
-    token,
-    registry,
-    staking,
-    admin,
-    treasury,
-    protocolFeeBps,
-  ]);
+  const coordinator = m.contract("InferenceCoordinator", [token, registry, staking, admin, treasury, protocolFeeBps]);
   m.call(coordinator, "setMissedDeadlinePenalty", [missedDeadlinePenalty]);
   const slasherRole = m.staticCall(staking, "SLASHER_ROLE", [], 0, { id: "SlasherRole" });
   m.call(staking, "grantRole", [slasherRole, coordinator], { id: "GrantSlasherToCoordinator" });

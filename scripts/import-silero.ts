@@ -8,11 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import {
-  parseManifest,
-  weightsHashOf,
-  type ManifestInput,
-} from "../worker/models/index.ts";
+import { parseManifest, weightsHashOf, type ManifestInput } from "../worker/models/index.ts";
 
 const PACKAGE = "@ricky0123/vad-web";
 const PACKAGE_PATH = "dist/silero_vad_v5.onnx";
@@ -20,11 +16,7 @@ const PACKAGE_PATH = "dist/silero_vad_v5.onnx";
 const require = createRequire(import.meta.url);
 const packageJson = require.resolve(`${PACKAGE}/package.json`);
 const version: string = require(packageJson).version;
-const outDir = join(
-  dirname(dirname(fileURLToPath(import.meta.url))),
-  "models",
-  "silero-vad",
-);
+const outDir = join(dirname(dirname(fileURLToPath(import.meta.url))), "models", "silero-vad");
 
 const LICENCE = `Silero VAD model (silero_vad_v5.onnx)
 Upstream: https://github.com/snakers4/silero-vad
@@ -54,14 +46,11 @@ OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
 SOFTWARE.
 `;
 
-const model = new Uint8Array(
-  await readFile(join(dirname(packageJson), PACKAGE_PATH)),
-);
+const model = new Uint8Array(await readFile(join(dirname(packageJson), PACKAGE_PATH)));
 
 const manifest: ManifestInput = {
   name: "silero-vad",
-  description:
-    "Silero VAD v5: probability that a 32 ms frame of 16 kHz mono audio contains speech.",
+  description: "Silero VAD v5: probability that a 32 ms frame of 16 kHz mono audio contains speech.",
   version: "5.0.0",
   file: "model.onnx",
   weightsHash: weightsHashOf(model),
@@ -87,13 +76,11 @@ const manifest: ManifestInput = {
   output: {
     encoding: "uint256-prob-1e6",
     byteLength: 32,
-    description:
-      "abi.encode(uint256 round(p × 1e6)): speech probability in millionths, 0 … 1000000.",
+    description: "abi.encode(uint256 round(p × 1e6)): speech probability in millionths, 0 … 1000000.",
   },
   licence: {
     spdx: "MIT",
-    attribution:
-      "Silero VAD, Copyright (c) 2020-present Silero Team, MIT; see LICENSE.",
+    attribution: "Silero VAD, Copyright (c) 2020-present Silero Team, MIT; see LICENSE.",
     file: "LICENSE",
   },
   source: {
@@ -110,10 +97,7 @@ parseManifest(manifest, "generated silero manifest");
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "model.onnx"), model);
 await writeFile(join(outDir, "LICENSE"), LICENCE);
-await writeFile(
-  join(outDir, "manifest.json"),
-  JSON.stringify(manifest, null, 2) + "\n",
-);
+await writeFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 console.log(
   `silero-vad: copied ${model.length} bytes from ${PACKAGE}@${version}/${PACKAGE_PATH}, weightsHash ${manifest.weightsHash}`,
 );

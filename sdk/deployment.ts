@@ -44,7 +44,9 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
 export function loadIgnitionDeployment(chainId: number, root = process.cwd()): Deployment {
   const file = path.join(root, "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
   if (!existsSync(file)) {
-    throw new Error(`no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/Verity.ts --network <name>" or pass --deployment <file>`);
+    throw new Error(
+      `no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/Verity.ts --network <name>" or pass --deployment <file>`,
+    );
   }
   return fromIgnitionAddresses(chainId, JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
 }
@@ -60,6 +62,7 @@ export function loadDeploymentFile(file: string, chainId?: number): Deployment {
     }
     return d;
   }
-  if (chainId === undefined) throw new Error(`deployment file ${file} is an Ignition address map: the chain id is needed too`);
+  if (chainId === undefined)
+    throw new Error(`deployment file ${file} is an Ignition address map: the chain id is needed too`);
   return fromIgnitionAddresses(chainId, json as Record<string, string>);
 }

@@ -55,13 +55,29 @@ export async function verifyResult(client: VerityClient, requestId: bigint, view
     const claim = claimFor(requestId, request, output, v.fulfilment.operator);
     const signer = recoverResultSigner(domain, claim, proof);
     const recorded = getAddress("0x" + v.fulfilment.verifierRecord.slice(26));
-    add("signature", signer === recorded, `EIP-712 signer ${signer} vs verifier record ${recorded} (${zeroPadValue(signer, 32) === v.fulfilment.verifierRecord ? "same" : "differs"})`);
+    add(
+      "signature",
+      signer === recorded,
+      `EIP-712 signer ${signer} vs verifier record ${recorded} (${zeroPadValue(signer, 32) === v.fulfilment.verifierRecord ? "same" : "differs"})`,
+    );
     const enclave = await client.tee.getEnclave(signer);
-    add("enclave", getAddress(enclave.operator) === getAddress(v.fulfilment.operator), `enclave ${signer} registered to ${enclave.operator}, paid operator ${v.fulfilment.operator}`);
-    add("enclave-active", enclave.active, enclave.active ? "enclave key still active" : "enclave key revoked since (e.g. equivocation)");
+    add(
+      "enclave",
+      getAddress(enclave.operator) === getAddress(v.fulfilment.operator),
+      `enclave ${signer} registered to ${enclave.operator}, paid operator ${v.fulfilment.operator}`,
+    );
+    add(
+      "enclave-active",
+      enclave.active,
+      enclave.active ? "enclave key still active" : "enclave key revoked since (e.g. equivocation)",
+    );
     const attestation = IAttestationVerifier__factory.connect(await client.tee.attestationVerifier(), client.provider);
     const approved = await attestation.isMeasurementApproved(enclave.measurement);
-    add("measurement", approved, `enclave code measurement ${enclave.measurement} ${approved ? "is" : "is no longer"} approved`);
+    add(
+      "measurement",
+      approved,
+      `enclave code measurement ${enclave.measurement} ${approved ? "is" : "is no longer"} approved`,
+    );
   } else {
     add("proof", false, `${modeName} results are re-verified with sdk/zk.ts (verifyZkResult)`);
   }

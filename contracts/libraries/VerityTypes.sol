@@ -87,7 +87,8 @@ struct Request {
     uint96 protocolFee;
 }
 
-/// @notice What a verifier is asked to confirm.
+/// @notice What a verifier is asked to confirm. Passed in calldata, never stored.
+// solhint-disable-next-line gas-struct-packing
 struct ResultClaim {
     uint256 requestId;
     bytes32 modelId;

@@ -6,17 +6,23 @@ import { addressArg, amountArg, connect, output } from "./context.ts";
 export function balanceCommand(): Command {
   const bal = new Command("balance").description("dApps: your coordinator balance (deposits, refunds, earnings)");
 
-  bal.command("deposit")
+  bal
+    .command("deposit")
     .description("deposit tokens into your coordinator balance (approves first if needed)")
     .argument("<amount>", "tokens", amountArg("amount"))
     .action(async (amount: bigint, _o, cmd: Command) => {
       const ctx = await connect(cmd, true);
       const receipt = await ctx.client.deposit(amount);
       const balance = await ctx.client.coordinator.balanceOf(ctx.address!);
-      output(ctx, { account: ctx.address, balance, tx: receipt.hash }, () => `deposited ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`);
+      output(
+        ctx,
+        { account: ctx.address, balance, tx: receipt.hash },
+        () => `deposited ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`,
+      );
     });
 
-  bal.command("withdraw")
+  bal
+    .command("withdraw")
     .description("withdraw from your coordinator balance")
     .argument("<amount>", "tokens", amountArg("amount"))
     .option("--to <address>", "recipient (default: you)", addressArg("--to"))
@@ -24,17 +30,29 @@ export function balanceCommand(): Command {
       const ctx = await connect(cmd, true);
       const receipt = await (await ctx.client.coordinator.withdraw(amount, o.to ?? ctx.address!)).wait();
       const balance = await ctx.client.coordinator.balanceOf(ctx.address!);
-      output(ctx, { account: ctx.address, balance, tx: receipt!.hash }, () => `withdrew ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`);
+      output(
+        ctx,
+        { account: ctx.address, balance, tx: receipt!.hash },
+        () => `withdrew ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`,
+      );
     });
 
-  bal.command("show")
+  bal
+    .command("show")
     .description("show a coordinator balance and token balance")
     .argument("[address]", "account (default: your key's address)", addressArg("address"))
     .action(async (address: string | undefined, _o, cmd: Command) => {
       const ctx = await connect(cmd, !address);
       const who = address ?? ctx.address!;
-      const [balance, wallet] = await Promise.all([ctx.client.coordinator.balanceOf(who), ctx.client.token.balanceOf(who)]);
-      output(ctx, { account: who, balance, wallet }, () => `${who}: coordinator balance ${formatUnits(balance, 18)}, wallet ${formatUnits(wallet, 18)}`);
+      const [balance, wallet] = await Promise.all([
+        ctx.client.coordinator.balanceOf(who),
+        ctx.client.token.balanceOf(who),
+      ]);
+      output(
+        ctx,
+        { account: who, balance, wallet },
+        () => `${who}: coordinator balance ${formatUnits(balance, 18)}, wallet ${formatUnits(wallet, 18)}`,
+      );
     });
   return bal;
 }

@@ -35,7 +35,10 @@ export async function connect(cmd: Command, needSigner: boolean): Promise<Contex
   const g = cmd.optsWithGlobals<GlobalOptions>();
   if (g.network && g.rpc) throw new CliError("give either --network or --rpc, not both");
   const url = g.rpc ?? NETWORKS[g.network ?? "localhost"];
-  if (!url) throw new CliError(`unknown --network "${g.network}": use one of ${Object.keys(NETWORKS).join(", ")}, or --rpc <url> with --deployment <file>`);
+  if (!url)
+    throw new CliError(
+      `unknown --network "${g.network}": use one of ${Object.keys(NETWORKS).join(", ")}, or --rpc <url> with --deployment <file>`,
+    );
   const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1 });
   let chainId: number;
   try {
@@ -64,7 +67,9 @@ function loadKey(provider: JsonRpcProvider): Wallet {
     if (password === undefined) throw new CliError("VERITY_KEYSTORE is set but VERITY_KEYSTORE_PASSWORD is not");
     return Wallet.fromEncryptedJsonSync(readFileSync(file, "utf8"), password).connect(provider) as Wallet;
   }
-  throw new CliError("this command signs a transaction: set VERITY_PRIVATE_KEY, or VERITY_KEYSTORE and VERITY_KEYSTORE_PASSWORD (keys are never taken from flags)");
+  throw new CliError(
+    "this command signs a transaction: set VERITY_PRIVATE_KEY, or VERITY_KEYSTORE and VERITY_KEYSTORE_PASSWORD (keys are never taken from flags)",
+  );
 }
 
 /** Prints `value` as JSON with --json, else the human text. */
@@ -76,13 +81,15 @@ export function output(ctx: { json: boolean }, value: unknown, human: () => stri
 // ------------------------------------------------------------------ argument parsers
 
 export const amountArg = (name: string) => (v: string) => {
-  if (!/^\d+(\.\d{1,18})?$/.test(v)) throw new InvalidArgumentError(`${name} must be a token amount like 10 or 2.5, got "${v}"`);
+  if (!/^\d+(\.\d{1,18})?$/.test(v))
+    throw new InvalidArgumentError(`${name} must be a token amount like 10 or 2.5, got "${v}"`);
   return parseUnits(v, 18);
 };
 
 export const intArg = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return n;
 };
 
@@ -110,7 +117,8 @@ export const requestIdArg = (v: string) => {
 const MODES: Record<string, number> = { tee: 1, zk: 2, optimistic: 3 };
 export const modeArg = (v: string) => {
   const m = MODES[v.toLowerCase()];
-  if (m === undefined) throw new InvalidArgumentError(`mode must be one of ${Object.keys(MODES).join(", ")}, got "${v}"`);
+  if (m === undefined)
+    throw new InvalidArgumentError(`mode must be one of ${Object.keys(MODES).join(", ")}, got "${v}"`);
   return m;
 };
 export const modesArg = (v: string) => {
@@ -118,4 +126,8 @@ export const modesArg = (v: string) => {
   for (const part of v.split(",")) bits |= 1 << modeArg(part.trim());
   return bits;
 };
-export const modeNames = (bits: number) => Object.entries(MODES).filter(([, m]) => bits & (1 << m)).map(([n]) => n).join(",");
+export const modeNames = (bits: number) =>
+  Object.entries(MODES)
+    .filter(([, m]) => bits & (1 << m))
+    .map(([n]) => n)
+    .join(",");

@@ -55,7 +55,11 @@ program
   .option("--once", "run one pass and exit", false)
   .action(async (o: { config: string; once: boolean }) => {
     const main = path.join(import.meta.dirname, "..", "..", "worker", "main.ts");
-    const child = spawn(process.execPath, ["--import", "tsx", main, "--config", o.config, ...(o.once ? ["--once"] : [])], { stdio: "inherit" });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", main, "--config", o.config, ...(o.once ? ["--once"] : [])],
+      { stdio: "inherit" },
+    );
     await new Promise<void>((resolve) => child.on("exit", (code) => ((process.exitCode = code ?? 1), resolve())));
   });
 
@@ -73,7 +77,12 @@ try {
 /** A contract revert as `ErrorName(args)` decoded with the protocol's ABIs, else the error's message. */
 function describeError(err: unknown): string {
   if (err instanceof CliError) return err.message;
-  const e = err as Error & { data?: string; info?: { error?: { data?: string } }; shortMessage?: string; revert?: { name: string; args: unknown[] } };
+  const e = err as Error & {
+    data?: string;
+    info?: { error?: { data?: string } };
+    shortMessage?: string;
+    revert?: { name: string; args: unknown[] };
+  };
   if (e.revert) return `${e.revert.name}(${e.revert.args.join(", ")})`;
   const data = typeof e.data === "string" ? e.data : e.info?.error?.data;
   if (typeof data === "string" && data.length >= 10) {

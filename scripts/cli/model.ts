@@ -4,7 +4,17 @@ import path from "node:path";
 import { Command } from "commander";
 import { ZeroAddress, formatUnits } from "ethers";
 
-import { CliError, addressArg, amountArg, bytes32Arg, connect, intArg, modeNames, modesArg, output } from "./context.ts";
+import {
+  CliError,
+  addressArg,
+  amountArg,
+  bytes32Arg,
+  connect,
+  intArg,
+  modeNames,
+  modesArg,
+  output,
+} from "./context.ts";
 
 interface VersionOptions {
   manifest?: string;
@@ -21,13 +31,15 @@ function versionInput(o: VersionOptions) {
   let uri = o.uri;
   if (o.manifest) {
     const file = o.manifest.endsWith(".json") ? o.manifest : path.join(o.manifest, "manifest.json");
-    if (!existsSync(file)) throw new CliError(`--manifest: ${file} does not exist (give a model folder holding manifest.json)`);
+    if (!existsSync(file))
+      throw new CliError(`--manifest: ${file} does not exist (give a model folder holding manifest.json)`);
     m = JSON.parse(readFileSync(file, "utf8"));
     uri ??= `verity://bundled/${path.basename(path.dirname(path.resolve(file)))}/model.onnx`;
   }
   const weightsHash = o.weightsHash ?? m.weightsHash;
   const runtime = o.runtime ?? m.runtime;
-  const encoding = o.encoding ?? (m.input?.encoding && m.output?.encoding ? `${m.input.encoding}/${m.output.encoding}` : undefined);
+  const encoding =
+    o.encoding ?? (m.input?.encoding && m.output?.encoding ? `${m.input.encoding}/${m.output.encoding}` : undefined);
   if (!weightsHash) throw new CliError("missing weights hash: pass --weights-hash <0x…> or --manifest <model folder>");
   if (!uri) throw new CliError("missing --uri: where operators can fetch the model file");
   if (!runtime) throw new CliError("missing --runtime (e.g. onnx)");
@@ -54,14 +66,23 @@ export function modelCommand(): Command {
       .description("register a model (owned by your key) with its first version")
       .requiredOption("--name <name>", "model name (1–64 bytes); the id is derived from your address and it")
       .requiredOption("--price <amount>", "price per call in tokens", amountArg("--price"))
-      .option("--royalty-bps <bps>", "your share of the price in basis points", intArg("--royalty-bps", 0, 10_000), 1_000)
+      .option(
+        "--royalty-bps <bps>",
+        "your share of the price in basis points",
+        intArg("--royalty-bps", 0, 10_000),
+        1_000,
+      )
       .option("--modes <list>", "allowed verification modes: tee,zk,optimistic", modesArg, 2),
   ).action(async (o, cmd: Command) => {
     const ctx = await connect(cmd, true);
     const v = versionInput(o);
     const receipt = await (await ctx.client.registry.registerModel(o.name, o.price, o.royaltyBps, o.modes, v)).wait();
     const modelId = await ctx.client.registry.modelIdOf(ctx.address!, o.name);
-    output(ctx, { modelId, tx: receipt!.hash, ...v }, () => `registered "${o.name}" as ${modelId} (version 1, weights ${v.weightsHash}) in ${receipt!.hash}`);
+    output(
+      ctx,
+      { modelId, tx: receipt!.hash, ...v },
+      () => `registered "${o.name}" as ${modelId} (version 1, weights ${v.weightsHash}) in ${receipt!.hash}`,
+    );
   });
 
   withVersionFlags(
@@ -74,7 +95,11 @@ export function modelCommand(): Command {
     const v = versionInput(o);
     const receipt = await (await ctx.client.registry.publishVersion(modelId, v)).wait();
     const version = (await ctx.client.registry.getModel(modelId)).latestVersion;
-    output(ctx, { modelId, version, tx: receipt!.hash }, () => `published version ${version} of ${modelId} in ${receipt!.hash}`);
+    output(
+      ctx,
+      { modelId, version, tx: receipt!.hash },
+      () => `published version ${version} of ${modelId} in ${receipt!.hash}`,
+    );
   });
 
   model
@@ -86,7 +111,11 @@ export function modelCommand(): Command {
     .action(async (modelId: string, o, cmd: Command) => {
       const ctx = await connect(cmd, true);
       const receipt = await (await ctx.client.registry.setPricing(modelId, o.price, o.royaltyBps)).wait();
-      output(ctx, { modelId, price: o.price, royaltyBps: o.royaltyBps, tx: receipt!.hash }, () => `pricing of ${modelId}: ${formatUnits(o.price, 18)} per call, royalty ${o.royaltyBps} bps`);
+      output(
+        ctx,
+        { modelId, price: o.price, royaltyBps: o.royaltyBps, tx: receipt!.hash },
+        () => `pricing of ${modelId}: ${formatUnits(o.price, 18)} per call, royalty ${o.royaltyBps} bps`,
+      );
     });
 
   model
@@ -97,12 +126,21 @@ export function modelCommand(): Command {
       const r = ctx.client.registry;
       const events = await r.queryFilter(r.filters.ModelRegistered(), 0);
       const models = await Promise.all(
-        events.map(async (e) => ({ modelId: e.args.modelId, name: e.args.name, ...(await describe(r, e.args.modelId)) })),
+        events.map(async (e) => ({
+          modelId: e.args.modelId,
+          name: e.args.name,
+          ...(await describe(r, e.args.modelId)),
+        })),
       );
       output(ctx, models, () =>
         models.length === 0
           ? "no models registered"
-          : models.map((m) => `${m.modelId}  ${m.name.padEnd(16)} v${m.latestVersion}  ${formatUnits(m.price, 18)}/call  ${m.modes}  ${m.active ? "active" : "inactive"}`).join("\n"),
+          : models
+              .map(
+                (m) =>
+                  `${m.modelId}  ${m.name.padEnd(16)} v${m.latestVersion}  ${formatUnits(m.price, 18)}/call  ${m.modes}  ${m.active ? "active" : "inactive"}`,
+              )
+              .join("\n"),
       );
     });
 
@@ -114,10 +152,17 @@ export function modelCommand(): Command {
       const ctx = await connect(cmd, false);
       const r = ctx.client.registry;
       const d = await describe(r, modelId);
-      const versions = [];
+      const versions: Array<Record<string, unknown>> = [];
       for (let i = 1; i <= d.latestVersion; i++) {
         const v = await r.getVersion(modelId, i);
-        versions.push({ version: i, weightsHash: v.weightsHash, uri: v.uri, runtime: v.runtime, encoding: v.encoding, zkVerifier: v.zkVerifier });
+        versions.push({
+          version: i,
+          weightsHash: v.weightsHash,
+          uri: v.uri,
+          runtime: v.runtime,
+          encoding: v.encoding,
+          zkVerifier: v.zkVerifier,
+        });
       }
       output(ctx, { modelId, ...d, versions }, () =>
         [

@@ -17,7 +17,11 @@ export function operatorCommand(): Command {
       }
       const receipt = await (await staking.stake(amount)).wait();
       const s = await staking.stakeOf(ctx.address!);
-      output(ctx, { operator: ctx.address, staked: s.staked, tx: receipt!.hash }, () => `staked ${formatUnits(amount, 18)}; total ${formatUnits(s.staked, 18)}`);
+      output(
+        ctx,
+        { operator: ctx.address, staked: s.staked, tx: receipt!.hash },
+        () => `staked ${formatUnits(amount, 18)}; total ${formatUnits(s.staked, 18)}`,
+      );
     });
 
   op.command("unstake")
@@ -27,7 +31,12 @@ export function operatorCommand(): Command {
       const ctx = await connect(cmd, true);
       const receipt = await (await ctx.client.staking.requestUnstake(amount)).wait();
       const s = await ctx.client.staking.stakeOf(ctx.address!);
-      output(ctx, { operator: ctx.address, unbonding: s.unbonding, availableAt: Number(s.unbondingEnd), tx: receipt!.hash }, () => `unbonding ${formatUnits(s.unbonding, 18)} until ${new Date(Number(s.unbondingEnd) * 1000).toISOString()}`);
+      output(
+        ctx,
+        { operator: ctx.address, unbonding: s.unbonding, availableAt: Number(s.unbondingEnd), tx: receipt!.hash },
+        () =>
+          `unbonding ${formatUnits(s.unbonding, 18)} until ${new Date(Number(s.unbondingEnd) * 1000).toISOString()}`,
+      );
     });
 
   op.command("withdraw")
@@ -36,7 +45,11 @@ export function operatorCommand(): Command {
       const ctx = await connect(cmd, true);
       const s = await ctx.client.staking.stakeOf(ctx.address!);
       const receipt = await (await ctx.client.staking.withdrawUnstaked()).wait();
-      output(ctx, { operator: ctx.address, withdrawn: s.unbonding, tx: receipt!.hash }, () => `withdrew ${formatUnits(s.unbonding, 18)}`);
+      output(
+        ctx,
+        { operator: ctx.address, withdrawn: s.unbonding, tx: receipt!.hash },
+        () => `withdrew ${formatUnits(s.unbonding, 18)}`,
+      );
     });
 
   op.command("register-enclave")
@@ -45,11 +58,16 @@ export function operatorCommand(): Command {
     .option("--report <hex>", "attestation report bytes", "0x")
     .action(async (o, cmd: Command) => {
       const key = process.env.VERITY_ENCLAVE_KEY;
-      if (!key || !/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new CliError("set VERITY_ENCLAVE_KEY to the enclave's 32-byte hex key (a development software key)");
+      if (!key || !/^(0x)?[0-9a-fA-F]{64}$/.test(key))
+        throw new CliError("set VERITY_ENCLAVE_KEY to the enclave's 32-byte hex key (a development software key)");
       const enclave = new Wallet(key).address;
       const ctx = await connect(cmd, true);
       const receipt = await (await ctx.client.tee.registerEnclave(enclave, o.measurement, o.report)).wait();
-      output(ctx, { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash }, () => `registered enclave ${enclave} for ${ctx.address}`);
+      output(
+        ctx,
+        { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash },
+        () => `registered enclave ${enclave} for ${ctx.address}`,
+      );
     });
 
   op.command("status")
@@ -59,8 +77,22 @@ export function operatorCommand(): Command {
       const ctx = await connect(cmd, !address);
       const who = address ?? ctx.address!;
       const { staking, coordinator } = ctx.client;
-      const [s, eligible, minStake, earnings] = await Promise.all([staking.stakeOf(who), staking.isEligible(who), staking.minStake(), coordinator.balanceOf(who)]);
-      const status = { operator: who, staked: s.staked, unbonding: s.unbonding, unbondingEnd: Number(s.unbondingEnd), jailed: s.jailed, eligible, minStake, balance: earnings };
+      const [s, eligible, minStake, earnings] = await Promise.all([
+        staking.stakeOf(who),
+        staking.isEligible(who),
+        staking.minStake(),
+        coordinator.balanceOf(who),
+      ]);
+      const status = {
+        operator: who,
+        staked: s.staked,
+        unbonding: s.unbonding,
+        unbondingEnd: Number(s.unbondingEnd),
+        jailed: s.jailed,
+        eligible,
+        minStake,
+        balance: earnings,
+      };
       output(ctx, status, () =>
         [
           `operator ${who}: ${eligible ? "eligible" : "NOT eligible"}${s.jailed ? " (jailed)" : ""}`,

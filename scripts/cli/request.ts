@@ -9,9 +9,11 @@ import { CliError, addressArg, amountArg, bytes32Arg, connect, intArg, modeArg, 
 /** Input bytes from --input (hex), --input-file (raw bytes) or --values (JSON numbers in the model's encoding). */
 function inputBytes(o: { input?: string; inputFile?: string; values?: string }, encoding: string): string {
   const given = [o.input, o.inputFile, o.values].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new CliError("give exactly one of --input <hex>, --input-file <file> or --values <json array>");
+  if (given !== 1)
+    throw new CliError("give exactly one of --input <hex>, --input-file <file> or --values <json array>");
   if (o.input !== undefined) {
-    if (!isHexString(o.input) || o.input.length === 2) throw new CliError(`--input must be non-empty 0x-hex bytes, got "${o.input}"`);
+    if (!isHexString(o.input) || o.input.length === 2)
+      throw new CliError(`--input must be non-empty 0x-hex bytes, got "${o.input}"`);
     return o.input;
   }
   if (o.inputFile !== undefined) {
@@ -27,7 +29,8 @@ function inputBytes(o: { input?: string; inputFile?: string; values?: string }, 
   } catch {
     throw new CliError(`--values must be a JSON array of numbers, e.g. "[5.1,3.5,1.4,0.2]", got ${o.values}`);
   }
-  if (!Array.isArray(values) || !values.every((v) => typeof v === "number")) throw new CliError(`--values must be a JSON array of numbers, got ${o.values}`);
+  if (!Array.isArray(values) || !values.every((v) => typeof v === "number"))
+    throw new CliError(`--values must be a JSON array of numbers, got ${o.values}`);
   const inputEncoding = encoding.split("/")[0]!;
   try {
     return hexlify(encodeInput(inputEncoding, values));
@@ -49,16 +52,26 @@ export function requestCommand(): Command {
     .option("--operator <address>", "assign an operator (slashed if it misses the deadline)", addressArg("--operator"))
     .option("--tip <amount>", "extra payment for the operator", amountArg("--tip"), 0n)
     .option("--max-fee <amount>", "refuse if price + tip exceeds this", amountArg("--max-fee"), 0n)
-    .option("--timeout <seconds>", "seconds until the request can be refunded", intArg("--timeout", 1, 30 * 24 * 3600), 3600)
+    .option(
+      "--timeout <seconds>",
+      "seconds until the request can be refunded",
+      intArg("--timeout", 1, 30 * 24 * 3600),
+      3600,
+    )
     .option("--store-output", "store the output bytes on-chain (the hash always is)", false)
     .option("--wait", "wait for the verified result", false)
     .option("--wait-timeout <seconds>", "how long --wait waits", intArg("--wait-timeout", 1, 3600), 120)
     .action(async (o, cmd: Command) => {
       if (o.private) {
-        throw new CliError("--private is not available yet: private inputs need the operator intake endpoint, which lands with the ZK/private-input work; send a public input for now");
+        throw new CliError(
+          "--private is not available yet: private inputs need the operator intake endpoint, which lands with the ZK/private-input work; send a public input for now",
+        );
       }
       const ctx = await connect(cmd, true);
-      const version = await ctx.client.registry.getVersion(o.model, o.version === 0 ? (await ctx.client.registry.getModel(o.model)).latestVersion : o.version);
+      const version = await ctx.client.registry.getVersion(
+        o.model,
+        o.version === 0 ? (await ctx.client.registry.getModel(o.model)).latestVersion : o.version,
+      );
       const input = inputBytes(o, version.encoding);
       const { requestId, request, receipt, fee } = await ctx.client.request({
         modelId: o.model,
@@ -73,10 +86,18 @@ export function requestCommand(): Command {
       });
       const id = `0x${requestId.toString(16).padStart(64, "0")}`;
       if (!o.wait) {
-        output(ctx, { requestId: id, fee, deadline: Number(request.deadline), tx: receipt.hash }, () => `requested ${id} for ${formatUnits(fee, 18)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`);
+        output(
+          ctx,
+          { requestId: id, fee, deadline: Number(request.deadline), tx: receipt.hash },
+          () =>
+            `requested ${id} for ${formatUnits(fee, 18)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`,
+        );
         return;
       }
-      const view = await ctx.client.waitForResult(requestId, { timeoutMs: o.waitTimeout * 1000, fromBlock: receipt.blockNumber });
+      const view = await ctx.client.waitForResult(requestId, {
+        timeoutMs: o.waitTimeout * 1000,
+        fromBlock: receipt.blockNumber,
+      });
       const out = view.status === "Fulfilled" ? await ctx.client.getOutput(requestId, view) : undefined;
       const outputEncoding = version.encoding.split("/")[1] ?? "";
       let decoded: string | undefined;
@@ -85,8 +106,18 @@ export function requestCommand(): Command {
       } catch {
         decoded = undefined;
       }
-      output(ctx, { requestId: id, status: view.status, output: out, decoded, operator: view.fulfilment?.operator, tx: view.fulfilment?.txHash }, () =>
-        `${id}: ${view.status}${out ? `, output ${out}${decoded !== undefined ? ` (${outputEncoding} = ${decoded})` : ""} by ${view.fulfilment!.operator}` : ""}`,
+      output(
+        ctx,
+        {
+          requestId: id,
+          status: view.status,
+          output: out,
+          decoded,
+          operator: view.fulfilment?.operator,
+          tx: view.fulfilment?.txHash,
+        },
+        () =>
+          `${id}: ${view.status}${out ? `, output ${out}${decoded !== undefined ? ` (${outputEncoding} = ${decoded})` : ""} by ${view.fulfilment!.operator}` : ""}`,
       );
     });
 }

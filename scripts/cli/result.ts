@@ -21,7 +21,9 @@ export function resultCommand(): Command {
           `  fee ${v.request.fee} (royalty ${v.request.royalty}, protocol ${v.request.protocolFee}), requester ${v.request.requester}`,
           v.fulfilment
             ? `  fulfilled by ${v.fulfilment.operator} in block ${v.fulfilment.blockNumber} (tx ${v.fulfilment.txHash}); verifier record ${v.fulfilment.verifierRecord}; output hash ${v.outputHash}` +
-              (v.fulfilment.callbackSuccess === undefined ? "" : `; callback ${v.fulfilment.callbackSuccess ? "succeeded" : "failed"}`)
+              (v.fulfilment.callbackSuccess === undefined
+                ? ""
+                : `; callback ${v.fulfilment.callbackSuccess ? "succeeded" : "failed"}`)
             : v.refund
               ? `  refunded in block ${v.refund.blockNumber} (slashed ${v.refund.slashed})`
               : "  not settled yet",
@@ -36,7 +38,12 @@ export function resultCommand(): Command {
     .action(async (requestId: bigint, _o, cmd: Command) => {
       const ctx = await connect(cmd, false);
       const v = await verifyResult(ctx.client, requestId);
-      output(ctx, v, () => [`request ${requestId}: ${v.ok ? "VERIFIED" : "NOT VERIFIED"} (${v.mode})`, ...v.checks.map((c) => `  ${c.ok ? "✔" : "✘"} ${c.name}: ${c.detail}`)].join("\n"));
+      output(ctx, v, () =>
+        [
+          `request ${requestId}: ${v.ok ? "VERIFIED" : "NOT VERIFIED"} (${v.mode})`,
+          ...v.checks.map((c) => `  ${c.ok ? "✔" : "✘"} ${c.name}: ${c.detail}`),
+        ].join("\n"),
+      );
       if (!v.ok) process.exitCode = 1;
     });
   return result;

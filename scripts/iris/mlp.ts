@@ -28,30 +28,23 @@ export interface Standardisation {
 }
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
-const zeroMatrix = (r: number, c: number): number[][] =>
-  Array.from({ length: r }, () => zeros(c));
+const zeroMatrix = (r: number, c: number): number[][] => Array.from({ length: r }, () => zeros(c));
 
 /** Logits of one example (float64 arithmetic). */
-export function forward(
-  w: MlpWeights,
-  x: readonly number[],
-): { hidden: number[]; logits: number[] } {
+export function forward(w: MlpWeights, x: readonly number[]): { hidden: number[]; logits: number[] } {
   const hidden = w.b1.map((b, j) =>
     Math.max(
       0,
       x.reduce((s, xi, i) => s + xi * w.w1[i]![j]!, b),
     ),
   );
-  const logits = w.b2.map((b, k) =>
-    hidden.reduce((s, hj, j) => s + hj * w.w2[j]![k]!, b),
-  );
+  const logits = w.b2.map((b, k) => hidden.reduce((s, hj, j) => s + hj * w.w2[j]![k]!, b));
   return { hidden, logits };
 }
 
 export function argmax(values: readonly number[]): number {
   let best = 0;
-  for (let i = 1; i < values.length; i++)
-    if (values[i]! > values[best]!) best = i;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
 }
 
@@ -59,11 +52,7 @@ export function predict(w: MlpWeights, x: readonly number[]): number {
   return argmax(forward(w, x).logits);
 }
 
-export function accuracy(
-  w: MlpWeights,
-  xs: readonly number[][],
-  ys: readonly number[],
-): number {
+export function accuracy(w: MlpWeights, xs: readonly number[][], ys: readonly number[]): number {
   return xs.filter((x, i) => predict(w, x) === ys[i]).length / xs.length;
 }
 
@@ -77,19 +66,12 @@ function softmax(logits: readonly number[]): number[] {
 /** Mean and population standard deviation per feature. */
 export function fitStandardisation(xs: readonly number[][]): Standardisation {
   const d = xs[0]!.length;
-  const mean = zeros(d).map(
-    (_, i) => xs.reduce((s, x) => s + x[i]!, 0) / xs.length,
-  );
-  const std = mean.map((m, i) =>
-    Math.sqrt(xs.reduce((s, x) => s + (x[i]! - m) ** 2, 0) / xs.length),
-  );
+  const mean = zeros(d).map((_, i) => xs.reduce((s, x) => s + x[i]!, 0) / xs.length);
+  const std = mean.map((m, i) => Math.sqrt(xs.reduce((s, x) => s + (x[i]! - m) ** 2, 0) / xs.length));
   return { mean, std };
 }
 
-export function standardise(
-  x: readonly number[],
-  s: Standardisation,
-): number[] {
+export function standardise(x: readonly number[], s: Standardisation): number[] {
   return x.map((v, i) => (v - s.mean[i]!) / s.std[i]!);
 }
 
@@ -98,13 +80,9 @@ function initialise(inputs: number, o: TrainOptions): MlpWeights {
   const rand = mulberry32(o.seed);
   const uniform = (fanIn: number) => (rand() * 2 - 1) * Math.sqrt(6 / fanIn);
   return {
-    w1: Array.from({ length: inputs }, () =>
-      Array.from({ length: o.hidden }, () => uniform(inputs)),
-    ),
+    w1: Array.from({ length: inputs }, () => Array.from({ length: o.hidden }, () => uniform(inputs))),
     b1: zeros(o.hidden),
-    w2: Array.from({ length: o.hidden }, () =>
-      Array.from({ length: o.classes }, () => uniform(o.hidden)),
-    ),
+    w2: Array.from({ length: o.hidden }, () => Array.from({ length: o.classes }, () => uniform(o.hidden))),
     b2: zeros(o.classes),
   };
 }
@@ -148,12 +126,7 @@ export function train(
         x.forEach((xi, i) => (g.w1[i]![j] += xi * dh));
       });
     });
-    const step = (
-      param: number[],
-      vel: number[],
-      grad: number[],
-      decay: boolean,
-    ) =>
+    const step = (param: number[], vel: number[], grad: number[], decay: boolean) =>
       param.forEach((_, i) => {
         const gi = grad[i]! / xs.length + (decay ? o.l2 * param[i]! : 0);
         vel[i] = o.momentum * vel[i]! - o.learningRate * gi;
@@ -163,8 +136,7 @@ export function train(
     step(w.b1, v.b1, g.b1, false);
     w.w2.forEach((row, j) => step(row, v.w2[j]!, g.w2[j]!, true));
     step(w.b2, v.b2, g.b2, false);
-    if (epoch % 100 === 0 || epoch === 1)
-      losses.push({ epoch, loss: loss / xs.length });
+    if (epoch % 100 === 0 || epoch === 1) losses.push({ epoch, loss: loss / xs.length });
   }
   return { weights: w, losses };
 }
@@ -173,14 +145,9 @@ export function train(
  * Fold (x − mean) / std into layer 1 so the model takes raw measurements:
  * W1'[i][j] = W1[i][j] / std[i], b1'[j] = b1[j] − Σ_i mean[i] · W1[i][j] / std[i].
  */
-export function foldStandardisation(
-  w: MlpWeights,
-  s: Standardisation,
-): MlpWeights {
+export function foldStandardisation(w: MlpWeights, s: Standardisation): MlpWeights {
   const w1 = w.w1.map((row, i) => row.map((wij) => wij / s.std[i]!));
-  const b1 = w.b1.map(
-    (b, j) => b - w1.reduce((acc, row, i) => acc + s.mean[i]! * row[j]!, 0),
-  );
+  const b1 = w.b1.map((b, j) => b - w1.reduce((acc, row, i) => acc + s.mean[i]! * row[j]!, 0));
   return { w1, b1, w2: w.w2.map((r) => r.slice()), b2: w.b2.slice() };
 }
 

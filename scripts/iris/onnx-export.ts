@@ -20,11 +20,7 @@ function rawFloat32(values: readonly number[]): Uint8Array {
   return bytes;
 }
 
-function initializer(
-  name: string,
-  dims: number[],
-  values: readonly number[],
-): InstanceType<typeof onnx.TensorProto> {
+function initializer(name: string, dims: number[], values: readonly number[]): InstanceType<typeof onnx.TensorProto> {
   return onnx.TensorProto.create({
     name,
     dims,
@@ -33,10 +29,7 @@ function initializer(
   });
 }
 
-function floatTensorInfo(
-  name: string,
-  cols: number,
-): InstanceType<typeof onnx.ValueInfoProto> {
+function floatTensorInfo(name: string, cols: number): InstanceType<typeof onnx.ValueInfoProto> {
   return onnx.ValueInfoProto.create({
     name,
     type: {

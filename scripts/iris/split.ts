@@ -29,11 +29,7 @@ export interface Split {
 }
 
 /** Hold out `heldOutPerClass` rows of every class, chosen by a seeded shuffle within the class. */
-export function stratifiedSplit(
-  labels: readonly number[],
-  heldOutPerClass: number,
-  rand: () => number,
-): Split {
+export function stratifiedSplit(labels: readonly number[], heldOutPerClass: number, rand: () => number): Split {
   const classes = [...new Set(labels)].sort((a, b) => a - b);
   const heldOut: number[] = [];
   for (const c of classes) {

@@ -42,7 +42,7 @@ export async function registerBundledModel(
   model: BundledModel,
   terms: { price: bigint; royaltyBps: number; modes: number; zkVerifier?: string },
 ): Promise<string> {
-  const owner = await (registry.runner as { getAddress(): Promise<string> }).getAddress();
+  const owner = await (registry.runner as unknown as { getAddress(): Promise<string> }).getAddress();
   const tx = await registry.registerModel(model.name, terms.price, terms.royaltyBps, terms.modes, {
     weightsHash: model.weightsHash,
     zkVerifier: terms.zkVerifier ?? ZeroAddress,

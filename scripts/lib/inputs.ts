@@ -26,7 +26,10 @@ function audioFrame(i: number): number[] {
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
   return Array.from({ length: 512 }, (_, t) => {
     if (i % 2 === 1) return Math.round(rand() * 300) / 32768;
-    const s = Math.sin((2 * Math.PI * 180 * t) / 16000) + 0.5 * Math.sin((2 * Math.PI * 360 * t) / 16000) + 0.25 * Math.sin((2 * Math.PI * 540 * t) / 16000);
+    const s =
+      Math.sin((2 * Math.PI * 180 * t) / 16000) +
+      0.5 * Math.sin((2 * Math.PI * 360 * t) / 16000) +
+      0.25 * Math.sin((2 * Math.PI * 540 * t) / 16000);
     return Math.round(s * 9000) / 32768;
   });
 }

@@ -8,7 +8,11 @@ export class Steps {
     this.total = total;
   }
 
-  async run<T>(title: string, fn: (progress: (msg: string) => void) => Promise<T>, describe?: (value: T) => string): Promise<T> {
+  async run<T>(
+    title: string,
+    fn: (progress: (msg: string) => void) => Promise<T>,
+    describe?: (value: T) => string,
+  ): Promise<T> {
     this.#n++;
     this.current = title;
     const label = `[${this.#n}/${this.total}] ${title}`;
@@ -36,6 +40,10 @@ export class Steps {
 /** A plain text table. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? "").padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? "").padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(headers), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }

@@ -34,7 +34,17 @@ describe("verity CLI (against a local node with a worker)", function () {
     return new Promise((resolve) => {
       const child = spawn(
         process.execPath,
-        ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "scripts/cli/main.ts"), "--rpc", node.url, "--deployment", deploymentFile, ...args],
+        [
+          "--disable-warning=ExperimentalWarning",
+          "--import",
+          "tsx",
+          join(ROOT, "scripts/cli/main.ts"),
+          "--rpc",
+          node.url,
+          "--deployment",
+          deploymentFile,
+          ...args,
+        ],
         { cwd: ROOT, env: { ...process.env, VERITY_PRIVATE_KEY: user.privateKey, ...env } },
       );
       let stdout = "";
@@ -84,7 +94,18 @@ describe("verity CLI (against a local node with a worker)", function () {
   let modelId: string;
 
   it("model register / publish / pricing / list / show", async function () {
-    const reg = await json(["model", "register", "--name", "cli-iris", "--price", "1.5", "--royalty-bps", "1000", "--manifest", "models/iris"]);
+    const reg = await json([
+      "model",
+      "register",
+      "--name",
+      "cli-iris",
+      "--price",
+      "1.5",
+      "--royalty-bps",
+      "1000",
+      "--manifest",
+      "models/iris",
+    ]);
     modelId = reg.modelId;
     expect(modelId).to.equal(await p.registry.getFunction("modelIdOf")(user.address, "cli-iris"));
     const iris = JSON.parse(readFileSync(join(ROOT, "models/iris/manifest.json"), "utf8"));
@@ -115,10 +136,14 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(r.stderr).to.contain("missing weights hash: pass --weights-hash <0x…> or --manifest <model folder>");
     const stranger = Wallet.createRandom();
     await node.rpc("hardhat_setBalance", [stranger.address, "0x" + parseEther("1").toString(16)]);
-    r = await cli(["model", "publish", modelId, "--manifest", "models/iris"], { VERITY_PRIVATE_KEY: stranger.privateKey });
+    r = await cli(["model", "publish", modelId, "--manifest", "models/iris"], {
+      VERITY_PRIVATE_KEY: stranger.privateKey,
+    });
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain(`RegistryNotOwner(${modelId}, ${stranger.address})`);
-    r = await cli(["model", "register", "--name", "x", "--price", "1", "--manifest", "models/iris"], { VERITY_PRIVATE_KEY: "" });
+    r = await cli(["model", "register", "--name", "x", "--price", "1", "--manifest", "models/iris"], {
+      VERITY_PRIVATE_KEY: "",
+    });
     expect(r.stderr).to.contain("set VERITY_PRIVATE_KEY, or VERITY_KEYSTORE and VERITY_KEYSTORE_PASSWORD");
   });
 
@@ -138,7 +163,16 @@ describe("verity CLI (against a local node with a worker)", function () {
   let requestId: string;
 
   it("request --wait returns the verified output; result show and verify agree", async function () {
-    const res = await json(["request", "--model", modelId, "--values", "[5.1,3.5,1.4,0.2]", "--wait", "--wait-timeout", "60"]);
+    const res = await json([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[5.1,3.5,1.4,0.2]",
+      "--wait",
+      "--wait-timeout",
+      "60",
+    ]);
     expect(res.status).to.equal("Fulfilled");
     expect(res.decoded).to.equal("0"); // setosa
     requestId = res.requestId;
@@ -179,11 +213,15 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain(`StakingStillUnbonding(${user.address}, ${un.availableAt})`);
     const enclave = Wallet.createRandom();
-    const reg = await json(["operator", "register-enclave", "--measurement", MEASUREMENT], { VERITY_ENCLAVE_KEY: enclave.privateKey });
+    const reg = await json(["operator", "register-enclave", "--measurement", MEASUREMENT], {
+      VERITY_ENCLAVE_KEY: enclave.privateKey,
+    });
     expect(reg.enclave).to.equal(enclave.address);
     const e = await p.tee.getFunction("getEnclave")(enclave.address);
     expect(e.operator).to.equal(user.address);
-    const bad = await cli(["operator", "register-enclave", "--measurement", "0x" + "11".repeat(32)], { VERITY_ENCLAVE_KEY: "" });
+    const bad = await cli(["operator", "register-enclave", "--measurement", "0x" + "11".repeat(32)], {
+      VERITY_ENCLAVE_KEY: "",
+    });
     expect(bad.stderr).to.contain("set VERITY_ENCLAVE_KEY");
   });
 
@@ -206,7 +244,13 @@ describe("verity CLI (against a local node with a worker)", function () {
       const r = await new Promise<Run>((resolve) => {
         const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--import", "tsx", file], {
           cwd: ROOT,
-          env: { ...process.env, VERITY_RPC_URL: node.url, VERITY_DEPLOYMENT: deploymentFile, VERITY_PRIVATE_KEY: user.privateKey, VERITY_MODEL_ID: modelId },
+          env: {
+            ...process.env,
+            VERITY_RPC_URL: node.url,
+            VERITY_DEPLOYMENT: deploymentFile,
+            VERITY_PRIVATE_KEY: user.privateKey,
+            VERITY_MODEL_ID: modelId,
+          },
         });
         let stdout = "";
         let stderr = "";

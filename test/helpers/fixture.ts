@@ -55,8 +55,17 @@ export async function deployVerity(conn: Connection): Promise<Deployment> {
   const [admin, treasury, modelOwner, operator, operator2, requester, other] = await ethers.getSigners();
   const deployed = await ignition.deploy(VerityModule, {
     parameters: {
-      OperatorStaking: { minStake: MIN_STAKE, unbondingPeriod: UNBONDING, beneficiaryShareBps: 5_000n, treasury: treasury.address },
-      InferenceCoordinator: { protocolFeeBps: PROTOCOL_FEE_BPS, missedDeadlinePenalty: 100n * E18, treasury: treasury.address },
+      OperatorStaking: {
+        minStake: MIN_STAKE,
+        unbondingPeriod: UNBONDING,
+        beneficiaryShareBps: 5_000n,
+        treasury: treasury.address,
+      },
+      InferenceCoordinator: {
+        protocolFeeBps: PROTOCOL_FEE_BPS,
+        missedDeadlinePenalty: 100n * E18,
+        treasury: treasury.address,
+      },
       TeeVerifier: { approvedMeasurement: MEASUREMENT, equivocationPenalty: 1_000n * E18 },
     },
   });
@@ -70,15 +79,13 @@ export async function deployVerity(conn: Connection): Promise<Deployment> {
   for (const s of [modelOwner, operator, operator2, requester, other]) {
     await token.mint(await s.getAddress(), 1_000_000n * E18);
   }
-  await registry
-    .connect(modelOwner)
-    .registerModel("iris", PRICE, ROYALTY_BPS, 0b10, {
-      weightsHash: WEIGHTS_HASH,
-      zkVerifier: ZeroAddress,
-      uri: "verity://models/iris",
-      runtime: "onnx",
-      encoding: "int32be-milli-x4/uint256-argmax",
-    });
+  await registry.connect(modelOwner).registerModel("iris", PRICE, ROYALTY_BPS, 0b10, {
+    weightsHash: WEIGHTS_HASH,
+    zkVerifier: ZeroAddress,
+    uri: "verity://models/iris",
+    runtime: "onnx",
+    encoding: "int32be-milli-x4/uint256-argmax",
+  });
   const modelId = await registry.modelIdOf(await modelOwner.getAddress(), "iris");
 
   const enclave = Wallet.createRandom();
@@ -120,7 +127,9 @@ export async function openRequest(
   params: Partial<RequestParams> = {},
   from: Signer = d.requester,
 ): Promise<{ request: Request; requestId: bigint; receipt: ContractTransactionReceipt }> {
-  const tx = await d.coordinator.connect(from).requestInference(requestParams({ modelId: d.modelId, input: INPUT_64, ...params }));
+  const tx = await d.coordinator
+    .connect(from)
+    .requestInference(requestParams({ modelId: d.modelId, input: INPUT_64, ...params }));
   const receipt = (await tx.wait())!;
   for (const log of receipt.logs) {
     const parsed = d.coordinator.interface.parseLog(log);
@@ -141,7 +150,10 @@ export async function teeProof(
   operator: string,
   overrides: { chainId?: bigint; coordinator?: string; requestId?: bigint } = {},
 ): Promise<string> {
-  const domain = resultDomain(overrides.chainId ?? d.chainId, overrides.coordinator ?? (await d.coordinator.getAddress()));
+  const domain = resultDomain(
+    overrides.chainId ?? d.chainId,
+    overrides.coordinator ?? (await d.coordinator.getAddress()),
+  );
   const claim = claimFor(overrides.requestId ?? requestIdOf(request), request, output, operator);
   return signResult(enclave, domain, claim);
 }

@@ -190,16 +190,14 @@ describe("InferenceCoordinator: governance", function () {
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInputTooLarge")
         .withArgs(65n, 64n);
       await expect(
-        d.coordinator
-          .connect(d.requester)
-          .requestInference(
-            requestParams({
-              modelId: d.modelId,
-              input: INPUT_64,
-              callback: await recorder.getAddress(),
-              callbackGasLimit: 1,
-            }),
-          ),
+        d.coordinator.connect(d.requester).requestInference(
+          requestParams({
+            modelId: d.modelId,
+            input: INPUT_64,
+            callback: await recorder.getAddress(),
+            callbackGasLimit: 1,
+          }),
+        ),
       )
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")
         .withArgs(1n, 0n);

@@ -313,7 +313,15 @@ describe("TeeVerifier", function () {
       const tx = d.tee.connect(d.other).reportEquivocation(a, sigA, b, sigB);
       await expect(tx)
         .to.emit(d.staking, "Slashed")
-        .withArgs(operator, SLASH_EQUIVOCATION, await d.other.getAddress(), MIN_STAKE, MIN_STAKE / 2n, MIN_STAKE / 2n, true);
+        .withArgs(
+          operator,
+          SLASH_EQUIVOCATION,
+          await d.other.getAddress(),
+          MIN_STAKE,
+          MIN_STAKE / 2n,
+          MIN_STAKE / 2n,
+          true,
+        );
       await expect(tx).to.not.emit(d.tee, "EnclaveRevoked");
     });
 

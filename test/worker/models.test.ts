@@ -1,11 +1,4 @@
-import {
-  copyFile,
-  mkdtemp,
-  readFile,
-  rm,
-  writeFile,
-  mkdir,
-} from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,19 +36,12 @@ interface TrainingRecord {
 /** Deterministic test audio: a 220 Hz tone with harmonics under a syllable-like envelope, plus noise. */
 function toneBurst(seed: number): number[] {
   let s = seed >>> 0;
-  const noise = () =>
-    ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   return Array.from({ length: 512 }, (_, i) => {
     const t = i / 16000;
     const env = Math.sin((Math.PI * i) / 512);
-    const voiced = [1, 0.6, 0.4, 0.25].reduce(
-      (a, amp, h) => a + amp * Math.sin(2 * Math.PI * 220 * (h + 1) * t),
-      0,
-    );
-    return Math.max(
-      -1,
-      Math.min(32767 / 32768, 0.3 * env * voiced + 0.02 * noise()),
-    );
+    const voiced = [1, 0.6, 0.4, 0.25].reduce((a, amp, h) => a + amp * Math.sin(2 * Math.PI * 220 * (h + 1) * t), 0);
+    return Math.max(-1, Math.min(32767 / 32768, 0.3 * env * voiced + 0.02 * noise()));
   });
 }
 
@@ -71,9 +57,7 @@ describe("worker/models", function () {
     executor = new Executor(store);
     irisM = store.list().find((m) => m.name === "iris-mlp")!;
     sileroM = store.list().find((m) => m.name === "silero-vad")!;
-    training = JSON.parse(
-      await readFile(join(MODELS, "iris", "training.json"), "utf8"),
-    ) as TrainingRecord;
+    training = JSON.parse(await readFile(join(MODELS, "iris", "training.json"), "utf8")) as TrainingRecord;
   });
 
   after(async function () {
@@ -82,17 +66,12 @@ describe("worker/models", function () {
 
   describe("ModelStore", function () {
     it("loads both bundled manifests, whose hashes are keccak256 of the file bytes", async function () {
-      expect(store.list().map((m) => m.name)).to.deep.equal([
-        "iris-mlp",
-        "silero-vad",
-      ]);
+      expect(store.list().map((m) => m.name)).to.deep.equal(["iris-mlp", "silero-vad"]);
       for (const m of store.list()) {
         const bytes = await readFile(store.entry(m.weightsHash).path);
         expect(keccak256(bytes)).to.equal(m.weightsHash);
         expect(bytes.length).to.equal(m.sizeBytes);
-        const verified = await store.get(
-          m.weightsHash.toUpperCase().replace("0X", "0x"),
-        );
+        const verified = await store.get(m.weightsHash.toUpperCase().replace("0X", "0x"));
         expect(verified.manifest.name).to.equal(m.name);
       }
     });
@@ -101,10 +80,7 @@ describe("worker/models", function () {
       const dir = await mkdtemp(join(tmpdir(), "verity-models-"));
       try {
         await mkdir(join(dir, "iris"));
-        await copyFile(
-          join(MODELS, "iris", "manifest.json"),
-          join(dir, "iris", "manifest.json"),
-        );
+        await copyFile(join(MODELS, "iris", "manifest.json"), join(dir, "iris", "manifest.json"));
         const bytes = await readFile(join(MODELS, "iris", "model.onnx"));
         bytes[bytes.length - 10]! ^= 0x01;
         await writeFile(join(dir, "iris", "model.onnx"), bytes);
@@ -114,18 +90,11 @@ describe("worker/models", function () {
           (e: unknown) => e,
         );
         expect(err).to.be.instanceOf(ModelHashMismatchError);
-        expect((err as ModelHashMismatchError).expected).to.equal(
-          irisM.weightsHash,
-        );
-        expect((err as ModelHashMismatchError).actual).to.equal(
-          keccak256(bytes),
-        );
+        expect((err as ModelHashMismatchError).expected).to.equal(irisM.weightsHash);
+        expect((err as ModelHashMismatchError).actual).to.equal(keccak256(bytes));
         const exec = new Executor(tampered);
         const runErr = await exec
-          .run(
-            irisM.weightsHash,
-            encodeInput("int32be-milli-x4", [5.1, 3.5, 1.4, 0.2]),
-          )
+          .run(irisM.weightsHash, encodeInput("int32be-milli-x4", [5.1, 3.5, 1.4, 0.2]))
           .catch((e: unknown) => e);
         expect(runErr).to.be.instanceOf(ModelHashMismatchError);
         await exec.close();
@@ -137,9 +106,7 @@ describe("worker/models", function () {
     it("throws UnknownModelError for a hash it does not hold", async function () {
       const hash = "0x" + "ab".repeat(32);
       expect(() => store.manifest(hash)).to.throw(UnknownModelError);
-      const err = await executor
-        .run(hash, new Uint8Array(16))
-        .catch((e: unknown) => e);
+      const err = await executor.run(hash, new Uint8Array(16)).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(UnknownModelError);
     });
 
@@ -147,14 +114,9 @@ describe("worker/models", function () {
       const dir = await mkdtemp(join(tmpdir(), "verity-models-"));
       try {
         await mkdir(join(dir, "bad"));
-        const json = JSON.parse(
-          await readFile(join(MODELS, "iris", "manifest.json"), "utf8"),
-        );
+        const json = JSON.parse(await readFile(join(MODELS, "iris", "manifest.json"), "utf8"));
         json.input.byteLength = 15;
-        await writeFile(
-          join(dir, "bad", "manifest.json"),
-          JSON.stringify(json),
-        );
+        await writeFile(join(dir, "bad", "manifest.json"), JSON.stringify(json));
         const err = await ModelStore.open(dir).catch((e: unknown) => e);
         expect(err).to.be.instanceOf(ManifestError);
         expect((err as Error).message).to.contain("input.byteLength");
@@ -167,19 +129,10 @@ describe("worker/models", function () {
   describe("codecs", function () {
     it("encodes iris features as int32 big-endian cm × 1000 and decodes them to float32", function () {
       const bytes = encodeInput("int32be-milli-x4", [5.1, 3.5, 1.4, 0.2]);
-      expect(Buffer.from(bytes).toString("hex")).to.equal(
-        "000013ec00000dac00000578000000c8",
-      );
-      expect(Array.from(decodeInput("int32be-milli-x4", bytes))).to.deep.equal(
-        [5.1, 3.5, 1.4, 0.2].map(Math.fround),
-      );
+      expect(Buffer.from(bytes).toString("hex")).to.equal("000013ec00000dac00000578000000c8");
+      expect(Array.from(decodeInput("int32be-milli-x4", bytes))).to.deep.equal([5.1, 3.5, 1.4, 0.2].map(Math.fround));
       expect(
-        Array.from(
-          decodeInput(
-            "int32be-milli-x4",
-            encodeInput("int32be-milli-x4", [-1.5, 0, 2147483.647, 0.001]),
-          ),
-        ),
+        Array.from(decodeInput("int32be-milli-x4", encodeInput("int32be-milli-x4", [-1.5, 0, 2147483.647, 0.001]))),
       ).to.deep.equal([-1.5, 0, 2147483.647, 0.001].map(Math.fround));
     });
 
@@ -187,9 +140,7 @@ describe("worker/models", function () {
       const bytes = new Uint8Array(1024);
       bytes.set([0x80, 0x00, 0x7f, 0xff, 0x00, 0x01]);
       const out = decodeInput("pcm-s16be-x512", bytes);
-      expect([out[0], out[1], out[2], out[3]]).to.deep.equal(
-        [-1, 32767 / 32768, 1 / 32768, 0].map(Math.fround),
-      );
+      expect([out[0], out[1], out[2], out[3]]).to.deep.equal([-1, 32767 / 32768, 1 / 32768, 0].map(Math.fround));
     });
 
     it("rejects wrong input lengths with InputDecodeError naming the expected byte length", function () {
@@ -207,21 +158,13 @@ describe("worker/models", function () {
 
     it("encodes outputs exactly as abi.encode(uint256)", function () {
       const abi = AbiCoder.defaultAbiCoder();
-      expect(encodeOutput("uint256-argmax", [0.1, 3, -2])).to.deep.equal(
-        getBytes(abi.encode(["uint256"], [1])),
+      expect(encodeOutput("uint256-argmax", [0.1, 3, -2])).to.deep.equal(getBytes(abi.encode(["uint256"], [1])));
+      expect(encodeOutput("uint256-argmax", [1, 1, 0])).to.deep.equal(getBytes(abi.encode(["uint256"], [0])));
+      expect(encodeOutput("uint256-prob-1e6", [Math.fround(0.1234565)])).to.deep.equal(
+        getBytes(abi.encode(["uint256"], [123457])),
       );
-      expect(encodeOutput("uint256-argmax", [1, 1, 0])).to.deep.equal(
-        getBytes(abi.encode(["uint256"], [0])),
-      );
-      expect(
-        encodeOutput("uint256-prob-1e6", [Math.fround(0.1234565)]),
-      ).to.deep.equal(getBytes(abi.encode(["uint256"], [123457])));
-      expect(encodeOutput("uint256-prob-1e6", [1])).to.deep.equal(
-        getBytes(abi.encode(["uint256"], [1_000_000])),
-      );
-      expect(
-        decodeOutput("uint256-prob-1e6", abi.encode(["uint256"], [42])),
-      ).to.equal(42n);
+      expect(encodeOutput("uint256-prob-1e6", [1])).to.deep.equal(getBytes(abi.encode(["uint256"], [1_000_000])));
+      expect(decodeOutput("uint256-prob-1e6", abi.encode(["uint256"], [42]))).to.equal(42n);
     });
   });
 
@@ -229,50 +172,30 @@ describe("worker/models", function () {
     it("agrees with the TypeScript reference on all held-out rows and reproduces training.json's accuracy", async function () {
       const rows = iris.getNumbers();
       const labels = iris.getDistinctClasses();
-      const classes = iris
-        .getClasses()
-        .map((c) => labels.indexOf(c as (typeof labels)[number]));
+      const classes = iris.getClasses().map((c) => labels.indexOf(c as (typeof labels)[number]));
       const held = training.split.heldOutIndices;
       expect(held).to.have.length(30);
       const { outputs } = await executor.runBatch(
         irisM.weightsHash,
         held.map((i) => encodeInput(irisM.input.encoding, rows[i]!)),
       );
-      const onnxClasses = outputs.map((o) =>
-        Number(decodeOutput(irisM.output.encoding, o)),
-      );
-      const reference = held.map((i) =>
-        argmax(
-          forward(training.weights.exported, rows[i]!.map(Math.fround)).logits,
-        ),
-      );
+      const onnxClasses = outputs.map((o) => Number(decodeOutput(irisM.output.encoding, o)));
+      const reference = held.map((i) => argmax(forward(training.weights.exported, rows[i]!.map(Math.fround)).logits));
       expect(onnxClasses).to.deep.equal(reference);
-      const correct = held.filter(
-        (i, k) => onnxClasses[k] === classes[i],
-      ).length;
+      const correct = held.filter((i, k) => onnxClasses[k] === classes[i]).length;
       expect(correct / held.length).to.equal(training.accuracy.heldOut);
     });
 
     it("matches a direct onnxruntime run byte for byte", async function () {
       const row = [6.3, 2.8, 5.1, 1.5];
-      const { output } = await executor.run(
-        irisM.weightsHash,
-        encodeInput("int32be-milli-x4", row),
-      );
-      const session = await ort.InferenceSession.create(
-        join(MODELS, "iris", "model.onnx"),
-        { ...SESSION_OPTIONS },
-      );
+      const { output } = await executor.run(irisM.weightsHash, encodeInput("int32be-milli-x4", row));
+      const session = await ort.InferenceSession.create(join(MODELS, "iris", "model.onnx"), { ...SESSION_OPTIONS });
       const res = await session.run({
         input: new ort.Tensor("float32", Float32Array.from(row), [1, 4]),
       });
       const logits = Array.from(res["logits"]!.data as Float32Array);
       await session.release();
-      expect(output).to.deep.equal(
-        getBytes(
-          AbiCoder.defaultAbiCoder().encode(["uint256"], [argmax(logits)]),
-        ),
-      );
+      expect(output).to.deep.equal(getBytes(AbiCoder.defaultAbiCoder().encode(["uint256"], [argmax(logits)])));
     });
   });
 
@@ -287,10 +210,9 @@ describe("worker/models", function () {
       const prob = decodeOutput(sileroM.output.encoding, a.output);
       expect(prob >= 0n && prob <= 1_000_000n).to.equal(true);
 
-      const session = await ort.InferenceSession.create(
-        join(MODELS, "silero-vad", "model.onnx"),
-        { ...SESSION_OPTIONS },
-      );
+      const session = await ort.InferenceSession.create(join(MODELS, "silero-vad", "model.onnx"), {
+        ...SESSION_OPTIONS,
+      });
       const audio = new Float32Array(576);
       audio.set(decodeInput("pcm-s16be-x512", input), 64);
       const res = await session.run({
@@ -305,13 +227,9 @@ describe("worker/models", function () {
 
     it("rejects a 1023-byte frame naming 1024 bytes, with its batch index", async function () {
       const good = encodeInput("pcm-s16be-x512", toneBurst(1));
-      const err = await executor
-        .runBatch(sileroM.weightsHash, [good, good.subarray(0, 1023)])
-        .catch((e: unknown) => e);
+      const err = await executor.runBatch(sileroM.weightsHash, [good, good.subarray(0, 1023)]).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(InputDecodeError);
-      expect((err as InputDecodeError).message).to.contain(
-        "exactly 1024 bytes",
-      );
+      expect((err as InputDecodeError).message).to.contain("exactly 1024 bytes");
       expect((err as InputDecodeError).index).to.equal(1);
     });
   });
@@ -320,21 +238,15 @@ describe("worker/models", function () {
     it("gives the same bytes from two Executor instances, singly and batched", async function () {
       const other = new Executor(await ModelStore.open(MODELS));
       try {
-        const irisInputs = iris
-          .getNumbers()
-          .map((r) => encodeInput("int32be-milli-x4", r));
-        const pcmInputs = [1, 2, 3, 4, 5].map((s) =>
-          encodeInput("pcm-s16be-x512", toneBurst(s)),
-        );
+        const irisInputs = iris.getNumbers().map((r) => encodeInput("int32be-milli-x4", r));
+        const pcmInputs = [1, 2, 3, 4, 5].map((s) => encodeInput("pcm-s16be-x512", toneBurst(s)));
         for (const [hash, inputs] of [
           [irisM.weightsHash, irisInputs],
           [sileroM.weightsHash, pcmInputs],
         ] as const) {
           const batchA = (await executor.runBatch(hash, inputs)).outputs;
           const batchB = (await other.runBatch(hash, inputs)).outputs;
-          const single = await Promise.all(
-            inputs.map(async (x) => (await other.run(hash, x)).output),
-          );
+          const single = await Promise.all(inputs.map(async (x) => (await other.run(hash, x)).output));
           expect(batchB).to.deep.equal(batchA);
           expect(single).to.deep.equal(batchA);
         }
