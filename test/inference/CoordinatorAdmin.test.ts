@@ -242,6 +242,7 @@ describe("InferenceCoordinator: governance", function () {
         .withArgs("missedDeadlinePenalty", max96 + 1n, 0n, max96);
       // The new penalty applies at refund time.
       const { request } = await openRequest(d, { timeout: 60, operator: d.operator.address });
+      await d.coordinator.connect(d.operator).acceptRequest(request);
       await networkHelpers.time.increaseTo(request.deadline + 1n);
       await expect(d.coordinator.refund(request))
         .to.emit(d.staking, "Slashed")
