@@ -16,6 +16,7 @@ import {
   concat,
   getBytes,
   keccak256,
+  toUtf8Bytes,
   type Signer,
   type TypedDataDomain,
 } from "ethers";
@@ -27,7 +28,24 @@ import { STAKING_ABI, TEE_ABI } from "./abi.ts";
 
 type Field = { name: string; type: string };
 const FIELDS: readonly Field[] = (RESULT_TYPES as Record<string, Field[]>).InferenceResult!;
-const encoder = new TypedDataEncoder(RESULT_TYPES as Record<string, Field[]>);
+// Every field is a static 32-byte word (uint256 / bytes32), so the struct hash is
+// keccak256(TYPEHASH ‖ field words): computed directly instead of through TypedDataEncoder.
+if (FIELDS.some((f) => f.type !== "uint256" && f.type !== "bytes32"))
+  throw new Error("attester: InferenceResult has a field that is not a static word");
+const TYPEHASH = getBytes(
+  keccak256(toUtf8Bytes(new TypedDataEncoder(RESULT_TYPES as Record<string, Field[]>).encodeType("InferenceResult"))),
+);
+
+function word(v: unknown, out: Uint8Array, at: number): void {
+  if (typeof v === "bigint") {
+    if (v < 0n || v >= 1n << 256n) throw new Error("attester: uint256 out of range");
+    out.set(Buffer.from(v.toString(16).padStart(64, "0"), "hex"), at);
+  } else {
+    const b = getBytes(v as string);
+    if (b.length !== 32) throw new Error("attester: bytes32 field is not 32 bytes");
+    out.set(b, at);
+  }
+}
 
 const PROBE_REQUEST: Request = {
   requester: ZeroAddress,
@@ -70,9 +88,13 @@ export class Attester {
   /** EIP-712 digest of `claim` (fields as listed in sdk/tee.ts RESULT_TYPES). */
   digest(claim: ResultClaim): string {
     const c = claim as unknown as Record<string, unknown>;
-    const message: Record<string, unknown> = {};
-    for (const f of FIELDS) message[f.name] = c[f.name];
-    return keccak256(concat([this.#prefix, encoder.hash(message)]));
+    const struct = new Uint8Array(32 * (FIELDS.length + 1));
+    struct.set(TYPEHASH, 0);
+    FIELDS.forEach((f, i) => word(c[f.name], struct, 32 * (i + 1)));
+    const buf = new Uint8Array(66);
+    buf.set(this.#prefix, 0);
+    buf.set(getBytes(keccak256(struct)), 34);
+    return keccak256(buf);
   }
 
   /** 65-byte r‖s‖v signature over the result of `request` with `output`. */

@@ -20,6 +20,9 @@ import type { Attester } from "./attester.ts";
 import type { JobRow, JobState, JobStore } from "./db.ts";
 import type { Metrics } from "./metrics.ts";
 
+/** Signatures made between two yields to the event loop. */
+const SIGN_SLICE = 16;
+
 export interface Policy {
   models: readonly string[];
   minFeePerModel: Readonly<Record<string, bigint>>;
@@ -279,12 +282,21 @@ export class JobRunner {
         fail(chunk, "execution-failed", (err as Error).message);
         continue;
       }
-      const s0 = performance.now();
-      chunk.forEach((c, k) => {
+      // Signing is synchronous CPU work (~1-2 ms per result): yield to the event loop every few
+      // signatures so RPC answers (simulations, sends, receipts of earlier batches) are handled
+      // meanwhile, letting the chain work on one batch while the next one is signed.
+      let s0 = performance.now();
+      for (let k = 0; k < chunk.length; k++) {
+        const c = chunk[k]!;
         const output = outputs[k]!;
         const signature = this.#attester.sign(BigInt(c.job.requestId), c.request, output);
         results.push({ id: c.job.requestId, fields: { output: hexlify(output), signature } });
-      });
+        if (k % SIGN_SLICE === SIGN_SLICE - 1 && k < chunk.length - 1) {
+          this.stats.signingMs += performance.now() - s0;
+          await new Promise<void>((r) => setImmediate(r));
+          s0 = performance.now();
+        }
+      }
       this.stats.signingMs += performance.now() - s0;
     }
     this.#store.transitionEach(results, "attested");

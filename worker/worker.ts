@@ -31,6 +31,8 @@ export interface PassResult {
   rewoundTo?: number;
   /** Work left: jobs attested or transactions in flight. */
   pending: number;
+  /** Jobs are waiting to be executed or sent: the next pass starts at once. */
+  backlog: boolean;
 }
 
 export interface Breakdown {
@@ -106,6 +108,9 @@ export class Worker {
       staticNetwork: true,
       cacheTimeout: -1,
       batchMaxCount: 100,
+      // ethers waits 10 ms by default to batch calls; the worker's calls are mostly sequential, so the
+      // stall was paid on almost every call. Calls made in the same tick are still sent as one batch.
+      batchStallTime: 0,
     });
     this.operator = await loadOperator(c, this.provider);
 
@@ -306,21 +311,46 @@ export class Worker {
       this.submitter.resetNonce();
     }
 
+    // Pipeline: results attested in earlier passes are simulated and sent while this pass executes
+    // and signs the next jobs, so the chain and the worker's CPU work at the same time. The submit
+    // promise always has a handler attached (no unhandled rejection while the runner works).
+    const s0 = { ...this.submitter.stats };
+    await this.submitter.check(poll.head);
+    const ready = this.store.byState("attested", this.config.batchSize * this.config.concurrency);
+    const submitting = this.submitter.submit(ready).then(
+      (n) => ({ n, err: undefined as unknown }),
+      (err: unknown) => ({ n: 0, err }),
+    );
+
     const before = { ...this.runner.stats };
     const seenJobs = this.store.byState("seen", this.config.maxJobsPerPass);
-    const attested = seenJobs.length > 0 ? await this.runner.process(seenJobs, Math.floor(Date.now() / 1000)) : 0;
+    let attested = 0;
+    let failure: { err: unknown } | undefined;
+    try {
+      attested = seenJobs.length > 0 ? await this.runner.process(seenJobs, Math.floor(Date.now() / 1000)) : 0;
+    } catch (err) {
+      failure = { err };
+    }
+    const early = await submitting;
+    if (failure !== undefined) throw failure.err;
+    if (early.err !== undefined) throw early.err;
+    let submitted = early.n;
     this.breakdown.inferenceMs += this.runner.stats.inferenceMs - before.inferenceMs;
     this.breakdown.signingMs += this.runner.stats.signingMs - before.signingMs;
     this.breakdown.decodeMs += this.runner.stats.decodeMs - before.decodeMs;
 
-    const s0 = { ...this.submitter.stats };
-    await this.submitter.check(poll.head);
-    const ready = this.store.byState("attested", this.config.batchSize * this.config.concurrency);
-    const submitted = await this.submitter.submit(ready);
     if (submitted > 0) {
       // Follow what was just sent (automining nodes answer at once; others next pass).
-      const head = await this.provider.getBlockNumber();
-      await this.submitter.check(head);
+      await this.submitter.check(await this.provider.getBlockNumber());
+    }
+    // Results attested in this pass are sent now when nothing else is waiting to be executed (or in
+    // one-pass mode); with a backlog they go out at the start of the next pass, overlapping it.
+    if (attested > 0 && (this.config.pollIntervalMs === 0 || this.store.byState("seen", 1).length === 0)) {
+      const late = await this.submitter.submit(
+        this.store.byState("attested", this.config.batchSize * this.config.concurrency),
+      );
+      submitted += late;
+      if (late > 0) await this.submitter.check(await this.provider.getBlockNumber());
     }
     const s1 = this.submitter.stats;
     this.breakdown.simulateMs += s1.simulateMs - s0.simulateMs;
@@ -330,9 +360,17 @@ export class Worker {
     this.breakdown.passes++;
     this.#lastPassAt = Date.now();
     this.#lastError = undefined;
-    const pending =
-      this.store.byState("attested", 1).length + this.store.pendingTxs().length + this.store.byState("seen", 1).length;
-    return { head: poll.head, seen: seenJobs.length, attested, submitted, rewoundTo: poll.rewoundTo, pending };
+    const backlog = this.store.byState("attested", 1).length + this.store.byState("seen", 1).length;
+    const pending = backlog + this.store.pendingTxs().length;
+    return {
+      head: poll.head,
+      seen: seenJobs.length,
+      attested,
+      submitted,
+      rewoundTo: poll.rewoundTo,
+      pending,
+      backlog: backlog > 0,
+    };
   }
 
   /** Start: one pass when pollIntervalMs is 0, else the loop in the background. */
@@ -354,7 +392,7 @@ export class Worker {
       try {
         const r = await this.runOnce();
         failures = 0;
-        if (r.pending > 0 && (r.submitted > 0 || r.attested > 0)) delay = Math.min(delay, 20);
+        if (r.pending > 0 && (r.submitted > 0 || r.attested > 0)) delay = Math.min(delay, r.backlog ? 0 : 20);
       } catch (err) {
         failures++;
         this.#lastError = shortError(err);

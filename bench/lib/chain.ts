@@ -31,7 +31,10 @@ if (decoder) {
 } else {
   const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
   empty = mkdtempSync(join(tmpdir(), "verity-chain-"));
-  hre = await createHardhatRuntimeEnvironment({ networks: { chain: network }, paths: { artifacts: empty, cache: empty } });
+  hre = await createHardhatRuntimeEnvironment({
+    networks: { chain: network },
+    paths: { artifacts: empty, cache: empty },
+  });
 }
 const server = await hre.network.createServer(
   decoder ? { network: "hardhat", override: { loggingEnabled: false, mining: network.mining } } : "chain",

@@ -77,14 +77,15 @@ export function provider(url: string, timeoutMs = 30_000): JsonRpcProvider {
 export async function startNode(opts: { port?: number; embedded?: boolean } = {}): Promise<LocalNode> {
   const port = opts.port ?? (await freePort());
   const args = opts.embedded
-    ? [
-        "--disable-warning=ExperimentalWarning",
-        "--import",
-        "tsx",
-        join(ROOT, "bench", "lib", "chain.ts"),
+    ? ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "bench", "lib", "chain.ts"), String(port)]
+    : [
+        join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"),
+        "node",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
         String(port),
-      ]
-    : [join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)];
+      ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
