@@ -1,9 +1,14 @@
-import { getAddress, keccak256, zeroPadValue } from "ethers";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { AbiCoder, ZeroAddress, getAddress, keccak256, zeroPadValue } from "ethers";
 
 import { IAttestationVerifier__factory } from "../typechain-types/index.ts";
 
 import type { VerityClient, ResultView } from "./client.ts";
 import { claimFor, recoverResultSigner, resultDomain } from "./tee.ts";
+import { IRIS_ZK, classOutput, loadVkey, verifyOffchain, zkShutdown } from "./zk.ts";
+import type { Groth16Proof } from "./zk.ts";
 import { Mode } from "./types.ts";
 
 /** One check of an off-chain re-verification, with what it compared. */
@@ -27,9 +32,17 @@ export interface Verification {
  * - a public input hashes to the request's input hash;
  * - TEE: the signature in the fulfil transaction recovers to the enclave key the verifier recorded,
  *   that key is registered to the operator who was paid, and it is still active.
- * ZK results are re-verified by `verifyZkResult` in sdk/zk.ts once the ZK mode is deployed.
+ * - ZK: the Groth16 proof in the fulfil transaction verifies under the verification key of the
+ *   model version's circuit (`vkeys`: weights hash → vkey.json), with public signals (output class,
+ *   the request's input commitment, the paid operator), and the output is that class; the version
+ *   pins a Groth16 verifier on-chain.
  */
-export async function verifyResult(client: VerityClient, requestId: bigint, view?: ResultView): Promise<Verification> {
+export async function verifyResult(
+  client: VerityClient,
+  requestId: bigint,
+  view?: ResultView,
+  vkeys: Record<string, string> = DEFAULT_VKEYS,
+): Promise<Verification> {
   const v = view ?? (await client.readResult(requestId));
   const checks: Check[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
@@ -78,8 +91,69 @@ export async function verifyResult(client: VerityClient, requestId: bigint, view
       approved,
       `enclave code measurement ${enclave.measurement} ${approved ? "is" : "is no longer"} approved`,
     );
+  } else if (v.request.mode === BigInt(Mode.ZK)) {
+    await checkZk(client, v, proof, output, add, vkeys);
   } else {
-    add("proof", false, `${modeName} results are re-verified with sdk/zk.ts (verifyZkResult)`);
+    add("proof", false, `${modeName} results cannot be re-verified off-chain by this SDK yet`);
   }
   return { requestId, ok: checks.every((c) => c.ok), mode: modeName, output, checks };
+}
+
+/** Verification keys of the bundled circuits, by the weights hash of the model they twin. */
+const IRIS_WEIGHTS_HASH: string = JSON.parse(
+  readFileSync(path.join(path.dirname(IRIS_ZK.training), "manifest.json"), "utf8"),
+).weightsHash;
+export const DEFAULT_VKEYS: Record<string, string> = { [IRIS_WEIGHTS_HASH.toLowerCase()]: IRIS_ZK.vkey };
+
+async function checkZk(
+  client: VerityClient,
+  v: ResultView,
+  proof: string,
+  output: string,
+  add: (name: string, ok: boolean, detail: string) => void,
+  vkeys: Record<string, string>,
+): Promise<void> {
+  const pinned = await client.registry.zkVerifierOf(v.request.modelId, v.request.version);
+  add("zk-verifier", pinned !== ZeroAddress, `version ${v.request.version} pins Groth16 verifier ${pinned}`);
+  const vkeyPath = vkeys[v.request.weightsHash.toLowerCase()];
+  if (!vkeyPath) {
+    add("proof", false, `no verification key known for weights ${v.request.weightsHash}: pass one in vkeys`);
+    return;
+  }
+  const [a, b, c, outputClass] = AbiCoder.defaultAbiCoder().decode(
+    ["uint256[2]", "uint256[2][2]", "uint256[2]", "uint256"],
+    proof,
+  ) as unknown as [bigint[], bigint[][], bigint[], bigint];
+  // Back from the EVM's (imaginary, real) G2 order to snarkjs's.
+  const groth16: Groth16Proof = {
+    pi_a: [a[0]!.toString(), a[1]!.toString(), "1"],
+    pi_b: [
+      [b[0]![1]!.toString(), b[0]![0]!.toString()],
+      [b[1]![1]!.toString(), b[1]![0]!.toString()],
+      ["1", "0"],
+    ],
+    pi_c: [c[0]!.toString(), c[1]!.toString(), "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+  const signals = [
+    outputClass.toString(),
+    BigInt(v.request.inputHash).toString(),
+    BigInt(v.fulfilment!.operator).toString(),
+  ];
+  try {
+    const ok = await verifyOffchain(loadVkey(vkeyPath), signals, groth16);
+    add(
+      "proof",
+      ok,
+      `Groth16 proof ${ok ? "verifies" : "does not verify"} for class ${outputClass}, commitment ${v.request.inputHash}, operator ${v.fulfilment!.operator}`,
+    );
+  } finally {
+    await zkShutdown();
+  }
+  add(
+    "output-class",
+    keccak256(classOutput(outputClass)) === keccak256(output),
+    `output bytes encode class ${outputClass}`,
+  );
 }
