@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatUnits, hexlify, isHexString } from "ethers";
 
+import { commitmentFor, newSalt, sendPrivateInput } from "../../sdk/private.ts";
 import { decodeOutput, encodeInput } from "../../worker/models/index.ts";
 import { CliError, addressArg, amountArg, bytes32Arg, connect, intArg, modeArg, output } from "./context.ts";
 
@@ -49,6 +50,12 @@ export function requestCommand(): Command {
     .option("--input-file <file>", "public input bytes from a file")
     .option("--values <json>", "public input as JSON numbers, encoded with the model's input encoding")
     .option("--private", "send the input off-chain to the serving operator, only a commitment on-chain")
+    .option("--operator-url <url>", "with --private: the operator's intake endpoint, e.g. http://127.0.0.1:9464")
+    .option(
+      "--salt <hex>",
+      "with --private: the 32-byte salt of the commitment (default: random, printed)",
+      bytes32Arg("--salt"),
+    )
     .option("--operator <address>", "assign an operator (slashed if it misses the deadline)", addressArg("--operator"))
     .option("--tip <amount>", "extra payment for the operator", amountArg("--tip"), 0n)
     .option("--max-fee <amount>", "refuse if price + tip exceeds this", amountArg("--max-fee"), 0n)
@@ -62,10 +69,13 @@ export function requestCommand(): Command {
     .option("--wait", "wait for the verified result", false)
     .option("--wait-timeout <seconds>", "how long --wait waits", intArg("--wait-timeout", 1, 3600), 120)
     .action(async (o, cmd: Command) => {
-      if (o.private) {
+      if (o.private && !o.operatorUrl) {
         throw new CliError(
-          "--private is not available yet: private inputs need the operator intake endpoint, which lands with the ZK/private-input work; send a public input for now",
+          "--private needs --operator-url <url>: the serving operator's intake endpoint (its worker's HTTP port)",
         );
+      }
+      if (o.mode === 2 && !o.private) {
+        throw new CliError("--mode zk needs --private: the circuit proves a committed (private) input");
       }
       const ctx = await connect(cmd, true);
       const version = await ctx.client.registry.getVersion(
@@ -73,11 +83,15 @@ export function requestCommand(): Command {
         o.version === 0 ? (await ctx.client.registry.getModel(o.model)).latestVersion : o.version,
       );
       const input = inputBytes(o, version.encoding);
+      const salt: string = o.salt ?? newSalt();
+      const payload = o.private
+        ? { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt) }
+        : { input };
       const { requestId, request, receipt, fee } = await ctx.client.request({
         modelId: o.model,
         version: o.version,
         mode: o.mode,
-        input,
+        ...payload,
         operator: o.operator,
         tip: o.tip,
         maxFee: o.maxFee,
@@ -85,10 +99,21 @@ export function requestCommand(): Command {
         storeOutput: o.storeOutput,
       });
       const id = `0x${requestId.toString(16).padStart(64, "0")}`;
+      if (o.private) {
+        await sendPrivateInput(o.operatorUrl, requestId, input, salt);
+        if (!ctx.json)
+          console.error(`private input sent to ${o.operatorUrl}; keep the salt to disclose it later: ${salt}`);
+      }
       if (!o.wait) {
         output(
           ctx,
-          { requestId: id, fee, deadline: Number(request.deadline), tx: receipt.hash },
+          {
+            requestId: id,
+            fee,
+            deadline: Number(request.deadline),
+            tx: receipt.hash,
+            ...(o.private ? { salt, commitment: request.inputHash } : {}),
+          },
           () =>
             `requested ${id} for ${formatUnits(fee, 18)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`,
         );

@@ -195,7 +195,7 @@ describe("verity CLI (against a local node with a worker)", function () {
     r = await cli(["request", "--model", modelId, "--values", "[1,2,3,4]", "--mode", "sgx"]);
     expect(r.stderr).to.contain(`mode must be one of tee, zk, optimistic, got "sgx"`);
     r = await cli(["request", "--model", modelId, "--values", "[1,2,3,4]", "--private"]);
-    expect(r.stderr).to.contain("--private is not available yet");
+    expect(r.stderr).to.contain("--private needs --operator-url <url>");
     r = await cli(["result", "show", "0x1234"]);
     expect(r.stderr).to.contain("request 4660 is unknown to coordinator");
   });

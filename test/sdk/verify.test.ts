@@ -39,11 +39,11 @@ describe("SDK: request, await and re-verify", function () {
     const { d, client } = await networkHelpers.loadFixture(teeSetup);
     const { requestId, request, fee } = await client.request({ modelId: d.modelId, input: INPUT_64 });
     expect(fee).to.equal(request.fee);
-    const proof = await teeProof(d, request, OUTPUT, d.enclave, d.operator.address);
+    const proof = await teeProof(d, request, OUTPUT, d.enclave, await d.operator.getAddress());
     await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof);
     const view = await client.waitForResult(requestId, { timeoutMs: 5_000, pollMs: 10 });
     expect(view.status).to.equal("Fulfilled");
-    expect(view.fulfilment!.operator).to.equal(d.operator.address);
+    expect(view.fulfilment!.operator).to.equal(await d.operator.getAddress());
     expect(await client.getOutput(requestId, view)).to.equal(OUTPUT);
     const v = await verifyResult(client, requestId, view);
     expect(v.ok, JSON.stringify(v.checks)).to.equal(true);
@@ -63,7 +63,7 @@ describe("SDK: request, await and re-verify", function () {
     const { requestId, request } = await client.request({ modelId: d.modelId, input: INPUT_64 });
     await d.coordinator
       .connect(d.operator)
-      .fulfill(request, OUTPUT, await teeProof(d, request, OUTPUT, d.enclave, d.operator.address));
+      .fulfill(request, OUTPUT, await teeProof(d, request, OUTPUT, d.enclave, await d.operator.getAddress()));
     await d.tee.connect(d.operator).revokeEnclave(d.enclave.address);
     let v = await verifyResult(client, requestId);
     expect(v.ok).to.equal(false);
