@@ -15,9 +15,9 @@ import { JsonRpcProvider, NonceManager, Wallet, formatUnits, parseUnits, toBeHex
 import hre from "hardhat";
 import { pino } from "pino";
 
-import VerityModule from "../deploy/Verity.ts";
+import ZkVerifierModule from "../deploy/ZkVerifier.ts";
 import { VerityClient } from "../sdk/client.ts";
-import { fromIgnitionAddresses } from "../sdk/deployment.ts";
+import { loadIgnitionDeployment } from "../sdk/deployment.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { verifyResult } from "../sdk/verify.ts";
 import { Mode } from "../sdk/types.ts";
@@ -33,6 +33,9 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const E18 = 10n ** 18n;
 const PARAMS = JSON.parse(readFileSync(path.join(ROOT, "deploy/parameters/localhost.json"), "utf8"));
 const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
+const IRIS_WEIGHTS_HASH: string = JSON.parse(
+  readFileSync(path.join(ROOT, "models/iris/manifest.json"), "utf8"),
+).weightsHash;
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -59,12 +62,14 @@ const steps = new Steps(8);
 const quiet = pino({ level: process.env.VERITY_LOG_LEVEL ?? "error" });
 const workers: Worker[] = [];
 let closeServer: (() => Promise<void>) | undefined;
+const cleanups: Array<() => void> = [];
 const dataDir = mkdtempSync(path.join(tmpdir(), "verity-start-"));
 
 async function shutdown(code: number): Promise<never> {
   for (const w of workers) await w.stop().catch(() => undefined);
   await closeServer?.().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
+  for (const c of cleanups) c();
   process.exit(code);
 }
 
@@ -89,28 +94,23 @@ async function main() {
     pollingInterval: 100,
   });
   const chainId = Number((await provider.getNetwork()).chainId);
+  const deploymentId = opts.serve ? `chain-${chainId}` : `npm-start-${process.pid}`;
+  if (!opts.serve)
+    cleanups.push(() =>
+      rmSync(path.join(ROOT, "ignition/deployments", deploymentId), { recursive: true, force: true }),
+    );
 
   // 3. Deploy with Ignition (the deployment folder of this fresh chain is replaced).
   const deployment: Deployment = await steps.run(
     "Deploying Verity with Ignition",
     async () => {
-      rmSync(path.join(ROOT, "ignition/deployments", `chain-${chainId}`), { recursive: true, force: true });
+      // With --serve the deployment is the chain's default one, which the CLI finds; otherwise it is
+      // a throwaway folder removed at exit.
+      rmSync(path.join(ROOT, "ignition/deployments", deploymentId), { recursive: true, force: true });
       const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
       const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
-      const deployed = await conn.ignition.deploy(VerityModule, { parameters, displayUi: false });
-      const addresses: Record<string, string> = {};
-      const names: Record<string, string> = {
-        token: "PaymentToken#VerityTestToken",
-        registry: "ModelRegistry#ModelRegistry",
-        staking: "OperatorStaking#OperatorStaking",
-        coordinator: "InferenceCoordinator#InferenceCoordinator",
-        tee: "TeeVerifier#TeeVerifier",
-        attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
-      };
-      for (const [key, future] of Object.entries(names)) {
-        addresses[future] = await (deployed as Record<string, { getAddress(): Promise<string> }>)[key]!.getAddress();
-      }
-      return fromIgnitionAddresses(chainId, addresses);
+      await conn.ignition.deploy(ZkVerifierModule, { parameters, deploymentId, displayUi: false });
+      return loadIgnitionDeployment(chainId, ROOT, deploymentId);
     },
     (d) => `coordinator ${d.coordinator}`,
   );
@@ -130,14 +130,15 @@ async function main() {
     await fund(owner.address, 0n);
     const ownerClient = new VerityClient(deployment, new NonceManager(owner));
     for (const m of models) {
-      modelIds.set(
-        m.name,
-        await registerBundledModel(ownerClient.registry, m, {
-          price: parseUnits("2", 18),
-          royaltyBps: 1_000,
-          modes: 1 << Mode.TEE,
-        }),
-      );
+      // The iris model has a ZK twin: its version pins the circuit's Groth16 verifier.
+      const zk = m.weightsHash === IRIS_WEIGHTS_HASH && deployment.irisGroth16 !== undefined;
+      const terms = {
+        price: parseUnits("2", 18),
+        royaltyBps: 1_000,
+        modes: (1 << Mode.TEE) | (zk ? 1 << Mode.ZK : 0),
+        zkVerifier: zk ? deployment.irisGroth16 : undefined,
+      };
+      modelIds.set(m.name, await registerBundledModel(ownerClient.registry, m, terms));
     }
     return models.map((m) => `${m.name} (${m.weightsHash.slice(0, 10)}…)`).join(", ");
   });

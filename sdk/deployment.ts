@@ -12,8 +12,9 @@ export interface Deployment {
   coordinator: string;
   tee: string;
   attestation: string;
-  /** Present once the ZK mode is deployed. */
+  /** Present once the ZK mode is deployed: the ZkVerifier and the iris circuit's Groth16 verifier. */
   zk?: string;
+  irisGroth16?: string;
 }
 
 const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId">, string> = {
@@ -24,6 +25,7 @@ const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId">, string> = {
   tee: "TeeVerifier#TeeVerifier",
   attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
   zk: "ZkVerifier#ZkVerifier",
+  irisGroth16: "ZkVerifier#IrisGroth16Verifier",
 };
 
 /** Builds a `Deployment` from Ignition's `deployed_addresses.json` map. */
@@ -32,7 +34,7 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
   for (const [key, future] of Object.entries(IGNITION_KEYS)) {
     const value = addresses[future];
     if (value === undefined) {
-      if (key === "zk") continue;
+      if (key === "zk" || key === "irisGroth16") continue;
       throw new Error(`deployment has no address for ${future} (needed for "${key}"): deploy the Verity module first`);
     }
     out[key] = getAddress(value);
@@ -40,9 +42,13 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
   return out as unknown as Deployment;
 }
 
-/** Reads Ignition's deployment of `chainId` (ignition/deployments/chain-<id>) under `root`. */
-export function loadIgnitionDeployment(chainId: number, root = process.cwd()): Deployment {
-  const file = path.join(root, "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
+/** Reads Ignition's deployment of `chainId` (ignition/deployments/chain-<id>, or `deploymentId`) under `root`. */
+export function loadIgnitionDeployment(
+  chainId: number,
+  root = process.cwd(),
+  deploymentId = `chain-${chainId}`,
+): Deployment {
+  const file = path.join(root, "ignition", "deployments", deploymentId, "deployed_addresses.json");
   if (!existsSync(file)) {
     throw new Error(
       `no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/Verity.ts --network <name>" or pass --deployment <file>`,

@@ -1,0 +1,43 @@
+/** `npm start -- --requests 4` as a smoke test: the whole network on the embedded chain, exit 0. */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+
+import { expect } from "chai";
+
+import { ROOT } from "../helpers/node.ts";
+
+describe("npm start (smoke)", function () {
+  this.timeout(300_000);
+
+  it("serves 4 paid requests end to end, re-verifies them and exits 0", async function () {
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "scripts/start.ts"), "--requests", "4"],
+        { cwd: ROOT, env: { ...process.env, CI: "true" } },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (err += d));
+      child.on("exit", (c) => resolve({ code: c ?? -1, stdout: out, stderr: err }));
+    });
+    expect(code, stderr + stdout).to.equal(0);
+    for (let i = 1; i <= 8; i++) expect(stdout).to.match(new RegExp(`\\[${i}/8\\] .* ✔`));
+    expect(stdout).to.contain("requests served and verified: 4/4");
+    expect(stdout.match(/✔ op[12] enclave/g)?.length).to.equal(4);
+  });
+
+  it("refuses a bad --requests value, naming it", async function () {
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts/start.ts"), "--requests", "zero"], {
+        cwd: ROOT,
+      });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      child.on("exit", (c) => resolve({ code: c ?? -1, stderr: err }));
+    });
+    expect(code).to.not.equal(0);
+    expect(stderr).to.contain(`--requests must be a whole number from 1 to 1000, got "zero"`);
+  });
+});
