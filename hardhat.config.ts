@@ -25,6 +25,8 @@ export default defineConfig({
   },
   paths: {
     tests: { mocha: "test", solidity: "test" },
+    // Ignition modules live in deploy/modules, deployments are written to deploy/deployments.
+    ignition: "deploy",
   },
   typechain: { outDir: "typechain-types" },
   test: {

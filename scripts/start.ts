@@ -15,7 +15,7 @@ import { JsonRpcProvider, NonceManager, Wallet, formatUnits, parseUnits, toBeHex
 import hre from "hardhat";
 import { pino } from "pino";
 
-import ZkVerifierModule from "../deploy/ZkVerifier.ts";
+import ZkVerifierModule from "../deploy/modules/ZkVerifier.ts";
 import { VerityClient } from "../sdk/client.ts";
 import { loadIgnitionDeployment } from "../sdk/deployment.ts";
 import type { Deployment } from "../sdk/deployment.ts";
@@ -97,7 +97,7 @@ async function main() {
   const deploymentId = opts.serve ? `chain-${chainId}` : `npm-start-${process.pid}`;
   if (!opts.serve)
     cleanups.push(() =>
-      rmSync(path.join(ROOT, "ignition/deployments", deploymentId), { recursive: true, force: true }),
+      rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true }),
     );
 
   // 3. Deploy with Ignition (the deployment folder of this fresh chain is replaced).
@@ -106,7 +106,7 @@ async function main() {
     async () => {
       // With --serve the deployment is the chain's default one, which the CLI finds; otherwise it is
       // a throwaway folder removed at exit.
-      rmSync(path.join(ROOT, "ignition/deployments", deploymentId), { recursive: true, force: true });
+      rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true });
       const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
       const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
       await conn.ignition.deploy(ZkVerifierModule, { parameters, deploymentId, displayUi: false });
@@ -294,7 +294,7 @@ async function main() {
 
   if (opts.serve) {
     console.log(
-      `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: ignition/deployments/chain-${chainId}/deployed_addresses.json`,
+      `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: deploy/deployments/chain-${chainId}/deployed_addresses.json`,
     );
     for (const [k, v] of Object.entries(deployment)) console.log(`  ${k.padEnd(12)} ${v}`);
     console.log(`  worker metrics: http://127.0.0.1:9464/metrics and :9465; press Ctrl-C to stop.`);

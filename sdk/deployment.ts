@@ -42,16 +42,16 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
   return out as unknown as Deployment;
 }
 
-/** Reads Ignition's deployment of `chainId` (ignition/deployments/chain-<id>, or `deploymentId`) under `root`. */
+/** Reads Ignition's deployment of `chainId` (deploy/deployments/chain-<id>, or `deploymentId`) under `root`. */
 export function loadIgnitionDeployment(
   chainId: number,
   root = process.cwd(),
   deploymentId = `chain-${chainId}`,
 ): Deployment {
-  const file = path.join(root, "ignition", "deployments", deploymentId, "deployed_addresses.json");
+  const file = path.join(root, "deploy", "deployments", deploymentId, "deployed_addresses.json");
   if (!existsSync(file)) {
     throw new Error(
-      `no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/Verity.ts --network <name>" or pass --deployment <file>`,
+      `no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/modules/Verity.ts --network <name> --parameters deploy/parameters/localhost.json" or pass --deployment <file>`,
     );
   }
   return fromIgnitionAddresses(chainId, JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);

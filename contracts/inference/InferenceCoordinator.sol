@@ -20,7 +20,8 @@ import {
     RequestParams,
     RequestStatus,
     ResultClaim,
-    SLASH_MISSED_DEADLINE
+    SLASH_MISSED_DEADLINE,
+    VerityTypesLib
 } from "../libraries/VerityTypes.sol";
 
 /// @title InferenceCoordinator
@@ -295,8 +296,8 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
             revert CoordinatorModeUnsupported(mode);
         }
         _verifiers[mode] = verifier;
-        if (verifier == address(0)) _hot.supportedModes &= ~uint8(1 << mode);
-        else _hot.supportedModes |= uint8(1 << mode);
+        if (verifier == address(0)) _hot.supportedModes &= ~uint8(VerityTypesLib.modeBit(mode));
+        else _hot.supportedModes |= uint8(VerityTypesLib.modeBit(mode));
         emit VerifierUpdated(mode, verifier);
     }
 
@@ -413,7 +414,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         HotState memory hot
     ) private view returns (Request memory req) {
         Config memory cfg = _config;
-        if (params.mode > MODE_MAX || (hot.supportedModes & (1 << params.mode)) == 0) {
+        if (params.mode > MODE_MAX || (hot.supportedModes & VerityTypesLib.modeBit(params.mode)) == 0) {
             revert CoordinatorModeUnsupported(params.mode);
         }
         bool isPrivate = params.input.length == 0;

@@ -110,3 +110,12 @@ struct InferenceResult {
     /// keccak256 of the output bytes (zero unless fulfilled).
     bytes32 outputHash;
 }
+
+/// @notice Helpers over the types above. (Also gives this file a compiled unit of its own, which
+/// Hardhat's node needs when the file is compiled alone.)
+library VerityTypesLib {
+    /// @notice The bit that stands for `mode` in a model's allowed-modes set.
+    function modeBit(uint8 mode) internal pure returns (uint256) {
+        return 1 << mode;
+    }
+}

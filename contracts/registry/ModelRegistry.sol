@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
-import {BPS, MODE_MAX} from "../libraries/VerityTypes.sol";
+import {BPS, MODE_MAX, VerityTypesLib} from "../libraries/VerityTypes.sol";
 
 /// @title ModelRegistry
 /// @notice Anyone registers a model by the hash of its weights, publishes immutable versions and sets
@@ -124,7 +124,8 @@ contract ModelRegistry is IModelRegistry {
         uint32 latest = model.latestVersion;
         if (latest == 0) revert RegistryUnknownModel(modelId);
         if (!active) revert RegistryModelInactive(modelId);
-        if (mode > MODE_MAX || (modes & (1 << mode)) == 0) revert RegistryModeNotAllowed(modelId, mode);
+        if (mode > MODE_MAX || (modes & VerityTypesLib.modeBit(mode)) == 0)
+            revert RegistryModeNotAllowed(modelId, mode);
         if (version == 0) version = latest;
         else if (version > latest) revert RegistryUnknownVersion(modelId, version);
         terms = RequestTerms({

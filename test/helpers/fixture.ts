@@ -1,7 +1,7 @@
 import { Wallet, ZeroAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { ContractTransactionReceipt, HDNodeWallet, Signer } from "ethers";
 
-import VerityModule from "../../deploy/Verity.ts";
+import VerityModule from "../../deploy/modules/Verity.ts";
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 import { claimFor, resultDomain, signResult } from "../../sdk/tee.ts";
 import type { Request, RequestParams } from "../../sdk/types.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
-import ZkVerifierModule from "../../deploy/ZkVerifier.ts";
+import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 import type { Request, RequestParams } from "../../sdk/types.ts";
 import { IRIS_ZK, commitmentHex, irisCommitment } from "../../sdk/zk.ts";
