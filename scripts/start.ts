@@ -96,9 +96,7 @@ async function main() {
   const chainId = Number((await provider.getNetwork()).chainId);
   const deploymentId = opts.serve ? `chain-${chainId}` : `npm-start-${process.pid}`;
   if (!opts.serve)
-    cleanups.push(() =>
-      rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true }),
-    );
+    cleanups.push(() => rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true }));
 
   // 3. Deploy with Ignition (the deployment folder of this fresh chain is replaced).
   const deployment: Deployment = await steps.run(

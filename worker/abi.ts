@@ -31,6 +31,11 @@ export const COORDINATOR_ABI = [
   "error TeeUnknownEnclave(address enclaveKey)",
   "error TeeEnclaveNotActive(address enclaveKey)",
   "error TeeEnclaveOperatorMismatch(address enclaveKey, address expected, address actual)",
+  "error ZkNoVerifier(bytes32 modelId, uint32 version)",
+  "error ZkMalformedProof(uint256 requestId, uint256 length)",
+  "error ZkCommitmentOutOfField(uint256 requestId, bytes32 commitment)",
+  "error ZkOutputMismatch(uint256 requestId, uint256 outputClass, bytes32 outputHash)",
+  "error ZkInvalidProof(uint256 requestId)",
 ] as const;
 
 export const STAKING_ABI = [

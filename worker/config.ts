@@ -60,7 +60,7 @@ export const configSchema = z.object({
   /** Jobs taken into execution per pass. */
   maxJobsPerPass: z.number().int().min(1).default(5000),
   dbPath: z.string().min(1),
-  /** 0 disables the HTTP server. */
+  /** Port of the HTTP server (/metrics, /healthz, POST /intake/<requestId>); 0 disables it. */
   metricsPort: z.number().int().min(0).max(65535).default(9464),
   metricsHost: z.string().default("127.0.0.1"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -75,6 +75,27 @@ export const configSchema = z.object({
       deadlineMarginSec: z.number().int().min(0).default(5),
     })
     .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5 }),
+  /** ZK mode: Groth16 proofs for models the worker holds a circuit for (circuits/, see worker/prover.ts). */
+  zk: z
+    .object({
+      /** Default: on when the circuit files (wasm, proving key) are present. */
+      enabled: z.boolean().optional(),
+      /** Prover threads (worker_threads), each proving one request at a time. */
+      threads: z.number().int().min(1).max(32).default(1),
+      /** ZK results per fulfilBatch transaction (~300k gas each, vs ~25k for a TEE result). */
+      batchSize: z.number().int().min(1).max(100).default(16),
+      /** Start and warm the prover threads at start instead of with the first ZK request. */
+      prestart: z.boolean().default(false),
+    })
+    .default({ threads: 1, batchSize: 16, prestart: false }),
+  /** Private inputs: POST /intake/<requestId> on the metrics port (metricsPort must not be 0). */
+  intake: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Seconds a private input is kept after its job is final (confirmed, expired, ...), then deleted. */
+      retainSec: z.number().int().min(0).default(3600),
+    })
+    .default({ enabled: true, retainSec: 3600 }),
   gas: z
     .object({
       marginPercent: z.number().int().min(0).max(500).default(20),

@@ -2,7 +2,10 @@
  * Job store on node:sqlite (WAL). One row per request id; every state change is committed before
  * the step it announces, so a crash leaves each job in a state it can resume from:
  *   seen → executing → attested → submitted → confirmed | skipped | failed | expired
- * plus the event cursor (block number + hash) and the transactions sent.
+ *   seen → awaiting-input → seen (private input received) | expired (deadline passed first)
+ * plus the event cursor (block number + hash), the transactions sent, and the private inputs
+ * received on the intake endpoint (table private_inputs: the only place they are kept, never in
+ * `jobs`; deleted `intake.retainSec` after their job is final).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -10,6 +13,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 export const JOB_STATES = [
   "seen",
+  "awaiting-input",
   "executing",
   "attested",
   "submitted",
@@ -51,6 +55,13 @@ export interface NewJob {
   blockNumber: number;
   blockHash: string;
   blockTime: number;
+}
+
+export interface PrivateInput {
+  requestId: string;
+  inputHex: string;
+  salt: string;
+  receivedAt: number;
 }
 
 export interface Cursor {
@@ -103,6 +114,12 @@ CREATE TABLE IF NOT EXISTS txs (
   max_priority_fee TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS txs_state ON txs(state);
+CREATE TABLE IF NOT EXISTS private_inputs (
+  request_id TEXT PRIMARY KEY,
+  input_hex TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
 `;
 
 type Row = Record<string, unknown>;
@@ -157,6 +174,7 @@ export class JobStore {
   readonly #insert: StatementSync;
   readonly #get: StatementSync;
   readonly #byState: StatementSync;
+  readonly #getInput: StatementSync;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -169,6 +187,7 @@ export class JobStore {
     );
     this.#get = this.db.prepare("SELECT * FROM jobs WHERE request_id = ?");
     this.#byState = this.db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY block_number, request_id LIMIT ?");
+    this.#getInput = this.db.prepare("SELECT * FROM private_inputs WHERE request_id = ?");
   }
 
   /** Run `fn` in one transaction (all or nothing). */
@@ -319,6 +338,68 @@ export class JobStore {
       );
       for (const id of tx.requestIds) stmt.run(tx.hash, now, id);
     });
+  }
+
+  /**
+   * Store a private input (committed before the intake endpoint answers) and, in the same
+   * transaction, move its job from awaiting-input back to seen. Returns whether a job was woken.
+   */
+  putPrivateInput(requestId: string, inputHex: string, salt: string, now = Date.now()): boolean {
+    return this.tx(() => {
+      this.db
+        .prepare(
+          `INSERT INTO private_inputs (request_id, input_hex, salt, received_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(request_id) DO UPDATE SET input_hex = excluded.input_hex, salt = excluded.salt, received_at = excluded.received_at`,
+        )
+        .run(requestId, inputHex, salt, now);
+      const r = this.db
+        .prepare(
+          "UPDATE jobs SET state = 'seen', error = NULL, updated_at = ? WHERE request_id = ? AND state = 'awaiting-input'",
+        )
+        .run(now, requestId);
+      return Number(r.changes) > 0;
+    });
+  }
+
+  getPrivateInput(requestId: string): PrivateInput | undefined {
+    const r = this.#getInput.get(requestId) as Row | undefined;
+    return r === undefined
+      ? undefined
+      : {
+          requestId: r.request_id as string,
+          inputHex: r.input_hex as string,
+          salt: r.salt as string,
+          receivedAt: Number(r.received_at),
+        };
+  }
+
+  /** Jobs in awaiting-input whose private input has arrived meanwhile → seen. Returns their ids. */
+  wakeReceived(now = Date.now()): string[] {
+    return this.tx(() => {
+      const ids = (
+        this.db
+          .prepare(
+            "SELECT j.request_id AS id FROM jobs j JOIN private_inputs p ON p.request_id = j.request_id WHERE j.state = 'awaiting-input'",
+          )
+          .all() as Row[]
+      ).map((r) => r.id as string);
+      const stmt = this.db.prepare(
+        "UPDATE jobs SET state = 'seen', error = NULL, updated_at = ? WHERE request_id = ? AND state = 'awaiting-input'",
+      );
+      for (const id of ids) stmt.run(now, id);
+      return ids;
+    });
+  }
+
+  /** Delete private inputs whose job has been final for `retainMs`. Returns how many were deleted. */
+  purgePrivateInputs(retainMs: number, now = Date.now()): number {
+    const r = this.db
+      .prepare(
+        `DELETE FROM private_inputs WHERE request_id IN (
+           SELECT request_id FROM jobs WHERE state IN ('confirmed', 'skipped', 'failed', 'expired') AND updated_at <= ?)`,
+      )
+      .run(now - retainMs);
+    return Number(r.changes);
   }
 
   pendingTxs(): TxRow[] {

@@ -44,6 +44,8 @@ export interface PollResult {
   head: number;
   /** Set when a reorg was found: the block the cursor was rewound to. */
   rewoundTo?: number;
+  /** Timestamp of the last block scanned in this poll (undefined when no range was scanned). */
+  blockTime?: number;
   batches: number;
 }
 
@@ -173,6 +175,7 @@ export class EventSource {
     }
 
     let batches = 0;
+    let blockTime: number | undefined;
     let from = cursor.block + 1;
     while (from <= safe) {
       const to = Math.min(from + this.#opts.blockRange - 1, safe);
@@ -217,10 +220,49 @@ export class EventSource {
       const batch = await this.#decode(from, to, logs, timed);
       await onBatch(batch);
       this.#store.setCursor({ block: to, hash: toBlock.hash! });
+      blockTime = toBlock.timestamp;
       batches++;
       from = to + 1;
     }
-    return { head, rewoundTo, batches };
+    return { head, rewoundTo, batches, blockTime };
+  }
+
+  /**
+   * The `InferenceRequested` event of one request, looked up directly (eth_getLogs on topic1 =
+   * requestId) from a little before the cursor to the head, unconfirmed blocks included: for a
+   * request the event scan has not reached yet. Undefined when there is none.
+   */
+  async findRequest(requestId: string): Promise<RequestedEvent | undefined> {
+    const cursor = this.cursor();
+    const from = Math.max(this.#opts.startBlock, cursor.block - this.#opts.reorgDepth, 0);
+    const raw = (await this.#provider.send("eth_getLogs", [
+      {
+        address: this.#opts.coordinator,
+        fromBlock: toQuantity(from),
+        toBlock: "latest",
+        topics: [T_REQUESTED, requestKey(BigInt(requestId))],
+      },
+    ])) as {
+      topics: string[];
+      data: string;
+      blockNumber: string;
+      blockHash: string;
+      transactionHash: string;
+      removed?: boolean;
+    }[];
+    const log = raw.filter((l) => l.removed !== true).pop();
+    if (log === undefined) return undefined;
+    const parsed = coordinatorInterface.parseLog(log);
+    if (parsed === null) return undefined;
+    const blockNumber = Number(BigInt(log.blockNumber));
+    return {
+      requestId: requestKey(parsed.args.requestId as bigint),
+      request: toRequest((parsed.args.request as { toObject(): Record<string, unknown> }).toObject()),
+      input: parsed.args.input as string,
+      blockNumber,
+      blockHash: log.blockHash,
+      blockTime: 0, // not needed by the callers (the event scan records it for the job)
+    };
   }
 
   async #decode(

@@ -1,12 +1,24 @@
 /**
  * Executor glue: policy checks, input decoding per the model's manifest, batched execution, and
- * signing. Moves jobs seen → executing → attested, or to failed / expired / skipped with a reason.
- * A bad request never throws out of here: it becomes a failed job.
+ * signing (TEE) or proving (ZK). Moves jobs seen → executing → attested, or to failed / expired /
+ * skipped with a reason, or to awaiting-input for a private-input request whose input has not
+ * reached the intake endpoint yet. A bad request never throws out of here: it becomes a failed job.
+ *
+ * Private inputs: the job's on-chain input is empty and `inputHash` is the requester's commitment;
+ * the input and salt come from the job store (received by worker/intake.ts) and never leave the
+ * worker. TEE results are signed over the commitment as `inputHash`, as for any request.
+ *
+ * ZK mode: proofs are made off the event loop by prover threads (worker/prover.ts). They take
+ * ~0.6 s each, so ZK jobs do not hold up the pass: they move to executing, are queued to the
+ * prover, and become attested (output = abi.encode(class), proof = encodeZkProof) when their proof
+ * is back, waking the worker to submit them.
  */
 import { ZeroAddress, getBytes, hexlify, keccak256 } from "ethers";
 import type { Logger } from "pino";
 
+import { teeCommitment, zkSalt } from "../sdk/private.ts";
 import { Mode, type Request } from "../sdk/types.ts";
+import { classOutput, encodeZkProof, irisFixedForward, irisInputFromBytes } from "../sdk/zk.ts";
 import {
   Executor,
   InputDecodeError,
@@ -19,6 +31,7 @@ import {
 import type { Attester } from "./attester.ts";
 import type { JobRow, JobState, JobStore } from "./db.ts";
 import type { Metrics } from "./metrics.ts";
+import { ProofCancelled, type ProverPool } from "./prover.ts";
 
 /** Signatures made between two yields to the event loop. */
 const SIGN_SLICE = 16;
@@ -57,9 +70,22 @@ export function earningsOf(r: Request): bigint {
 }
 
 export interface Verdict {
-  state: Extract<JobState, "failed" | "expired" | "skipped">;
+  state: Extract<JobState, "failed" | "expired" | "skipped" | "awaiting-input">;
   reason: string;
   detail: string;
+}
+
+/** What a job runs on once its checks pass: the input bytes (public or private) and, if private, the salt. */
+interface Ready {
+  input: string;
+  salt: string | undefined;
+}
+
+interface Item {
+  job: JobRow;
+  request: Request;
+  input: string;
+  salt: string | undefined;
 }
 
 /** Timing totals of execution, for the benchmark breakdown. */
@@ -80,6 +106,10 @@ export class JobRunner {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #concurrency: number;
+  readonly #provers: ReadonlyMap<string, ProverPool>;
+  readonly #onAttested: () => void;
+  readonly #clock: () => number;
+  #closed = false;
 
   constructor(o: {
     store: JobStore;
@@ -91,6 +121,12 @@ export class JobRunner {
     metrics: Metrics;
     log: Logger;
     concurrency: number;
+    /** ZK provers by model weightsHash (lower case); empty = ZK mode off. */
+    provers?: ReadonlyMap<string, ProverPool>;
+    /** Called when jobs become attested outside a pass (ZK proofs): wake the worker to submit. */
+    onAttested?: () => void;
+    /** Current time in unix seconds, for deadline checks made outside a pass. */
+    clock?: () => number;
   }) {
     this.#store = o.store;
     this.#models = o.models;
@@ -101,6 +137,14 @@ export class JobRunner {
     this.#metrics = o.metrics;
     this.#log = o.log;
     this.#concurrency = o.concurrency;
+    this.#provers = o.provers ?? new Map();
+    this.#onAttested = o.onAttested ?? (() => undefined);
+    this.#clock = o.clock ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** Stop acting on proofs that come back after this (the worker is stopping; jobs resume on restart). */
+  close(): void {
+    this.#closed = true;
   }
 
   #served(weightsHash: string): boolean {
@@ -120,10 +164,33 @@ export class JobRunner {
     return table["*"] ?? 0n;
   }
 
+  /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
+  unsupported(mode: bigint, weightsHash: string): Verdict | undefined {
+    if (mode === BigInt(Mode.TEE)) return undefined;
+    if (mode === BigInt(Mode.ZK)) {
+      if (this.#provers.has(weightsHash.toLowerCase())) return undefined;
+      return {
+        state: "skipped",
+        reason: "zk-unsupported",
+        detail:
+          this.#provers.size === 0
+            ? "ZK mode is off on this worker (zk.enabled false, or no circuit files)"
+            : `no ZK circuit for model ${weightsHash} on this worker`,
+      };
+    }
+    return { state: "skipped", reason: "mode-unsupported", detail: `mode ${mode} is not served (TEE = 1, ZK = 2)` };
+  }
+
   /** Checks that need no model file; undefined = go ahead. */
   check(job: JobRow, request: Request, nowSec: number): Verdict | undefined {
-    if (request.mode !== BigInt(Mode.TEE))
-      return { state: "skipped", reason: "mode-unsupported", detail: `mode ${request.mode} is not TEE` };
+    const r = this.#check(job, request, nowSec);
+    return "state" in r ? r : undefined;
+  }
+
+  #check(job: JobRow, request: Request, nowSec: number): Verdict | Ready {
+    const mode = this.unsupported(request.mode, request.weightsHash);
+    if (mode !== undefined) return mode;
+    const zk = request.mode === BigInt(Mode.ZK);
     if (request.operator !== ZeroAddress && request.operator.toLowerCase() !== this.#operator) {
       return { state: "skipped", reason: "assigned-to-other", detail: `assigned to operator ${request.operator}` };
     }
@@ -143,34 +210,58 @@ export class JobRunner {
     const min = this.#minFee(request.weightsHash);
     if (request.fee < min)
       return { state: "skipped", reason: "fee-below-minimum", detail: `fee ${request.fee} < minimum ${min}` };
-    const bytes = (job.inputHex.length - 2) / 2;
-    if (bytes === 0)
+    const isPrivate = job.inputHex === "0x";
+    if (zk && !isPrivate)
       return {
         state: "skipped",
-        reason: "private-input-unsupported",
-        detail: "private inputs are not accepted by this worker",
+        reason: "zk-needs-private-input",
+        detail:
+          "a ZK request must carry a Poseidon commitment to a private input; this one has a public input (inputHash = keccak256(input)), which no circuit proves",
       };
+    let input = job.inputHex;
+    let salt: string | undefined;
+    if (isPrivate) {
+      const received = this.#store.getPrivateInput(job.requestId);
+      if (received === undefined)
+        return {
+          state: "awaiting-input",
+          reason: "awaiting-input",
+          detail: `private input not received yet: the requester POSTs {input, salt} to /intake/${job.requestId} (deadline ${request.deadline})`,
+        };
+      input = received.inputHex;
+      salt = received.salt;
+    }
+    const bytes = (input.length - 2) / 2;
     if (bytes > this.#policy.maxInputBytes)
       return {
         state: "failed",
         reason: "input-too-large",
         detail: `input is ${bytes} bytes, policy.maxInputBytes is ${this.#policy.maxInputBytes}`,
       };
-    if (keccak256(job.inputHex) !== request.inputHash)
+    if (!isPrivate) {
+      if (keccak256(input) !== request.inputHash)
+        return {
+          state: "failed",
+          reason: "input-hash-mismatch",
+          detail: "keccak256(input) differs from request.inputHash",
+        };
+    } else if (!zk && teeCommitment(input, salt!) !== request.inputHash) {
+      // Checked at intake already; the ZK commitment is checked at intake and again by the proof.
       return {
         state: "failed",
-        reason: "input-hash-mismatch",
-        detail: "keccak256(input) differs from request.inputHash",
+        reason: "commitment-mismatch",
+        detail: "the stored private input does not open request.inputHash",
       };
-    if (!this.#models.has(request.weightsHash)) {
+    }
+    if (!zk && !this.#models.has(request.weightsHash)) {
       return { state: "failed", reason: "unknown-model", detail: new UnknownModelError(request.weightsHash).message };
     }
-    return undefined;
+    return { input, salt };
   }
 
-  /** Record verdicts (failed / expired / skipped) with their reasons. */
+  /** Record verdicts (failed / expired / skipped / awaiting-input) with their reasons. */
   settle(items: { job: JobRow; verdict: Verdict }[]): void {
-    for (const state of ["failed", "expired", "skipped"] as const) {
+    for (const state of ["failed", "expired", "skipped", "awaiting-input"] as const) {
       const these = items.filter((i) => i.verdict.state === state);
       this.#store.transitionEach(
         these.map(({ job, verdict }) => ({
@@ -182,8 +273,8 @@ export class JobRunner {
       for (const { job, verdict } of these) {
         if (state === "failed") this.#metrics.failed.inc({ reason: verdict.reason });
         else if (state === "expired") this.#metrics.expired.inc();
-        else this.#metrics.skipped.inc({ reason: verdict.reason });
-        const level = state === "skipped" ? "info" : "warn";
+        else if (state === "skipped") this.#metrics.skipped.inc({ reason: verdict.reason });
+        const level = state === "skipped" || state === "awaiting-input" ? "info" : "warn";
         this.#log[level](
           { requestId: job.requestId, state, reason: verdict.reason, detail: verdict.detail },
           `request ${state}`,
@@ -192,10 +283,14 @@ export class JobRunner {
     }
   }
 
-  /** Take jobs in `seen`, check, execute per model in batches, sign: → attested. */
+  /**
+   * Take jobs in `seen`, check, execute per model in batches, sign: → attested. ZK jobs are handed
+   * to the prover (→ executing) and become attested later. Returns the jobs attested in this call.
+   */
   async process(jobs: readonly JobRow[], nowSec: number): Promise<number> {
     const verdicts: { job: JobRow; verdict: Verdict }[] = [];
-    const groups = new Map<string, { job: JobRow; request: Request }[]>();
+    const groups = new Map<string, Item[]>();
+    const zkItems: Item[] = [];
     for (const job of jobs) {
       let request: Request;
       try {
@@ -204,17 +299,23 @@ export class JobRunner {
         verdicts.push({ job, verdict: { state: "failed", reason: "bad-request", detail: (err as Error).message } });
         continue;
       }
-      const v = this.check(job, request, nowSec);
-      if (v !== undefined) {
+      const v = this.#check(job, request, nowSec);
+      if ("state" in v) {
         verdicts.push({ job, verdict: v });
+        continue;
+      }
+      const item = { job, request, input: v.input, salt: v.salt };
+      if (request.mode === BigInt(Mode.ZK)) {
+        zkItems.push(item);
         continue;
       }
       const key = request.weightsHash.toLowerCase();
       const list = groups.get(key) ?? [];
-      list.push({ job, request });
+      list.push(item);
       groups.set(key, list);
     }
     this.settle(verdicts);
+    if (zkItems.length > 0) this.#prove(zkItems);
 
     let attested = 0;
     const entries = [...groups.entries()];
@@ -227,7 +328,7 @@ export class JobRunner {
     return attested;
   }
 
-  async #runGroup(weightsHash: string, items: { job: JobRow; request: Request }[]): Promise<number> {
+  async #runGroup(weightsHash: string, items: Item[]): Promise<number> {
     this.#store.transition(
       items.map((i) => i.job.requestId),
       "executing",
@@ -254,7 +355,7 @@ export class JobRunner {
     const bad: { job: JobRow; verdict: Verdict }[] = [];
     for (const it of items) {
       try {
-        decodeInput(encoding, it.job.inputHex);
+        decodeInput(encoding, it.input);
         good.push(it);
       } catch (err) {
         const msg = err instanceof InputDecodeError || err instanceof ModelError ? err.message : String(err);
@@ -273,7 +374,7 @@ export class JobRunner {
       try {
         const r = await this.#executor.runBatch(
           weightsHash,
-          chunk.map((c) => getBytes(c.job.inputHex)),
+          chunk.map((c) => getBytes(c.input)),
         );
         outputs = r.outputs;
         this.stats.inferenceMs += r.ms;
@@ -301,5 +402,80 @@ export class JobRunner {
     }
     this.#store.transitionEach(results, "attested");
     return results.length;
+  }
+
+  /** Queue ZK jobs to their circuit's prover: → executing now, → attested when the proof is back. */
+  #prove(items: Item[]): void {
+    const ready: { item: Item; x: bigint[]; salt: bigint; outputClass: number; pool: ProverPool }[] = [];
+    const bad: { job: JobRow; verdict: Verdict }[] = [];
+    for (const item of items) {
+      try {
+        const x = irisInputFromBytes(item.input);
+        ready.push({
+          item,
+          x,
+          salt: zkSalt(item.salt!),
+          outputClass: irisFixedForward(x).outputClass,
+          pool: this.#provers.get(item.request.weightsHash.toLowerCase())!,
+        });
+      } catch {
+        // The decoder's message quotes input values: a private input's are never logged or stored.
+        const detail = "the private input is not a valid input of the model's circuit (checked at intake: unexpected)";
+        bad.push({ job: item.job, verdict: { state: "failed", reason: "bad-input", detail } });
+      }
+    }
+    this.settle(bad);
+    if (ready.length === 0) return;
+    this.#store.transition(
+      ready.map((r) => r.item.job.requestId),
+      "executing",
+    );
+    for (const { item, x, salt, outputClass, pool } of ready) {
+      const { job, request } = item;
+      const shouldRun = (): string | undefined => {
+        if (this.#closed) return "worker stopping";
+        const now = this.#clock();
+        if (request.deadline <= BigInt(now + this.#policy.deadlineMarginSec))
+          return `expired: deadline ${request.deadline} passed while waiting for the prover (now ${now}, margin ${this.#policy.deadlineMarginSec}s)`;
+        if (this.#store.get(job.requestId)?.state !== "executing") return "no longer needed";
+        return undefined;
+      };
+      pool.prove(x, salt, this.#operator, shouldRun).then(
+        (out) => {
+          if (this.#closed) return;
+          const now = this.#store.get(job.requestId);
+          if (now?.state !== "executing") return; // completed by someone else meanwhile
+          const [cls, commitment, operator] = out.publicSignals.map((v) => BigInt(v));
+          const problem =
+            commitment !== BigInt(request.inputHash)
+              ? "the proof's commitment differs from request.inputHash"
+              : operator !== BigInt(this.#operator)
+                ? "the proof is bound to another operator"
+                : cls !== BigInt(outputClass)
+                  ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
+                  : undefined;
+          if (problem !== undefined) {
+            this.settle([{ job, verdict: { state: "failed", reason: "proof-mismatch", detail: problem } }]);
+            return;
+          }
+          this.#store.transitionEach(
+            [{ id: job.requestId, fields: { output: classOutput(cls!), signature: encodeZkProof(out.proof, cls!) } }],
+            "attested",
+          );
+          this.#metrics.proving.observe({ circuit: pool.circuit.name }, out.ms / 1000);
+          this.#log.debug({ requestId: job.requestId, provingMs: Math.round(out.ms) }, "ZK proof made");
+          this.#onAttested();
+        },
+        (err: Error) => {
+          if (this.#closed) return; // stays executing: re-proved after a restart
+          if (err instanceof ProofCancelled) {
+            if (err.reason.startsWith("expired"))
+              this.settle([{ job, verdict: { state: "expired", reason: "expired", detail: err.reason.slice(9) } }]);
+            return;
+          }
+          this.settle([{ job, verdict: { state: "failed", reason: "proving-failed", detail: err.message } }]);
+        },
+      );
+    }
   }
 }

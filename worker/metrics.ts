@@ -1,5 +1,8 @@
-/** Prometheus metrics (own registry per worker) and the HTTP endpoint serving /metrics and /healthz. */
-import { createServer, type Server } from "node:http";
+/**
+ * Prometheus metrics (own registry per worker) and the worker's HTTP server: GET /metrics, GET
+ * /healthz, plus routes the worker adds (POST /intake/<requestId>, worker/intake.ts).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -61,6 +64,19 @@ export class Metrics {
     help: "Operator earnings credited (payment token units, as float)",
     registers: [this.registry],
   });
+  readonly proving = new Histogram({
+    name: "verity_zk_proving_seconds",
+    help: "Groth16 proving time per ZK result (witness + proof, in a prover thread)",
+    labelNames: ["circuit"],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly intake = new Counter({
+    name: "verity_private_inputs_total",
+    help: "Private inputs posted to the intake endpoint, by HTTP status",
+    labelNames: ["status"],
+    registers: [this.registry],
+  });
   readonly txs = new Counter({
     name: "verity_transactions_total",
     help: "Transactions sent, by kind",
@@ -79,15 +95,23 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serve GET /metrics and GET /healthz (200 with `health()` when ok, 503 otherwise). */
+/** Extra route: returns true when it took the request (and answers it). */
+export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+
+/**
+ * Serve GET /metrics and GET /healthz (200 with `health()` when ok, 503 otherwise), and `routes`.
+ * Unknown paths: 404 with a JSON error.
+ */
 export async function serveMetrics(
   metrics: Metrics,
   host: string,
   port: number,
   health: () => { ok: boolean } & Record<string, unknown>,
+  routes: readonly Route[] = [],
 ): Promise<MetricsServer> {
   const server = createServer((req, res) => {
-    const url = (req.url ?? "/").split("?")[0];
+    const url = (req.url ?? "/").split("?")[0]!;
+    if (routes.some((r) => r(req, res, url))) return;
     if (req.method === "GET" && url === "/metrics") {
       metrics.registry
         .metrics()
@@ -103,7 +127,12 @@ export async function serveMetrics(
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify(h));
     } else {
-      res.writeHead(404).end("not found\n");
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          error: `no route ${req.method} ${url}: use GET /metrics, GET /healthz or POST /intake/<requestId>`,
+        }),
+      );
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,12 @@
  * Submitter: turns attested jobs into fulfil transactions and follows them to confirmation.
  *  - one nonce counter for the operator key (resynced from the chain whenever nothing is in flight);
  *  - every send is simulated first (eth_call + eth_estimateGas), gas limit = estimate + margin;
- *  - up to `batchSize` results per `fulfillBatch`; a batch that fails simulation falls back to
- *    single `fulfill` simulations, which say precisely which request is the problem;
+ *  - up to `batchSize` results per `fulfillBatch` (`zkBatchSize` for ZK results, which are kept in
+ *    batches of their own: ~300k gas each against ~25k for a TEE result); a batch that fails
+ *    simulation falls back to single `fulfill` simulations, which say precisely which request is
+ *    the problem;
+ *  - gas limit from eth_estimateGas, or, once a receipt of a batch of that mode was seen, from the
+ *    per-result gas of that mode (learnt separately for each mode);
  *  - each signed transaction is written to the store (jobs → submitted) BEFORE it is broadcast;
  *  - stuck transactions are replaced with bumped fees (same nonce); unknown ones rebroadcast or,
  *    when their nonce was consumed elsewhere, dropped (their jobs go back to attested and are
@@ -53,6 +57,14 @@ interface Prepared {
   gasLimit: bigint;
 }
 
+const MODE_IN_JSON = /"mode":"(\d+)"/;
+
+/** Verification mode of a job's request (read from its stored JSON without parsing all of it). */
+export function modeOfJob(job: JobRow): number {
+  const m = MODE_IN_JSON.exec(job.request);
+  return m === null ? Number(requestFromJson(job.request).mode) : Number(m[1]);
+}
+
 /** Decoded custom error of a failed call, if the error carries revert data the ABI knows. */
 export function revertOf(err: unknown): { name: string; args: readonly unknown[] } | undefined {
   const e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
@@ -80,7 +92,7 @@ function isRevert(err: unknown): boolean {
   return e?.code === "CALL_EXCEPTION" || revertOf(err) !== undefined || /revert/i.test(e?.message ?? "");
 }
 
-const STATUS = ["none", "open", "fulfilled", "refunded"];
+const STATUS = ["none", "open", "fulfilled", "refunded", "accepted"];
 const T_FULFILLED = coordinatorInterface.getEvent("InferenceFulfilled")!.topicHash;
 const T_SKIPPED = coordinatorInterface.getEvent("FulfillmentSkipped")!.topicHash;
 
@@ -296,13 +308,14 @@ export class Submitter {
   readonly #store: JobStore;
   readonly #gas: GasSettings;
   readonly #batchSize: number;
+  readonly #zkBatchSize: number;
   readonly #concurrency: number;
   readonly #confirmations: number;
   readonly #metrics: Metrics;
   readonly #log: Logger;
   #nonce: number | undefined;
-  /** Highest gas per result seen in a batch receipt (callbacks excluded); undefined = estimate. */
-  #perResultGas: bigint | undefined;
+  /** Per mode: highest gas per result seen in a batch receipt (callbacks excluded); absent = estimate. */
+  readonly #perResultGas = new Map<number, bigint>();
   /** Set when the chain says the operator cannot fulfil (not eligible, paused): retried next pass. */
   blocked: string | undefined;
 
@@ -314,6 +327,8 @@ export class Submitter {
     store: JobStore;
     gas: GasSettings;
     batchSize: number;
+    /** Results per transaction for ZK-mode results (default batchSize). */
+    zkBatchSize?: number;
     concurrency: number;
     confirmations: number;
     metrics: Metrics;
@@ -326,6 +341,7 @@ export class Submitter {
     this.#store = o.store;
     this.#gas = o.gas;
     this.#batchSize = o.batchSize;
+    this.#zkBatchSize = o.zkBatchSize ?? o.batchSize;
     this.#concurrency = o.concurrency;
     this.#confirmations = o.confirmations;
     this.#metrics = o.metrics;
@@ -358,9 +374,19 @@ export class Submitter {
     const inFlight = this.#store.pendingTxs().length;
     const slots = this.#concurrency - inFlight;
     if (slots <= 0 || jobs.length === 0) return 0;
+    // One mode per transaction, so each batch's gas limit follows its mode's per-result gas.
+    const byMode = new Map<number, JobRow[]>();
+    for (const j of jobs) {
+      const m = modeOfJob(j);
+      const list = byMode.get(m);
+      if (list === undefined) byMode.set(m, [j]);
+      else list.push(j);
+    }
     const chunks: JobRow[][] = [];
-    for (let i = 0; i < jobs.length && chunks.length < slots; i += this.#batchSize)
-      chunks.push(jobs.slice(i, i + this.#batchSize));
+    for (const [mode, list] of [...byMode.entries()].sort((a, b) => a[0] - b[0])) {
+      const size = mode === 2 ? this.#zkBatchSize : this.#batchSize;
+      for (let i = 0; i < list.length && chunks.length < slots; i += size) chunks.push(list.slice(i, i + size));
+    }
 
     // Fees, nonce and the simulations are independent: ask for all of them at once.
     const [[fee, nonce], preparedAll] = await Promise.all([
@@ -493,8 +519,13 @@ export class Submitter {
         if (jobs.length === 1) return this.#prepareSingle(jobs[0]!);
         data = this.#encode(jobs);
       }
+      const perResult = this.#perResultGas.get(modeOfJob(jobs[0]!));
       return [
-        { jobs, data, gasLimit: this.#perResultGas === undefined ? await this.#estimate(data) : this.#modelGas(jobs) },
+        {
+          jobs,
+          data,
+          gasLimit: perResult === undefined ? await this.#estimate(data) : this.#modelGas(jobs, perResult),
+        },
       ];
     } catch (err) {
       if (!isRevert(err)) throw err;
@@ -513,9 +544,9 @@ export class Submitter {
    * Gas limit of a batch from receipts already seen (eth_estimateGas re-executes a large batch many
    * times): per-result gas × n + callback gas, plus the margin. An out-of-gas revert resets the model.
    */
-  #modelGas(jobs: readonly JobRow[]): bigint {
+  #modelGas(jobs: readonly JobRow[], perResult: bigint): bigint {
     const callbacks = jobs.reduce((a, j) => a + callbackGas(requestFromJson(j.request)), 0n);
-    const base = 40_000n + this.#perResultGas! * BigInt(jobs.length) + callbacks;
+    const base = 40_000n + perResult * BigInt(jobs.length) + callbacks;
     return (base * BigInt(100 + this.#gas.marginPercent)) / 100n;
   }
 
@@ -558,7 +589,8 @@ export class Submitter {
     const open: JobRow[] = [];
     jobs.forEach((j, i) => {
       const s = statuses[i]!;
-      if (s === 1) open.push(j);
+      // Open, or accepted by its assigned operator (4): still fulfillable.
+      if (s === 1 || s === 4) open.push(j);
       else
         this.#classify(
           j,
@@ -713,7 +745,7 @@ export class Submitter {
     this.#metrics.feesSpent.inc(Number(receipt.gasUsed * (receipt.gasPrice ?? 0n)));
     const ids = new Set(tx.requestIds);
     if (receipt.status !== 1) {
-      this.#perResultGas = undefined; // maybe out of gas: estimate again
+      this.#perResultGas.clear(); // maybe out of gas: estimate again
       this.#log.error(
         { tx: tx.hash, block: receipt.blockNumber },
         "fulfil transaction reverted; its jobs return to attested",
@@ -765,7 +797,13 @@ export class Submitter {
         return a + (j ? callbackGas(requestFromJson(j.request)) : 0n);
       }, 0n);
       const per = (receipt.gasUsed - callbacks + BigInt(tx.requestIds.length) - 1n) / BigInt(tx.requestIds.length);
-      if (this.#perResultGas === undefined || per > this.#perResultGas) this.#perResultGas = per;
+      // Batches are single-mode (see submit), so the first job's mode is the batch's.
+      const first = this.#store.get(tx.requestIds[0]!);
+      if (first !== undefined) {
+        const mode = modeOfJob(first);
+        const known = this.#perResultGas.get(mode);
+        if (known === undefined || per > known) this.#perResultGas.set(mode, per);
+      }
     }
     this.#metrics.served.inc(confirmed.length);
     this.stats.results += confirmed.length;

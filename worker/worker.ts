@@ -1,6 +1,7 @@
 /**
  * The operator node: a plain loop `poll events → execute → attest → submit → follow receipts → sleep`,
- * or one pass when pollIntervalMs is 0. Usable in-process (`new Worker(config).start()`) and from
+ * or one pass when pollIntervalMs is 0. ZK proofs are made by prover threads beside the loop and wake
+ * it when done; private inputs arrive on the HTTP server's intake endpoint and wake it too. Usable in-process (`new Worker(config).start()`) and from
  * the CLI (worker/main.ts). Stopping lets the current pass finish; every job is then in a state a
  * restart resumes from.
  */
@@ -11,10 +12,12 @@ import { Attester } from "./attester.ts";
 import { redactedConfig, type WorkerConfig } from "./config.ts";
 import { JobStore, type JobState } from "./db.ts";
 import { EventSource, coordinatorInterface, type EventBatch } from "./events.ts";
-import { JobRunner, requestToJson } from "./jobs.ts";
+import { Intake } from "./intake.ts";
+import { JobRunner, requestFromJson, requestToJson, type Verdict } from "./jobs.ts";
 import { loadOperator } from "./keys.ts";
 import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
 import { Executor, ModelStore } from "./models/index.ts";
+import { ProverPool, bundledCircuits } from "./prover.ts";
 import { Submitter, shortError } from "./submitter.ts";
 
 export interface WorkerOptions {
@@ -60,6 +63,9 @@ export class Worker {
   runner!: JobRunner;
   events!: EventSource;
   executor!: Executor;
+  intake!: Intake;
+  /** ZK prover pools by model weightsHash (empty when ZK mode is off). */
+  provers = new Map<string, ProverPool>();
   server: MetricsServer | undefined;
   readonly breakdown: Breakdown = {
     eventsMs: 0,
@@ -83,6 +89,10 @@ export class Worker {
   #lastError: string | undefined;
   #head = 0;
   #problems: string[] = [];
+  /** Latest block timestamp seen by the event scan (unix seconds). */
+  #chainTime = 0;
+  #woken = false;
+  #lastPurgeAt = 0;
 
   constructor(config: WorkerConfig, opts: WorkerOptions = {}) {
     this.config = config;
@@ -147,6 +157,16 @@ export class Worker {
       },
       this.log,
     );
+    const circuits = bundledCircuits();
+    const zkOn = c.zk.enabled ?? circuits.length > 0;
+    if (c.zk.enabled === true && circuits.length === 0)
+      throw new Error(
+        "zk.enabled: no circuit files found (circuits/iris/iris.wasm and iris_final.zkey): run npm run zk:ceremony, or set zk.enabled to false",
+      );
+    this.provers = new Map(
+      zkOn ? circuits.map((k) => [k.weightsHash, new ProverPool(k, c.zk.threads, this.log, c.zk.prestart)]) : [],
+    );
+    if (c.zk.prestart) for (const p of this.provers.values()) p.start();
     this.runner = new JobRunner({
       store: this.store,
       models,
@@ -157,6 +177,23 @@ export class Worker {
       metrics: this.metrics,
       log: this.log,
       concurrency: c.concurrency,
+      provers: this.provers,
+      onAttested: () => this.wake(),
+      clock: () => this.now(),
+    });
+    this.intake = new Intake({
+      store: this.store,
+      events: this.events,
+      provider: this.provider,
+      runner: this.runner,
+      coordinator: c.deployment.coordinator,
+      operator: this.operator.address,
+      maxInputBytes: c.policy.maxInputBytes,
+      deadlineMarginSec: c.policy.deadlineMarginSec,
+      clock: () => this.now(),
+      wake: () => this.wake(),
+      metrics: this.metrics,
+      log: this.log,
     });
     this.submitter = new Submitter({
       provider: this.provider,
@@ -166,6 +203,7 @@ export class Worker {
       store: this.store,
       gas: c.gas,
       batchSize: c.batchSize,
+      zkBatchSize: c.zk.batchSize,
       concurrency: c.concurrency,
       confirmations: c.confirmations,
       metrics: this.metrics,
@@ -177,6 +215,7 @@ export class Worker {
         enclave: this.attester.address,
         chainId: chainId.toString(),
         models: models.list().map((m) => `${m.name} ${m.weightsHash}`),
+        zk: [...this.provers.values()].map((p) => `${p.circuit.name} ${p.circuit.weightsHash}`),
       },
       "worker identity",
     );
@@ -191,8 +230,22 @@ export class Worker {
     );
     this.#recover();
     if (c.metricsPort !== 0 && this.server === undefined) {
-      this.server = await serveMetrics(this.metrics, c.metricsHost, c.metricsPort, () => this.health());
-      this.log.info({ url: `http://${c.metricsHost}:${this.server.port}/metrics` }, "metrics and /healthz listening");
+      this.server = await serveMetrics(
+        this.metrics,
+        c.metricsHost,
+        c.metricsPort,
+        () => this.health(),
+        c.intake.enabled ? [this.intake.route()] : [],
+      );
+      this.log.info(
+        {
+          url: `http://${c.metricsHost}:${this.server.port}/metrics`,
+          intake: c.intake.enabled ? `http://${c.metricsHost}:${this.server.port}/intake/<requestId>` : null,
+        },
+        "metrics, /healthz and the private-input intake listening",
+      );
+    } else if (c.metricsPort === 0 && c.intake.enabled) {
+      this.log.info("metricsPort is 0: no HTTP server, so private inputs cannot be received (their requests expire)");
     }
     this.#initialised = true;
   }
@@ -214,6 +267,17 @@ export class Worker {
     this.log.info({ counts, cursor: this.store.getCursor() ?? null }, "job store opened");
   }
 
+  /** Current time in unix seconds: the later of the local clock and the last block time seen. */
+  now(): number {
+    return Math.max(Math.floor(Date.now() / 1000), this.#chainTime);
+  }
+
+  /** Start the next pass now (private input received, ZK proof made). */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
   health(): { ok: boolean } & Record<string, unknown> {
     const staleAfter = Math.max(30_000, this.config.pollIntervalMs * 5);
     const fresh = this.#lastPassAt > 0 && Date.now() - this.#lastPassAt < staleAfter;
@@ -229,6 +293,12 @@ export class Worker {
       enclave: this.#initialised ? this.attester.address : null,
       problems: this.#problems,
       blocked: this.#initialised ? (this.submitter.blocked ?? null) : null,
+      zk: [...this.provers.values()].map((p) => ({
+        circuit: p.circuit.name,
+        weightsHash: p.circuit.weightsHash,
+        pending: p.pending,
+      })),
+      intake: this.server !== undefined && this.config.intake.enabled ? `/intake/<requestId>` : null,
     };
   }
 
@@ -253,7 +323,8 @@ export class Worker {
     for (const c of b.completed) {
       if (c.operator !== null && c.operator.toLowerCase() === me) continue;
       const job = this.store.get(c.requestId);
-      if (job === undefined || !(["seen", "executing", "attested"] as JobState[]).includes(job.state)) continue;
+      if (job === undefined || !(["seen", "awaiting-input", "executing", "attested"] as JobState[]).includes(job.state))
+        continue;
       const reason = c.kind === "refunded" ? "refunded" : "already-fulfilled";
       this.store.transition([c.requestId], "skipped", {
         error: `${reason}: ${c.kind === "refunded" ? "refunded" : `fulfilled by ${c.operator}`} in tx ${c.txHash}`,
@@ -294,6 +365,40 @@ export class Worker {
     });
   }
 
+  /**
+   * Jobs awaiting their private input: → seen when it has arrived, → expired once the deadline is
+   * (about to be) passed, so the requester can refund. Received inputs of settled jobs are deleted
+   * after intake.retainSec.
+   */
+  #privateInputs(): void {
+    const waiting = this.store.byState("awaiting-input");
+    if (waiting.length > 0) {
+      const woken = new Set(this.store.wakeReceived());
+      const now = this.now();
+      const margin = this.config.policy.deadlineMarginSec;
+      const expired: { job: (typeof waiting)[number]; verdict: Verdict }[] = [];
+      for (const job of waiting) {
+        if (woken.has(job.requestId)) continue;
+        const deadline = requestFromJson(job.request).deadline;
+        if (deadline <= BigInt(now + margin))
+          expired.push({
+            job,
+            verdict: {
+              state: "expired",
+              reason: "expired",
+              detail: `deadline ${deadline} passed before the private input arrived (now ${now}, margin ${margin}s)`,
+            },
+          });
+      }
+      this.runner.settle(expired);
+    }
+    if (Date.now() - this.#lastPurgeAt > 60_000) {
+      this.#lastPurgeAt = Date.now();
+      const n = this.store.purgePrivateInputs(this.config.intake.retainSec * 1000);
+      if (n > 0) this.log.info({ deleted: n }, "deleted private inputs of settled requests");
+    }
+  }
+
   /** One pass: events → execute → submit → follow receipts. */
   async runOnce(): Promise<PassResult> {
     await this.init();
@@ -305,6 +410,8 @@ export class Worker {
     );
     this.breakdown.eventsMs += performance.now() - t0;
     this.#head = poll.head;
+    if (poll.blockTime !== undefined && poll.blockTime > this.#chainTime) this.#chainTime = poll.blockTime;
+    this.#privateInputs();
     if (poll.rewoundTo !== undefined) {
       await this.#recheck(poll.rewoundTo);
       // A reorg may have taken our transactions and nonce with it.
@@ -389,6 +496,7 @@ export class Worker {
     let failures = 0;
     while (!this.#stopping) {
       let delay = this.config.pollIntervalMs;
+      this.#woken = false;
       try {
         const r = await this.runOnce();
         failures = 0;
@@ -400,6 +508,7 @@ export class Worker {
         this.log.error({ err: this.#lastError, failures, retryInMs: delay }, "pass failed; retrying");
       }
       if (this.#stopping) break;
+      if (this.#woken) delay = 0; // woken during the pass: input or proof arrived meanwhile
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.#wake = () => {
@@ -420,6 +529,9 @@ export class Worker {
     await this.server?.close();
     this.server = undefined;
     if (this.#initialised) {
+      this.runner.close();
+      await Promise.all([...this.provers.values()].map((p) => p.close()));
+      this.provers = new Map();
       await this.executor.close();
       this.store.close();
       this.provider.destroy();

@@ -1,8 +1,11 @@
 /**
  * A real `hardhat node` on 127.0.0.1 for worker tests and benchmarks: start it on a free port, wait
  * until it answers, deploy the protocol with ethers factories from artifacts/ (same wiring and
- * parameters as the Ignition modules in deploy/, approved measurement from
+ * parameters as the Ignition modules in deploy/modules/, approved measurement from
  * deploy/parameters/localhost.json), register the bundled models, stake operators, stop it.
+ * `deployProtocol(node, { zk: true })` adds ZK mode as deploy/modules/ZkVerifier.ts wires it: the generated
+ * iris Groth16 verifier, PoseidonT6 and ZkVerifier (the coordinator's mode-2 verifier), with iris
+ * registered for TEE | ZK and pinned to the Groth16 verifier.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -161,6 +164,8 @@ export interface Protocol {
   coordinator: Contract;
   tee: Contract;
   attestation: Contract;
+  /** ZK mode (deployProtocol with { zk: true }). */
+  zk?: { verifier: Contract; irisGroth16: Contract; poseidon: Contract };
   models: Record<string, BundledModel>;
   price: bigint;
   royaltyBps: bigint;
@@ -181,7 +186,7 @@ function manifest(dir: string): {
 }
 
 /** Deploy token, registry, staking, coordinator, dev attestation verifier and TEE verifier; register the bundled models. */
-export async function deployProtocol(node: LocalNode): Promise<Protocol> {
+export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {}): Promise<Protocol> {
   const admin = new NonceManager(node.account(0));
   const treasury = node.account(1).address;
   const modelOwner = new NonceManager(node.account(2));
@@ -223,6 +228,17 @@ export async function deployProtocol(node: LocalNode): Promise<Protocol> {
   ]);
   await (await staking.getFunction("grantRole")(slasher, await tee.getAddress())).wait();
   await (await coordinator.getFunction("setVerifier")(1, await tee.getAddress())).wait();
+  let zk: Protocol["zk"];
+  if (opts.zk) {
+    const irisGroth16 = await deploy(admin, "generated/IrisGroth16Verifier", []);
+    const poseidon = await deploy(admin, "generated/PoseidonT6", []);
+    const verifier = await deploy(admin, "verifiers/ZkVerifier", [
+      await registry.getAddress(),
+      await poseidon.getAddress(),
+    ]);
+    await (await coordinator.getFunction("setVerifier")(2, await verifier.getAddress())).wait();
+    zk = { verifier, irisGroth16, poseidon };
+  }
 
   const p: Protocol = {
     node,
@@ -235,6 +251,7 @@ export async function deployProtocol(node: LocalNode): Promise<Protocol> {
     coordinator,
     tee,
     attestation,
+    zk,
     models: {},
     price: PRICE,
     royaltyBps,
@@ -243,23 +260,30 @@ export async function deployProtocol(node: LocalNode): Promise<Protocol> {
   };
   for (const dir of ["iris", "silero-vad"]) {
     const m = manifest(dir);
-    p.models[dir] = await registerModel(p, dir, m.weightsHash, `${m.input.encoding}/${m.output.encoding}`);
+    p.models[dir] = await registerModel(
+      p,
+      dir,
+      m.weightsHash,
+      `${m.input.encoding}/${m.output.encoding}`,
+      dir === "iris" && zk !== undefined ? { modes: 0b110, zkVerifier: await zk.irisGroth16.getAddress() } : {},
+    );
   }
   return p;
 }
 
-/** Register a model (TEE mode) under `name` pinning `weightsHash`. */
+/** Register a model (TEE mode unless `modes` says otherwise) under `name` pinning `weightsHash`. */
 export async function registerModel(
   p: Protocol,
   name: string,
   weightsHash: string,
   encoding = "int32be-milli-x4/uint256-argmax",
+  opts: { modes?: number; zkVerifier?: string } = {},
 ): Promise<BundledModel> {
   const registry = p.registry.connect(p.modelOwner) as Contract;
   await (
-    await registry.getFunction("registerModel")(name, p.price, p.royaltyBps, 0b10, {
+    await registry.getFunction("registerModel")(name, p.price, p.royaltyBps, opts.modes ?? 0b10, {
       weightsHash,
-      zkVerifier: ZeroAddress,
+      zkVerifier: opts.zkVerifier ?? ZeroAddress,
       uri: `verity://models/${name}`,
       runtime: "onnx",
       encoding,
@@ -406,4 +430,47 @@ export function audioFrame(seed: number): number[] {
 
 export function bytesOf(hex: string): Uint8Array {
   return getBytes(hex);
+}
+
+/**
+ * Every place on the chain `needles` (hex, with or without 0x) could show up: each transaction's
+ * calldata and each receipt log's topics and data, from block 0 to the head. Returns the hits.
+ */
+export async function scanChain(node: LocalNode, needles: readonly string[]): Promise<string[]> {
+  const wanted = needles.map((n) => (n.startsWith("0x") ? n.slice(2) : n).toLowerCase());
+  const head = Number(BigInt(await node.rpc<string>("eth_blockNumber")));
+  const hits: string[] = [];
+  for (let n = 0; n <= head; n++) {
+    const block = await node.rpc<{ transactions: { hash: string; input: string }[] }>("eth_getBlockByNumber", [
+      "0x" + n.toString(16),
+      true,
+    ]);
+    for (const tx of block.transactions) {
+      const receipt = await node.rpc<{ logs: { topics: string[]; data: string }[] }>("eth_getTransactionReceipt", [
+        tx.hash,
+      ]);
+      const places = [
+        { where: `tx ${tx.hash} calldata`, hex: tx.input },
+        ...receipt.logs.map((l, i) => ({ where: `tx ${tx.hash} log ${i}`, hex: l.data + l.topics.join("") })),
+      ];
+      for (const { where, hex } of places) {
+        const body = hex.toLowerCase().replace(/0x/g, "");
+        for (const w of wanted) if (body.includes(w)) hits.push(`${w} in ${where}`);
+      }
+    }
+  }
+  return hits;
+}
+
+/** POST a raw body to the worker's HTTP server; the status and the parsed JSON answer. */
+export async function postRaw(url: string, body: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const text = await res.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: res.status, body: parsed };
 }

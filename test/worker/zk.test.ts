@@ -1,0 +1,149 @@
+import { expect } from "chai";
+import { getBytes, keccak256, toBeHex, zeroPadValue } from "ethers";
+
+import { commitmentFor, newSalt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
+import { classOutput, irisFixedForward, irisInputFromBytes } from "../../sdk/zk.ts";
+import { Worker } from "../../worker/worker.ts";
+import {
+  deployProtocol,
+  freePort,
+  fulfilmentCounts,
+  fundRequester,
+  openRequest,
+  postRaw,
+  scanChain,
+  startNode,
+  type LocalNode,
+  type Opened,
+  type Protocol,
+} from "../helpers/node.ts";
+import { irisInput, newOperator, quiet, waitFor, workerConfig, type Operator } from "./helpers.ts";
+
+const key = (id: bigint) => "0x" + id.toString(16).padStart(64, "0");
+const MODE_ZK = 2;
+
+describe("worker: ZK mode with private inputs", function () {
+  this.timeout(120_000);
+  let node: LocalNode;
+  let p: Protocol;
+  let requester: Awaited<ReturnType<typeof fundRequester>>;
+  let op: Operator;
+  let worker: Worker;
+  let base: string;
+
+  before(async function () {
+    node = await startNode();
+    p = await deployProtocol(node, { zk: true });
+    requester = await fundRequester(p, node.account(5));
+    await node.rpc("evm_setIntervalMining", [500]);
+    op = await newOperator(p);
+    worker = new Worker(await workerConfig(p, op, { metricsPort: await freePort() }), { logger: quiet });
+    await worker.start();
+    base = `http://127.0.0.1:${worker.server!.port}`;
+  });
+
+  after(async function () {
+    await worker?.stop();
+    await node?.stop();
+  });
+
+  it("proves private-input ZK requests in a prover thread; ZkVerifier accepts them on-chain; input and salt appear in no transaction or log", async function () {
+    const iris = p.models.iris!.modelId;
+    const inputs = [irisInput(0), irisInput(1), irisInput(2)];
+    const salts = inputs.map(() => newSalt());
+    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(MODE_ZK, x, salts[i]!)));
+    const zk: Opened[] = [];
+    for (let i = 0; i < inputs.length; i++)
+      zk.push(await openRequest(p, requester, { modelId: iris, mode: MODE_ZK, inputCommitment: commitments[i]! }));
+    // A public ZK request cannot be proved (its inputHash is keccak256(input), not a Poseidon commitment).
+    const publicZk = await openRequest(p, requester, { modelId: iris, mode: MODE_ZK, input: irisInput(3) });
+    // A TEE request served by the same worker alongside.
+    const tee = await openRequest(p, requester, { modelId: iris, input: irisInput(4) });
+
+    await waitFor("ZK jobs awaiting their inputs", async () =>
+      zk.every((o) => worker.store.get(key(o.requestId))?.state === "awaiting-input"),
+    );
+    // Wrong salt, and a value outside the circuit's input range: refused before anything is stored.
+    const wrong = await postRaw(
+      `${base}/intake/${key(zk[0]!.requestId)}`,
+      JSON.stringify({ input: inputs[0], salt: newSalt() }),
+    );
+    expect(wrong.status).to.equal(422);
+    expect(wrong.body).to.deep.equal({
+      error: `input and salt do not open the request's commitment ${commitments[0]} (ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
+    });
+    const outOfRange = await postRaw(
+      `${base}/intake/${key(zk[0]!.requestId)}`,
+      JSON.stringify({ input: "0x00011170" + inputs[0]!.slice(10), salt: salts[0] }),
+    );
+    expect(outOfRange.status).to.equal(422);
+    expect(outOfRange.body).to.deep.equal({
+      error:
+        "input is not a valid input of the model's circuit: iris input 0 = 70000 is outside [0, 2^16) milli-cm (iris: 16 bytes, 4 × int32 big-endian milli-cm in [0, 65536))",
+    });
+
+    for (let i = 0; i < zk.length; i++) await sendPrivateInput(base, zk[i]!.requestId, inputs[i]!, salts[i]!);
+    await waitFor(
+      "ZK and TEE requests confirmed",
+      async () => [...zk, tee].every((o) => worker.store.get(key(o.requestId))?.state === "confirmed"),
+      90_000,
+    );
+
+    const pub = worker.store.get(key(publicZk.requestId))!;
+    expect(pub.state).to.equal("skipped");
+    expect(pub.error).to.equal(
+      "zk-needs-private-input: a ZK request must carry a Poseidon commitment to a private input; this one has a public input (inputHash = keccak256(input)), which no circuit proves",
+    );
+
+    const { fulfilled } = await fulfilmentCounts(p);
+    const groth16 = await p.zk!.irisGroth16.getAddress();
+    const zkTxs = new Set<string>();
+    for (let i = 0; i < zk.length; i++) {
+      const o = zk[i]!;
+      expect(o.request.mode).to.equal(2n);
+      expect(o.request.inputHash).to.equal(commitments[i]);
+      const outputClass = irisFixedForward(irisInputFromBytes(inputs[i]!)).outputClass;
+      const job = worker.store.get(key(o.requestId))!;
+      expect(job.output).to.equal(classOutput(outputClass));
+      expect(getBytes(job.signature!).length).to.equal(9 * 32); // abi.encode(a, b, c, class)
+      expect(job.inputHex).to.equal("0x");
+      expect(fulfilled.get(o.requestId)).to.deep.equal({
+        count: 1,
+        operator: op.wallet.address,
+        outputHash: keccak256(classOutput(outputClass)),
+      });
+      // The ZK verifier's record: the Groth16 verifier that accepted the proof.
+      const receipt = (await node.provider.getTransactionReceipt(job.txHash!))!;
+      const event = receipt.logs
+        .map((l) => p.coordinator.interface.parseLog(l))
+        .find((e) => e?.name === "InferenceFulfilled" && e.args.requestId === o.requestId)!;
+      expect(event.args.verifierRecord).to.equal(zeroPadValue(groth16, 32).toLowerCase());
+      zkTxs.add(job.txHash!);
+    }
+    // ZK results go in transactions of their own (gas per result differs ~12×).
+    expect(zkTxs.has(worker.store.get(key(tee.requestId))!.txHash!)).to.equal(false);
+    expect(fulfilled.get(tee.requestId)!.operator).to.equal(op.wallet.address);
+    const earned = [...zk, tee].reduce((a, o) => a + o.request.fee - o.request.royalty - o.request.protocolFee, 0n);
+    expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(earned);
+
+    // Never on-chain: the 16 input bytes, the salt, or the salt as the circuit's field element.
+    const needles = [...inputs, ...salts, ...salts.map((s) => zeroPadValue(toBeHex(zkSalt(s)), 32))];
+    expect(await scanChain(node, needles)).to.deep.equal([]);
+
+    const proving = (await worker.metrics.registry.getMetricsAsJSON()).find(
+      (m) => m.name === "verity_zk_proving_seconds",
+    ) as unknown as { values: { metricName: string; value: number }[] };
+    const count = proving.values.find((v) => v.metricName === "verity_zk_proving_seconds_count")!.value;
+    const sum = proving.values.find((v) => v.metricName === "verity_zk_proving_seconds_sum")!.value;
+    expect(count).to.equal(zk.length);
+    console.log(
+      `      ZK proving in the worker: ${zk.length} proofs, mean ${Math.round((sum / count) * 1000)} ms (the first also compiles the witness calculator)`,
+    );
+
+    const health = worker.health();
+    expect(health.ok).to.equal(true);
+    expect(health.zk).to.deep.equal([
+      { circuit: "iris", weightsHash: p.models.iris!.weightsHash.toLowerCase(), pending: 0 },
+    ]);
+  });
+});

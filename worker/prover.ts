@@ -1,0 +1,205 @@
+/**
+ * ZK prover for the worker: the circuits it can prove (by model weightsHash) and a small pool of
+ * prover threads (worker/zk-thread.ts) per circuit. Proofs are queued here, in the main thread, and
+ * handed to an idle thread one at a time, so a job whose deadline has passed while it waited is
+ * dropped before any proving work is spent on it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Worker as Thread } from "node:worker_threads";
+
+import type { Logger } from "pino";
+
+import { IRIS_ZK, type Groth16Proof } from "../sdk/zk.ts";
+
+export interface ZkCircuit {
+  /** Circuit name (e.g. "iris"). */
+  name: string;
+  /** weightsHash of the model version the circuit's fixed-point weights were taken from. */
+  weightsHash: string;
+  wasm: string;
+  zkey: string;
+}
+
+/**
+ * Circuits shipped with the repository whose artefacts are present: the iris circuit
+ * (circuits/iris, keys from scripts/zk-ceremony.ts) proves the model of models/iris/manifest.json.
+ */
+export function bundledCircuits(): ZkCircuit[] {
+  const manifest = join(dirname(IRIS_ZK.training), "manifest.json");
+  if (![IRIS_ZK.wasm, IRIS_ZK.zkey, manifest].every((p) => existsSync(p))) return [];
+  const { weightsHash } = JSON.parse(readFileSync(manifest, "utf8")) as { weightsHash: string };
+  return [{ name: "iris", weightsHash: weightsHash.toLowerCase(), wasm: IRIS_ZK.wasm, zkey: IRIS_ZK.zkey }];
+}
+
+export interface ProofOut {
+  proof: Groth16Proof;
+  /** Decimal strings: [class, commitment, operator]. */
+  publicSignals: string[];
+  /** Proving time inside the thread (witness + Groth16). */
+  ms: number;
+}
+
+/** Thrown (as a rejection) for a queued proof that `shouldRun` cancelled before it started. */
+export class ProofCancelled extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`proof cancelled: ${reason}`);
+    this.name = "ProofCancelled";
+    this.reason = reason;
+  }
+}
+
+interface Task {
+  x: readonly bigint[];
+  salt: bigint;
+  operator: string;
+  /** Called right before the proof starts: a reason to cancel it, or undefined to go ahead. */
+  shouldRun?: () => string | undefined;
+  resolve(r: ProofOut): void;
+  reject(err: Error): void;
+}
+
+type Out =
+  | { type: "ready"; warmMs: number; error?: string }
+  | { type: "result"; id: number; ok: true; proof: Groth16Proof; publicSignals: string[]; ms: number }
+  | { type: "result"; id: number; ok: false; error: string };
+
+interface Slot {
+  thread: Thread;
+  busy: Task | undefined;
+  id: number;
+  ready: boolean;
+}
+
+/** Threads in a row that may die before they are ready before queued proofs are failed. */
+const MAX_START_FAILURES = 3;
+
+export class ProverPool {
+  readonly circuit: ZkCircuit;
+  readonly #threads: number;
+  readonly #log: Logger;
+  readonly #warmup: boolean;
+  readonly #queue: Task[] = [];
+  #slots: Slot[] = [];
+  #closed = false;
+  #nextId = 1;
+  #startFailures = 0;
+
+  constructor(circuit: ZkCircuit, threads: number, log: Logger, warmup = false) {
+    this.circuit = circuit;
+    this.#threads = threads;
+    this.#log = log;
+    this.#warmup = warmup;
+  }
+
+  /** Proofs waiting for a thread plus proofs being made. */
+  get pending(): number {
+    return this.#queue.length + this.#slots.filter((s) => s.busy !== undefined).length;
+  }
+
+  /** Start the threads now (otherwise they start with the first proof). */
+  start(): void {
+    while (!this.#closed && this.#slots.length < this.#threads) this.#spawn();
+  }
+
+  prove(x: readonly bigint[], salt: bigint, operator: string, shouldRun?: () => string | undefined): Promise<ProofOut> {
+    if (this.#closed) return Promise.reject(new Error("prover pool is closed"));
+    return new Promise<ProofOut>((resolve, reject) => {
+      this.#queue.push({ x, salt, operator, shouldRun, resolve, reject });
+      this.start();
+      this.#pump();
+    });
+  }
+
+  #spawn(): void {
+    const thread = new Thread(new URL("./zk-thread.ts", import.meta.url), {
+      workerData: { wasm: this.circuit.wasm, zkey: this.circuit.zkey, warmup: this.#warmup },
+    });
+    const slot: Slot = { thread, busy: undefined, id: 0, ready: false };
+    this.#slots.push(slot);
+    thread.on("message", (m: Out) => {
+      if (m.type === "ready") {
+        slot.ready = true;
+        this.#startFailures = 0;
+        if (m.error !== undefined)
+          this.#log.error({ circuit: this.circuit.name, err: m.error }, "prover warm-up failed");
+        else if (this.#warmup)
+          this.#log.info({ circuit: this.circuit.name, warmMs: Math.round(m.warmMs) }, "prover thread warm");
+        return;
+      }
+      const task = slot.busy;
+      if (task === undefined || m.id !== slot.id) return;
+      slot.busy = undefined;
+      if (m.ok) task.resolve({ proof: m.proof, publicSignals: m.publicSignals, ms: m.ms });
+      else task.reject(new Error(m.error));
+      this.#pump();
+    });
+    const gone = (why: string) => {
+      const i = this.#slots.indexOf(slot);
+      if (i < 0) return;
+      this.#slots.splice(i, 1);
+      if (slot.busy !== undefined) slot.busy.reject(new Error(`prover thread stopped: ${why}`));
+      slot.busy = undefined;
+      if (!this.#closed) {
+        this.#log.error(
+          { circuit: this.circuit.name, why },
+          "prover thread stopped; a new one starts with the next proof",
+        );
+        if (!slot.ready && ++this.#startFailures >= MAX_START_FAILURES) {
+          // It cannot start (e.g. the circuit files are unreadable): fail what waits, do not loop.
+          this.#startFailures = 0;
+          for (const t of this.#queue.splice(0)) t.reject(new Error(`prover thread cannot start: ${why}`));
+          return;
+        }
+        if (this.#queue.length > 0) {
+          this.start();
+          this.#pump();
+        }
+      }
+    };
+    thread.on("error", (err) => gone(err.message));
+    thread.on("exit", (code) => gone(`exit code ${code}`));
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      if (slot.busy !== undefined) continue;
+      let task: Task | undefined;
+      while ((task = this.#queue.shift()) !== undefined) {
+        const cancel = task.shouldRun?.();
+        if (cancel === undefined) break;
+        task.reject(new ProofCancelled(cancel));
+      }
+      if (task === undefined) return;
+      slot.busy = task;
+      slot.id = this.#nextId++;
+      slot.thread.postMessage({
+        type: "prove",
+        id: slot.id,
+        x: task.x.map(String),
+        salt: task.salt.toString(),
+        operator: task.operator,
+      });
+    }
+  }
+
+  /** Stop the threads; queued and running proofs are rejected (their jobs resume on restart). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const t of this.#queue.splice(0)) t.reject(new Error("prover pool is closed"));
+    const slots = this.#slots.splice(0);
+    await Promise.all(
+      slots.map(async (s) => {
+        s.busy?.reject(new Error("prover pool is closed"));
+        s.busy = undefined;
+        const exited = new Promise<void>((r) => s.thread.once("exit", () => r()));
+        // Let the thread stop snarkjs's own curve threads; terminate it if it takes too long.
+        s.thread.postMessage({ type: "close" });
+        const timer = setTimeout(() => void s.thread.terminate(), 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
