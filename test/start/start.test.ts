@@ -25,7 +25,10 @@ describe("npm start (smoke)", function () {
     expect(code, stderr + stdout).to.equal(0);
     for (let i = 1; i <= 8; i++) expect(stdout).to.match(new RegExp(`\\[${i}/8\\] .* ✔`));
     expect(stdout).to.contain("requests served and verified: 4/4");
-    expect(stdout.match(/✔ op[12] enclave/g)?.length).to.equal(4);
+    // The mix: public TEE (iris, silero), private-input TEE, and private-input ZK.
+    expect(stdout.match(/✔ op[12] (enclave 0x|enclave [0-9a-f]+…|Groth16 proof)/g)?.length).to.equal(4);
+    expect(stdout).to.contain("TEE (private input)");
+    expect(stdout).to.contain("ZK (private input)");
   });
 
   it("refuses a bad --requests value, naming it", async function () {
