@@ -70,11 +70,17 @@ export async function sendPrivateInput(
   salt: BytesLike,
 ): Promise<void> {
   const url = `${operatorUrl.replace(/\/$/, "")}/intake/0x${requestId.toString(16).padStart(64, "0")}`;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ input: hexlify(input), salt: zeroPadValue(salt, 32) }),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: hexlify(input), salt: zeroPadValue(salt, 32) }),
+    });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new IntakeError(0, `cannot reach the operator's intake at ${url} (${cause}): check the operator URL`);
+  }
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {

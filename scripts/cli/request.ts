@@ -100,7 +100,15 @@ export function requestCommand(): Command {
       });
       const id = `0x${requestId.toString(16).padStart(64, "0")}`;
       if (o.private) {
-        await sendPrivateInput(o.operatorUrl, requestId, input, salt);
+        try {
+          await sendPrivateInput(o.operatorUrl, requestId, input, salt);
+        } catch (err) {
+          throw new CliError(
+            `request ${id} is open and paid, but its private input was not delivered: ${(err as Error).message}. ` +
+              `Send it again with the same salt ${salt} (sdk/private.ts sendPrivateInput), or refund the request after its deadline ` +
+              `${new Date(Number(request.deadline) * 1000).toISOString()}`,
+          );
+        }
         if (!ctx.json)
           console.error(`private input sent to ${o.operatorUrl}; keep the salt to disclose it later: ${salt}`);
       }

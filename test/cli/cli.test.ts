@@ -11,8 +11,9 @@ import { expect } from "chai";
 import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
+import { teeCommitment } from "../../sdk/private.ts";
 import { Worker } from "../../worker/worker.ts";
-import { E18, MEASUREMENT, ROOT, deployProtocol, startNode } from "../helpers/node.ts";
+import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
 import { newOperator, quiet, tmp, workerConfig } from "../worker/helpers.ts";
 
@@ -28,6 +29,7 @@ describe("verity CLI (against a local node with a worker)", function () {
   let p: Protocol;
   let worker: Worker;
   let deploymentFile: string;
+  let intakePort: number;
   const user = Wallet.createRandom();
 
   function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
@@ -82,7 +84,8 @@ describe("verity CLI (against a local node with a worker)", function () {
     await (await (p.token.connect(p.admin) as Contract).getFunction("mint")(user.address, 10_000n * E18)).wait();
     const op = await newOperator(p);
     // The node automines without empty blocks: serve requests as soon as they are mined.
-    worker = new Worker(await workerConfig(p, op, { confirmations: 0 }), { logger: quiet });
+    intakePort = await freePort();
+    worker = new Worker(await workerConfig(p, op, { confirmations: 0, metricsPort: intakePort }), { logger: quiet });
     await worker.start();
   });
 
@@ -184,6 +187,50 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(verify.stdout).to.contain("VERIFIED (TEE)");
     expect(verify.stdout).to.contain("✔ signature");
     expect(verify.stdout).to.contain("✔ enclave-active");
+  });
+
+  it("request --private: only a commitment on-chain, the input to the operator's intake, verified result", async function () {
+    const salt = "0x" + "5a".repeat(32);
+    const res = await json([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[6.3,3.3,6.0,2.5]",
+      "--private",
+      "--operator-url",
+      `http://127.0.0.1:${intakePort}`,
+      "--salt",
+      salt,
+      "--wait",
+      "--wait-timeout",
+      "60",
+    ]);
+    expect(res.status).to.equal("Fulfilled");
+    expect(res.decoded).to.equal("2"); // virginica
+    const show = await json(["result", "show", res.requestId]);
+    expect(show.input).to.equal(undefined);
+    const input = "0x" + [6300, 3300, 6000, 2500].map((v) => v.toString(16).padStart(8, "0")).join("");
+    expect(show.request.inputHash).to.equal(teeCommitment(input, salt));
+    const verify = await cli(["result", "verify", res.requestId]);
+    expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
+    expect(verify.stdout).to.contain("✔ input: private input: commitment");
+    // A wrong intake URL is a clear error.
+    const bad = await cli([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[6.3,3.3,6.0,2.5]",
+      "--private",
+      "--operator-url",
+      `http://127.0.0.1:${await freePort()}`,
+    ]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.match(
+      /request 0x[0-9a-f]{64} is open and paid, but its private input was not delivered: cannot reach the operator's intake/,
+    );
+    expect(bad.stderr).to.contain("or refund the request after its deadline");
   });
 
   it("request rejects inputs that do not fit the model and unsupported flags", async function () {
