@@ -8,23 +8,26 @@ export const REQUEST_TUPLE =
   "bytes32 inputHash,uint8 mode,address operator,address callback,uint32 callbackGasLimit,bool storeOutput," +
   "uint96 fee,uint96 royalty,uint96 protocolFee)";
 
-const REQUEST_KEYS = [
-  "requester",
-  "nonce",
-  "deadline",
-  "modelId",
-  "version",
-  "weightsHash",
-  "inputHash",
-  "mode",
-  "operator",
-  "callback",
-  "callbackGasLimit",
-  "storeOutput",
-  "fee",
-  "royalty",
-  "protocolFee",
-] as const;
+/** Fields of the `Request` tuple in ABI order, with the kind of their 32-byte word. */
+export const REQUEST_LAYOUT: readonly (readonly [keyof Request, "address" | "uint" | "bytes32" | "bool"])[] = [
+  ["requester", "address"],
+  ["nonce", "uint"],
+  ["deadline", "uint"],
+  ["modelId", "bytes32"],
+  ["version", "uint"],
+  ["weightsHash", "bytes32"],
+  ["inputHash", "bytes32"],
+  ["mode", "uint"],
+  ["operator", "address"],
+  ["callback", "address"],
+  ["callbackGasLimit", "uint"],
+  ["storeOutput", "bool"],
+  ["fee", "uint"],
+  ["royalty", "uint"],
+  ["protocolFee", "uint"],
+];
+
+const REQUEST_KEYS = REQUEST_LAYOUT.map(([key]) => key);
 
 /** Copies a decoded event struct (an ethers Result) into a plain `Request`. */
 export function toRequest(value: Record<string, unknown>): Request {

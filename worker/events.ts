@@ -6,7 +6,7 @@
 import { Interface, getAddress, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
-import { toRequest } from "../sdk/request.ts";
+import { REQUEST_LAYOUT, toRequest } from "../sdk/request.ts";
 import type { Request } from "../sdk/types.ts";
 import { COORDINATOR_ABI } from "./abi.ts";
 import type { Cursor, JobStore } from "./db.ts";
@@ -49,25 +49,7 @@ export interface PollResult {
   batches: number;
 }
 
-/** Fields of the `Request` tuple, in ABI order (sdk/request.ts REQUEST_TUPLE). */
-const REQUEST_FIELDS: readonly [keyof Request, "address" | "uint" | "bytes32" | "bool"][] = [
-  ["requester", "address"],
-  ["nonce", "uint"],
-  ["deadline", "uint"],
-  ["modelId", "bytes32"],
-  ["version", "uint"],
-  ["weightsHash", "bytes32"],
-  ["inputHash", "bytes32"],
-  ["mode", "uint"],
-  ["operator", "address"],
-  ["callback", "address"],
-  ["callbackGasLimit", "uint"],
-  ["storeOutput", "bool"],
-  ["fee", "uint"],
-  ["royalty", "uint"],
-  ["protocolFee", "uint"],
-];
-const HEAD_WORDS = REQUEST_FIELDS.length + 1; // static Request tuple inline, then the offset of `input`
+const HEAD_WORDS = REQUEST_LAYOUT.length + 1; // static Request tuple inline, then the offset of `input`
 
 /**
  * Decode `InferenceRequested` data (abi.encode(Request, bytes input)) by slicing words: ethers'
@@ -80,8 +62,8 @@ export function decodeRequested(data: string): { request: Request; input: string
   if (hex.length < (HEAD_WORDS + 1) * 64 || hex.length % 64 !== 0) return undefined;
   const word = (i: number) => hex.slice(i * 64, i * 64 + 64);
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < REQUEST_FIELDS.length; i++) {
-    const [key, kind] = REQUEST_FIELDS[i]!;
+  for (let i = 0; i < REQUEST_LAYOUT.length; i++) {
+    const [key, kind] = REQUEST_LAYOUT[i]!;
     const w = word(i);
     if (kind === "address") {
       if (!w.startsWith("000000000000000000000000")) return undefined;
@@ -94,7 +76,7 @@ export function decodeRequested(data: string): { request: Request; input: string
       out[key] = b === 1n;
     }
   }
-  const offset = Number(BigInt("0x" + word(REQUEST_FIELDS.length)));
+  const offset = Number(BigInt("0x" + word(REQUEST_LAYOUT.length)));
   if (offset !== HEAD_WORDS * 32) return undefined;
   const length = Number(BigInt("0x" + word(HEAD_WORDS)));
   const start = (HEAD_WORDS + 1) * 64;

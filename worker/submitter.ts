@@ -27,6 +27,7 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 
+import { REQUEST_LAYOUT } from "../sdk/request.ts";
 import type { Request } from "../sdk/types.ts";
 import type { JobRow, JobStore, TxRow } from "./db.ts";
 import { coordinatorInterface, requestKey } from "./events.ts";
@@ -109,23 +110,6 @@ export function shortError(err: unknown): string {
 }
 
 const FULFILL_BATCH_SELECTOR = coordinatorInterface.getFunction("fulfillBatch")!.selector.slice(2);
-const REQUEST_WORDS: readonly [keyof Request, "address" | "uint" | "bytes32" | "bool"][] = [
-  ["requester", "address"],
-  ["nonce", "uint"],
-  ["deadline", "uint"],
-  ["modelId", "bytes32"],
-  ["version", "uint"],
-  ["weightsHash", "bytes32"],
-  ["inputHash", "bytes32"],
-  ["mode", "uint"],
-  ["operator", "address"],
-  ["callback", "address"],
-  ["callbackGasLimit", "uint"],
-  ["storeOutput", "bool"],
-  ["fee", "uint"],
-  ["royalty", "uint"],
-  ["protocolFee", "uint"],
-];
 
 const uintWord = (v: bigint | number) => {
   const h = BigInt(v).toString(16);
@@ -164,7 +148,7 @@ export function encodeFulfillBatch(
 ): string {
   const reqParts: string[] = [uintWord(requests.length)];
   for (const r of requests) {
-    for (const [key, kind] of REQUEST_WORDS) {
+    for (const [key, kind] of REQUEST_LAYOUT) {
       const v = r[key];
       if (kind === "address") {
         const h = hexBody(v as string, key);
