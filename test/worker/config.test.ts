@@ -1,0 +1,41 @@
+/** Worker configuration: the example file parses; every bad setting is named with its fix. */
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { Wallet } from "ethers";
+
+import { ConfigError, loadConfig, parseConfig } from "../../worker/config.ts";
+import { ROOT } from "../helpers/node.ts";
+
+const env = {
+  VERITY_OPERATOR_KEY: Wallet.createRandom().privateKey,
+  VERITY_ENCLAVE_KEY: Wallet.createRandom().privateKey,
+};
+
+describe("worker configuration", function () {
+  it("worker/config.example.json parses with keys from the environment; paths are relative to the file", async function () {
+    const c = await loadConfig(join(ROOT, "worker/config.example.json"), env);
+    expect(c.rpcUrl).to.equal("http://127.0.0.1:8545");
+    expect(c.modelsDir).to.equal(join(ROOT, "models"));
+    expect(c.dbPath).to.equal(join(ROOT, ".worker-data/worker.sqlite"));
+    expect(c.operatorKey).to.equal(env.VERITY_OPERATOR_KEY);
+    expect(c.policy.minFeePerModel["*"]).to.equal(0n);
+  });
+
+  it("names each bad or missing setting and its fix", function () {
+    let err: ConfigError | undefined;
+    try {
+      parseConfig({ rpcUrl: "localhost", deployment: { coordinator: "0x12" }, batchSize: 0 }, {});
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    const text = err!.issues.join("\n");
+    expect(text).to.contain("rpcUrl: must be an http(s) URL");
+    expect(text).to.contain("deployment.coordinator: must be a 0x-prefixed 20-byte address");
+    expect(text).to.contain("batchSize:");
+    expect(text).to.contain("enclaveKey:");
+    expect(text).to.contain("modelsDir:");
+    expect(text).to.contain("dbPath:");
+  });
+});
