@@ -23,6 +23,7 @@ import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
 import { requestCommand } from "./request.ts";
 import { resultCommand } from "./result.ts";
+import { tokenCommand } from "./token.ts";
 
 const REVERT_INTERFACES = [
   InferenceCoordinator__factory,
@@ -46,6 +47,7 @@ program.addCommand(operatorCommand());
 program.addCommand(balanceCommand());
 program.addCommand(requestCommand());
 program.addCommand(resultCommand());
+program.addCommand(tokenCommand());
 program
   .command("worker")
   .description("operators: run the operator node")
