@@ -272,6 +272,16 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(bad.stderr).to.contain("set VERITY_ENCLAVE_KEY");
   });
 
+  it("token mint: the token's owner mints, anyone else gets the contract's error", async function () {
+    const owner = node.account(0);
+    const minted = await json(["token", "mint", "5", "--to", user.address], { VERITY_PRIVATE_KEY: owner.privateKey });
+    expect(minted.to).to.equal(user.address);
+    expect(minted.amount).to.equal((5n * E18).toString());
+    const r = await cli(["token", "mint", "5"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`OwnableUnauthorizedAccount(${user.address})`);
+  });
+
   it("worker start refuses a bad configuration, naming the setting", async function () {
     const dir = await tmp("cli-worker");
     const file = join(dir, "worker.json");
