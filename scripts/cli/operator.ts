@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { Wallet, formatUnits } from "ethers";
 
-import { CliError, addressArg, amountArg, bytes32Arg, connect, output } from "./context.ts";
+import { CliError, addressArg, amountArg, bytes32Arg, connect, output, requestIdArg } from "./context.ts";
 
 export function operatorCommand(): Command {
   const op = new Command("operator").description("operators: stake, unstake, register an enclave, check status");
@@ -67,6 +67,24 @@ export function operatorCommand(): Command {
         ctx,
         { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash },
         () => `registered enclave ${enclave} for ${ctx.address}`,
+      );
+    });
+
+  op.command("accept")
+    .description("accept a request assigned to you: you commit to deliver by its deadline or be slashed")
+    .argument("<requestId>", "request id (decimal or 0x-hex)", requestIdArg)
+    .action(async (requestId: bigint, _o, cmd: Command) => {
+      const ctx = await connect(cmd, true);
+      const { request } = await ctx.client.readResult(requestId);
+      const receipt = await (await ctx.client.coordinator.acceptRequest(request)).wait();
+      output(
+        ctx,
+        {
+          requestId: `0x${requestId.toString(16).padStart(64, "0")}`,
+          deadline: Number(request.deadline),
+          tx: receipt!.hash,
+        },
+        () => `accepted request ${requestId}; deliver by ${new Date(Number(request.deadline) * 1000).toISOString()}`,
       );
     });
 

@@ -252,6 +252,26 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(st.staked).to.equal((1000n * E18).toString());
     let status = await json(["operator", "status"]);
     expect(status.eligible).to.equal(true);
+    // A request assigned to this operator: it accepts it (and a stranger cannot).
+    const assigned = await json([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[5.1,3.5,1.4,0.2]",
+      "--operator",
+      user.address,
+    ]);
+    const stranger = Wallet.createRandom();
+    await node.rpc("hardhat_setBalance", [stranger.address, "0x" + parseEther("1").toString(16)]);
+    const refused = await cli(["operator", "accept", assigned.requestId], { VERITY_PRIVATE_KEY: stranger.privateKey });
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain(
+      `CoordinatorNotAssignedOperator(${BigInt(assigned.requestId)}, ${user.address}, ${stranger.address})`,
+    );
+    const accepted = await json(["operator", "accept", assigned.requestId]);
+    expect(accepted.requestId).to.equal(assigned.requestId);
+    expect((await json(["result", "show", assigned.requestId])).status).to.equal("Accepted");
     const un = await json(["operator", "unstake", "10"]);
     expect(un.unbonding).to.equal((10n * E18).toString());
     status = await json(["operator", "status"]);
