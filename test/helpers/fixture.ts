@@ -49,26 +49,20 @@ export interface Deployment {
   chainId: bigint;
 }
 
+/** Ignition parameters of the test deployments (the modules' own defaults otherwise). */
+export function testParameters(treasury: string) {
+  return {
+    OperatorStaking: { minStake: MIN_STAKE, unbondingPeriod: UNBONDING, beneficiaryShareBps: 5_000n, treasury },
+    InferenceCoordinator: { protocolFeeBps: PROTOCOL_FEE_BPS, missedDeadlinePenalty: 100n * E18, treasury },
+    TeeVerifier: { approvedMeasurement: MEASUREMENT, equivocationPenalty: 1_000n * E18 },
+  };
+}
+
 /** Deploys the protocol with Ignition and sets up one model, two staked operators with enclaves and a funded requester. */
 export async function deployVerity(conn: Connection): Promise<Deployment> {
   const { ethers, ignition } = conn;
   const [admin, treasury, modelOwner, operator, operator2, requester, other] = await ethers.getSigners();
-  const deployed = await ignition.deploy(VerityModule, {
-    parameters: {
-      OperatorStaking: {
-        minStake: MIN_STAKE,
-        unbondingPeriod: UNBONDING,
-        beneficiaryShareBps: 5_000n,
-        treasury: treasury.address,
-      },
-      InferenceCoordinator: {
-        protocolFeeBps: PROTOCOL_FEE_BPS,
-        missedDeadlinePenalty: 100n * E18,
-        treasury: treasury.address,
-      },
-      TeeVerifier: { approvedMeasurement: MEASUREMENT, equivocationPenalty: 1_000n * E18 },
-    },
-  });
+  const deployed = await ignition.deploy(VerityModule, { parameters: testParameters(treasury.address) });
   const token = deployed.token as VerityTestToken;
   const registry = deployed.registry as ModelRegistry;
   const staking = deployed.staking as OperatorStaking;

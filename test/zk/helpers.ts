@@ -16,7 +16,7 @@ import type {
   VerityTestToken,
   ZkVerifier,
 } from "../../typechain-types/index.ts";
-import { E18, MIN_STAKE, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS, UNBONDING } from "../helpers/fixture.ts";
+import { E18, MIN_STAKE, PRICE, ROYALTY_BPS, testParameters } from "../helpers/fixture.ts";
 
 export const IRIS_MANIFEST = JSON.parse(readFileSync(join(IRIS_ZK.training, "..", "manifest.json"), "utf8")) as {
   weightsHash: string;
@@ -52,21 +52,7 @@ export interface ZkDeployment {
 export async function deployZk(conn: Connection): Promise<ZkDeployment> {
   const { ethers, ignition } = conn;
   const [admin, treasury, modelOwner, operator, operator2, requester, other] = await ethers.getSigners();
-  const d = await ignition.deploy(ZkVerifierModule, {
-    parameters: {
-      OperatorStaking: {
-        minStake: MIN_STAKE,
-        unbondingPeriod: UNBONDING,
-        beneficiaryShareBps: 5_000n,
-        treasury: treasury.address,
-      },
-      InferenceCoordinator: {
-        protocolFeeBps: PROTOCOL_FEE_BPS,
-        missedDeadlinePenalty: 100n * E18,
-        treasury: treasury.address,
-      },
-    },
-  });
+  const d = await ignition.deploy(ZkVerifierModule, { parameters: testParameters(treasury.address) });
   const token = d.token as VerityTestToken;
   const registry = d.registry as ModelRegistry;
   const staking = d.staking as OperatorStaking;
