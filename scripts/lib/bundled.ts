@@ -4,6 +4,7 @@ import path from "node:path";
 import { ZeroAddress } from "ethers";
 
 import type { ModelRegistry } from "../../typechain-types/index.ts";
+import { MANIFEST_FILE, parseManifest } from "../../worker/models/index.ts";
 
 /** What `npm start` and the CLI need from a bundled model's manifest. */
 export interface BundledModel {
@@ -20,9 +21,10 @@ export interface BundledModel {
 export function readBundledModels(modelsDir: string): BundledModel[] {
   const out: BundledModel[] = [];
   for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
-    const file = path.join(modelsDir, entry.name, "manifest.json");
+    const file = path.join(modelsDir, entry.name, MANIFEST_FILE);
     if (!entry.isDirectory() || !existsSync(file)) continue;
-    const m = JSON.parse(readFileSync(file, "utf8"));
+    // The worker's own manifest schema: a bad manifest stops here with the field named.
+    const m = parseManifest(JSON.parse(readFileSync(file, "utf8")), file);
     out.push({
       dir: path.join(modelsDir, entry.name),
       name: m.name,
