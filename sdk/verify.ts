@@ -7,7 +7,7 @@ import { IAttestationVerifier__factory } from "../typechain-types/index.ts";
 
 import type { VerityClient, ResultView } from "./client.ts";
 import { claimFor, recoverResultSigner, resultDomain } from "./tee.ts";
-import { IRIS_ZK, classOutput, loadVkey, verifyOffchain, zkShutdown } from "./zk.ts";
+import { IRIS_ZK, classOutput, loadVkey, verifyOffchain } from "./zk.ts";
 import type { Groth16Proof } from "./zk.ts";
 import { Mode } from "./types.ts";
 
@@ -141,16 +141,14 @@ async function checkZk(
     BigInt(v.request.inputHash).toString(),
     BigInt(v.fulfilment!.operator).toString(),
   ];
-  try {
-    const ok = await verifyOffchain(loadVkey(vkeyPath), signals, groth16);
-    add(
-      "proof",
-      ok,
-      `Groth16 proof ${ok ? "verifies" : "does not verify"} for class ${outputClass}, commitment ${v.request.inputHash}, operator ${v.fulfilment!.operator}`,
-    );
-  } finally {
-    await zkShutdown();
-  }
+  // snarkjs keeps its curve (and worker threads) for the next proof: callers end it once with
+  // `zkShutdown()` from sdk/zk.ts when they are done, never here, as other verifications may be running.
+  const ok = await verifyOffchain(loadVkey(vkeyPath), signals, groth16);
+  add(
+    "proof",
+    ok,
+    `Groth16 proof ${ok ? "verifies" : "does not verify"} for class ${outputClass}, commitment ${v.request.inputHash}, operator ${v.fulfilment!.operator}`,
+  );
   add(
     "output-class",
     keccak256(classOutput(outputClass)) === keccak256(output),

@@ -17,6 +17,7 @@ import {
   OperatorStaking__factory,
   TeeVerifier__factory,
 } from "../../typechain-types/index.ts";
+import { zkShutdown } from "../../sdk/zk.ts";
 import { balanceCommand } from "./balance.ts";
 import { CliError } from "./context.ts";
 import { modelCommand } from "./model.ts";
@@ -74,6 +75,9 @@ try {
     console.error(`error: ${describeError(err)}`);
     process.exitCode = 1;
   }
+} finally {
+  // Ends snarkjs's worker threads if a ZK result was verified, so the process can exit.
+  await zkShutdown();
 }
 
 /** A contract revert as `ErrorName(args)` decoded with the protocol's ABIs, else the error's message. */
