@@ -9,10 +9,12 @@
 import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, zeroPadValue } from "ethers";
 import type { BytesLike } from "ethers";
 
+import { Mode } from "./types.ts";
 import { commitmentHex, irisCommitment, irisInputFromBytes } from "./zk.ts";
 
-export const MODE_TEE = 1;
-export const MODE_ZK = 2;
+/** The modes that take private inputs (`Mode` in sdk/types.ts). */
+export const MODE_TEE = Mode.TEE;
+export const MODE_ZK = Mode.ZK;
 
 /** A random 32-byte salt (hex). For ZK it is reduced into the field by `zkSalt`. */
 export function newSalt(): string {

@@ -9,7 +9,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,6 +27,7 @@ import {
   type InterfaceAbi,
 } from "ethers";
 
+import { freePort } from "../../scripts/lib/ports.ts";
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 import type { Request, RequestParams } from "../../sdk/types.ts";
 
@@ -42,16 +42,7 @@ const PARAMS = JSON.parse(readFileSync(join(ROOT, "deploy", "parameters", "local
 /** The development attestation verifier's approved measurement (Ignition parameter). */
 export const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface LocalNode {
   url: string;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { getBytes, keccak256, toBeHex, zeroPadValue } from "ethers";
 
-import { commitmentFor, newSalt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
+import { MODE_ZK, commitmentFor, newSalt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
 import { classOutput, irisFixedForward, irisInputFromBytes } from "../../sdk/zk.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
@@ -20,7 +20,6 @@ import {
 import { irisInput, newOperator, quiet, waitFor, workerConfig, type Operator } from "./helpers.ts";
 
 const key = (id: bigint) => "0x" + id.toString(16).padStart(64, "0");
-const MODE_ZK = 2;
 
 describe("worker: ZK mode with private inputs", function () {
   this.timeout(120_000);
