@@ -118,10 +118,11 @@ async function main() {
   );
 
   const admin = new NonceManager(await provider.getSigner(0));
+  const adminClient = new VerityClient(deployment, admin);
+  /** Gas money for `address`, and `tokens` of the test token when it needs any. */
   const fund = async (address: string, tokens: bigint) => {
     await provider.send("hardhat_setBalance", [address, toBeHex(10n * E18)]);
-    const client = new VerityClient(deployment, admin);
-    await (await client.token.mint(address, tokens)).wait();
+    if (tokens > 0n) await (await adminClient.token.mint(address, tokens)).wait();
   };
 
   // 4. Model owner registers the bundled models.
