@@ -264,9 +264,17 @@ export function loadVkey(path: string = IRIS_ZK.vkey): unknown {
 }
 
 /** Off-chain Groth16 verification with the verification key. */
-export async function verifyOffchain(vkey: unknown, publicSignals: string[], proof: Groth16Proof): Promise<boolean> {
-  return snarkjs.groth16.verify(vkey, publicSignals, proof);
+export function verifyOffchain(vkey: unknown, publicSignals: string[], proof: Groth16Proof): Promise<boolean> {
+  // One at a time: snarkjs builds its curve lazily, and two first calls at once would each build one
+  // (with its own worker threads), leaving one that `zkShutdown` cannot reach.
+  const run = verifyQueue.then(() => snarkjs.groth16.verify(vkey, publicSignals, proof) as Promise<boolean>);
+  verifyQueue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
 }
+let verifyQueue: Promise<void> = Promise.resolve();
 
 /** `uint256-argmax` output bytes: abi.encode(uint256 class). */
 export function classOutput(outputClass: bigint | number): string {
