@@ -16,6 +16,7 @@ import {
     BPS,
     InferenceResult,
     MODE_MAX,
+    MODE_ZK,
     Request,
     RequestParams,
     RequestStatus,
@@ -30,7 +31,9 @@ import {
 /// Gas design: a request is not stored. Its id is the hash of the pinned `Request`, which the
 /// `InferenceRequested` event carries in full; callers hand the request back to fulfil or refund it,
 /// and the id check authenticates every field. Per request the coordinator keeps ONE slot: `OPEN`
-/// when requested, then the output hash when fulfilled, or `REFUNDED`. Who delivered, in which block,
+/// (with the verifier pinned for a ZK request) when requested, then the output hash when fulfilled, or
+/// `REFUNDED`. Royalties accrue per model (the model owner claims them), so a fulfil never calls the
+/// registry. Who delivered, in which block,
 /// the verifier's record and the callback outcome are in the events (storing them would cost another
 /// 22,100 gas per result).
 contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdminRules, ReentrancyGuardTransient {
@@ -45,13 +48,18 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @dev Gas kept back for recording the callback outcome after the callback returns.
     uint256 public constant CALLBACK_RESERVE_GAS = 15_000;
 
-    /// @dev Values of a request's slot other than an output hash. A keccak256 output hash equal to
-    /// one of them is not expected to be found; fulfil refuses one anyway.
-    bytes32 private constant _OPEN = bytes32(uint256(1));
-    bytes32 private constant _REFUNDED = bytes32(uint256(2));
+    /// @dev A request's slot is a state word below `_STATE_WORD_LIMIT`, or the output hash once it is
+    /// fulfilled. A state word's low byte is the state; an open or accepted request's word carries above
+    /// it the verifier pinned for the request (ZK: the model version's verifier), or zero for the mode's
+    /// verifier. A keccak256 output hash below the limit (2^168) is not expected to be found; fulfil
+    /// refuses one anyway.
+    uint256 private constant _STATE_WORD_LIMIT = 1 << 168;
+    uint256 private constant _STATE_MASK = 0xff;
+    uint256 private constant _OPEN = 1;
+    uint256 private constant _REFUNDED = 2;
     /// @dev An assigned request its operator accepted: it can still be fulfilled, and missing its
     /// deadline is slashable.
-    bytes32 private constant _ACCEPTED = bytes32(uint256(3));
+    uint256 private constant _ACCEPTED = 3;
     /// @dev Size of an ABI-encoded `Request`: 15 static words.
     uint256 private constant _REQUEST_SIZE = 15 * 32;
 
@@ -91,9 +99,11 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     mapping(uint8 mode => address) private _verifiers;
     mapping(address account => Account) private _accounts;
-    /// @dev `_OPEN`, `_ACCEPTED`, `_REFUNDED` or the output hash of a fulfilled request.
+    /// @dev A state word (open / accepted with the pinned verifier, refunded) or the output hash.
     mapping(uint256 requestId => bytes32) private _results;
     mapping(uint256 requestId => bytes) private _outputs;
+    /// @dev Royalties accrued per model, claimed by the model's owner at the time of the claim.
+    mapping(bytes32 modelId => uint256) private _royalties;
 
     modifier whenNotPaused() {
         if (_hot.paused) revert CoordinatorPaused();
@@ -166,6 +176,22 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         token.safeTransfer(treasury_, amount);
     }
 
+    /// @inheritdoc IInferenceCoordinator
+    function claimRoyalties(bytes32[] calldata modelIds) external nonReentrant returns (uint256 total) {
+        for (uint256 i = 0; i < modelIds.length; ++i) {
+            bytes32 modelId = modelIds[i];
+            address owner = registry.ownerOf(modelId);
+            if (owner != msg.sender) revert CoordinatorNotModelOwner(modelId, owner, msg.sender);
+            uint256 amount = _royalties[modelId];
+            if (amount == 0) continue;
+            _royalties[modelId] = 0;
+            total += amount;
+            emit RoyaltiesClaimed(modelId, msg.sender, amount);
+        }
+        if (total == 0) revert CoordinatorNothingToWithdraw();
+        _credit(msg.sender, total);
+    }
+
     // ================================================================ requests
 
     /// @inheritdoc IInferenceCoordinator
@@ -197,7 +223,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         account.nonce = nonce + 1;
 
         requestId = _idOfMemory(req);
-        _results[requestId] = _OPEN;
+        _results[requestId] = bytes32((uint256(uint160(terms.verifier)) << 8) | _OPEN);
         emit InferenceRequested(requestId, req.modelId, req.operator, req, params.input);
 
         if (shortfall != 0) _pull(shortfall);
@@ -251,13 +277,13 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     function acceptRequest(Request calldata request) external whenNotPaused {
         uint256 requestId = _idOf(request);
         bytes32 slot = _results[requestId];
-        if (slot != _OPEN) _revertNotOpen(requestId, slot);
+        if (!_isState(slot, _OPEN)) _revertNotOpen(requestId, slot);
         if (request.operator != msg.sender) {
             revert CoordinatorNotAssignedOperator(requestId, request.operator, msg.sender);
         }
         if (block.timestamp > request.deadline) revert CoordinatorRequestExpired(requestId, request.deadline);
         _checkOperator();
-        _results[requestId] = _ACCEPTED;
+        _results[requestId] = bytes32((uint256(slot) & ~_STATE_MASK) | _ACCEPTED);
         emit RequestAccepted(requestId, msg.sender);
     }
 
@@ -265,10 +291,10 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     function refund(Request calldata request) external nonReentrant {
         uint256 requestId = _idOf(request);
         bytes32 slot = _results[requestId];
-        if (slot != _OPEN && slot != _ACCEPTED) _revertNotOpen(requestId, slot);
+        if (!_isPending(slot)) _revertNotOpen(requestId, slot);
         if (block.timestamp <= request.deadline) revert CoordinatorRequestNotExpired(requestId, request.deadline);
 
-        _results[requestId] = _REFUNDED;
+        _results[requestId] = bytes32(_REFUNDED);
         _credit(request.requester, request.fee);
 
         // Only an operator that accepted the job is slashed for dropping it: an assignment alone is
@@ -276,7 +302,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         // A failing slash (e.g. the coordinator lost its slasher role) never blocks the refund.
         uint256 slashed;
         uint256 penalty = _missedDeadlinePenalty;
-        if (slot == _ACCEPTED && penalty != 0) {
+        if (_isState(slot, _ACCEPTED) && penalty != 0) {
             try staking.slash(request.operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false) returns (
                 uint256 amount
             ) {
@@ -339,6 +365,17 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @inheritdoc IInferenceCoordinator
     function balanceOf(address account) external view returns (uint256) {
         return _accounts[account].balance;
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function royaltiesOf(bytes32 modelId) external view returns (uint256) {
+        return _royalties[modelId];
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function pinnedVerifierOf(uint256 requestId) external view returns (address) {
+        bytes32 slot = _results[requestId];
+        return _isPending(slot) ? address(uint160(uint256(slot) >> 8)) : address(0);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -417,6 +454,9 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (params.mode > MODE_MAX || (hot.supportedModes & VerityTypesLib.modeBit(params.mode)) == 0) {
             revert CoordinatorModeUnsupported(params.mode);
         }
+        // A ZK proof does not name its submitter, so a ZK request names its operator: nobody else can
+        // submit (or front-run with) the proof.
+        if (params.mode == MODE_ZK && params.operator == address(0)) revert CoordinatorOperatorRequired(params.mode);
         bool isPrivate = params.input.length == 0;
         if (isPrivate == (params.inputCommitment == bytes32(0))) {
             revert CoordinatorInvalidInput(params.input.length, params.inputCommitment);
@@ -475,7 +515,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     ) private returns (bool done, uint256 payout, uint256 protocolFee) {
         uint256 requestId = _idOf(req);
         bytes32 slot = _results[requestId];
-        if (slot != _OPEN && slot != _ACCEPTED) {
+        if (!_isPending(slot)) {
             if (inBatch && slot != bytes32(0)) {
                 emit FulfillmentSkipped(requestId, msg.sender, _statusOf(slot));
                 return (false, 0, 0);
@@ -491,13 +531,13 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         }
 
         bytes32 outputHash = keccak256(output);
-        if (uint256(outputHash) <= uint256(_ACCEPTED)) revert CoordinatorReservedOutputHash(outputHash);
-        bytes32 record = _verify(requestId, req, outputHash, proof);
+        if (uint256(outputHash) < _STATE_WORD_LIMIT) revert CoordinatorReservedOutputHash(outputHash);
+        bytes32 record = _verify(requestId, req, outputHash, proof, address(uint160(uint256(slot) >> 8)));
 
         _results[requestId] = outputHash;
         if (req.storeOutput) _outputs[requestId] = output;
         uint256 royalty = req.royalty;
-        if (royalty != 0) _credit(registry.ownerOf(req.modelId), royalty);
+        if (royalty != 0) _royalties[req.modelId] += royalty;
         protocolFee = req.protocolFee;
         // royalty + protocolFee <= fee was enforced when the request was pinned.
         unchecked {
@@ -513,10 +553,14 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         uint256 requestId,
         Request calldata req,
         bytes32 outputHash,
-        bytes calldata proof
+        bytes calldata proof,
+        address pinned
     ) private returns (bytes32) {
-        address verifier = _verifiers[req.mode];
-        if (verifier == address(0)) revert CoordinatorModeUnsupported(req.mode);
+        address verifier = pinned;
+        if (verifier == address(0)) {
+            verifier = _verifiers[req.mode];
+            if (verifier == address(0)) revert CoordinatorModeUnsupported(req.mode);
+        }
         return
             IResultVerifier(verifier).verify(
                 ResultClaim({
@@ -580,12 +624,26 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         revert CoordinatorRequestNotOpen(requestId, _statusOf(slot));
     }
 
+    /// @dev Open or accepted: it can still be fulfilled or refunded.
+    function _isPending(bytes32 slot) private pure returns (bool) {
+        uint256 word = uint256(slot);
+        uint256 state = word & _STATE_MASK;
+        return word < _STATE_WORD_LIMIT && (state == _OPEN || state == _ACCEPTED);
+    }
+
+    function _isState(bytes32 slot, uint256 state) private pure returns (bool) {
+        uint256 word = uint256(slot);
+        return word < _STATE_WORD_LIMIT && (word & _STATE_MASK) == state;
+    }
+
     function _statusOf(bytes32 slot) private pure returns (RequestStatus) {
         if (slot == bytes32(0)) return RequestStatus.None;
-        if (slot == _OPEN) return RequestStatus.Open;
-        if (slot == _REFUNDED) return RequestStatus.Refunded;
-        if (slot == _ACCEPTED) return RequestStatus.Accepted;
-        return RequestStatus.Fulfilled;
+        uint256 word = uint256(slot);
+        if (word >= _STATE_WORD_LIMIT) return RequestStatus.Fulfilled;
+        uint256 state = word & _STATE_MASK;
+        if (state == _OPEN) return RequestStatus.Open;
+        if (state == _ACCEPTED) return RequestStatus.Accepted;
+        return RequestStatus.Refunded;
     }
 
     /// @dev keccak256(abi.encode(req)): every field of `Request` is static, so its ABI encoding is the

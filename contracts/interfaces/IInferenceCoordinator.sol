@@ -5,7 +5,8 @@ import {InferenceResult, Request, RequestParams, RequestStatus} from "../librari
 
 /// @title IInferenceCoordinator
 /// @notice Request lifecycle, escrow and payouts. Every account has an internal balance in the
-/// payment token: deposits, earnings and refunds land there and leave through `withdraw`.
+/// payment token: deposits, operator earnings, refunds and claimed royalties land there and leave
+/// through `withdraw`. Royalties accrue per model until its owner claims them.
 interface IInferenceCoordinator {
     event Deposited(address indexed account, uint256 amount, uint256 balance);
     event Withdrawn(address indexed account, address indexed to, uint256 amount, uint256 balance);
@@ -33,6 +34,8 @@ interface IInferenceCoordinator {
     event SlashFailed(uint256 indexed requestId, address indexed operator);
     event RequestRefunded(uint256 indexed requestId, address indexed requester, uint256 amount, uint256 slashed);
     event ProtocolFeesWithdrawn(address indexed treasury, uint256 amount);
+    /// @notice The owner of `modelId` moved its accrued royalties into their balance.
+    event RoyaltiesClaimed(bytes32 indexed modelId, address indexed owner, uint256 amount);
     event VerifierUpdated(uint8 indexed mode, address verifier);
     event ProtocolFeeUpdated(uint256 protocolFeeBps);
     event TreasuryUpdated(address treasury);
@@ -71,6 +74,8 @@ interface IInferenceCoordinator {
     error CoordinatorBatchLengthMismatch(uint256 requests, uint256 outputs, uint256 proofs);
     error CoordinatorParameterOutOfRange(string parameter, uint256 value, uint256 min, uint256 max);
     error CoordinatorNothingToWithdraw();
+    error CoordinatorOperatorRequired(uint8 mode);
+    error CoordinatorNotModelOwner(bytes32 modelId, address owner, address caller);
 
     function deposit(uint256 amount) external;
 
@@ -100,6 +105,17 @@ interface IInferenceCoordinator {
     function refund(Request calldata request) external;
 
     function withdrawProtocolFees() external;
+
+    /// @notice Moves the royalties accrued by `modelIds` (each paid call's royalty accrues to its model)
+    /// into the caller's balance; the caller must own every model now. Reverts if there is nothing.
+    function claimRoyalties(bytes32[] calldata modelIds) external returns (uint256 total);
+
+    /// @notice Royalties accrued by `modelId` and not yet claimed.
+    function royaltiesOf(bytes32 modelId) external view returns (uint256);
+
+    /// @notice The verifier pinned when `requestId` was made (ZK: the model version's verifier), while it
+    /// is open or accepted; zero for modes checked by the coordinator's verifier for the mode.
+    function pinnedVerifierOf(uint256 requestId) external view returns (address);
 
     function balanceOf(address account) external view returns (uint256);
 

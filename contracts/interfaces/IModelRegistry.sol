@@ -51,6 +51,8 @@ interface IModelRegistry {
         uint16 royaltyBps;
         uint32 version;
         bytes32 weightsHash;
+        /// @dev ZK mode: the version's verifier, pinned into the request. Zero for other modes.
+        address verifier;
     }
 
     event ModelRegistered(
@@ -87,6 +89,8 @@ interface IModelRegistry {
     error RegistryInvalidModes(uint8 modes);
     error RegistryModeNotAllowed(bytes32 modelId, uint8 mode);
     error RegistryInvalidWeightsHash(bytes32 weightsHash);
+    error RegistryNoZkVerifier(bytes32 modelId, uint32 version);
+    error RegistryInvalidZkVerifier(address zkVerifier);
     error RegistryInvalidVersionField(string field);
 
     /// @notice Registers a model owned by the caller together with its first version.
@@ -116,7 +120,9 @@ interface IModelRegistry {
 
     function getVersion(bytes32 modelId, uint32 version) external view returns (ModelVersion memory);
 
-    /// @notice Resolves `version` (0 = latest) and checks the model is active and allows `mode`.
+    /// @notice Resolves `version` (0 = latest) and checks the model is active and allows `mode`. For ZK
+    /// mode, `verifier` is the version's ZK verifier (reverts `RegistryNoZkVerifier` if it has none);
+    /// zero otherwise.
     function requestTerms(bytes32 modelId, uint32 version, uint8 mode) external view returns (RequestTerms memory);
 
     /// @notice The Groth16 verifier pinned by a version (ZK mode), or zero (also for an unknown version).

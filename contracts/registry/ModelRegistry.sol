@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
-import {BPS, MODE_MAX, VerityTypesLib} from "../libraries/VerityTypes.sol";
+import {BPS, MODE_MAX, MODE_ZK, VerityTypesLib} from "../libraries/VerityTypes.sol";
 
 /// @title ModelRegistry
 /// @notice Anyone registers a model by the hash of its weights, publishes immutable versions and sets
@@ -128,12 +128,20 @@ contract ModelRegistry is IModelRegistry {
             revert RegistryModeNotAllowed(modelId, mode);
         if (version == 0) version = latest;
         else if (version > latest) revert RegistryUnknownVersion(modelId, version);
+        ModelVersion storage v = _versions[modelId][version];
         terms = RequestTerms({
             price: price,
             royaltyBps: royaltyBps,
             version: version,
-            weightsHash: _versions[modelId][version].weightsHash
+            weightsHash: v.weightsHash,
+            verifier: address(0)
         });
+        // ZK: the version's verifier is pinned into the request, so it is read here, once per request.
+        if (mode == MODE_ZK) {
+            address zkVerifier = v.zkVerifier;
+            if (zkVerifier == address(0)) revert RegistryNoZkVerifier(modelId, version);
+            terms.verifier = zkVerifier;
+        }
     }
 
     /// @inheritdoc IModelRegistry
@@ -157,6 +165,9 @@ contract ModelRegistry is IModelRegistry {
         if (bytes(input.uri).length == 0) revert RegistryInvalidVersionField("uri");
         if (bytes(input.runtime).length == 0) revert RegistryInvalidVersionField("runtime");
         if (bytes(input.encoding).length == 0) revert RegistryInvalidVersionField("encoding");
+        if (input.zkVerifier != address(0) && input.zkVerifier.code.length == 0) {
+            revert RegistryInvalidZkVerifier(input.zkVerifier);
+        }
         uint32 number = model.latestVersion + 1;
         model.latestVersion = number;
         _versions[modelId][number] = ModelVersion({

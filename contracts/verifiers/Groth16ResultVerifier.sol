@@ -16,8 +16,9 @@ abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     uint256 private constant _PROOF_BYTES = 9 * 32;
     uint256 private constant _CLASS_OFFSET = 8 * 32;
 
-    /// @inheritdoc IGroth16ResultVerifier
+    /// @notice Checks `proof` for `claim` (see the contract notice); reverts with a `Zk*` error otherwise.
     /// @dev Reads the proof in place from calldata: no copy, no ABI decoding.
+    /// @return record This verifier's address.
     function verify(ResultClaim calldata claim, bytes calldata proof) external view returns (bytes32 record) {
         if (proof.length != _PROOF_BYTES) revert ZkMalformedProof(claim.requestId, proof.length);
         uint256 proofOffset;
