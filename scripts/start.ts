@@ -307,13 +307,21 @@ async function main() {
   );
   console.log();
   const perOp = await Promise.all(operators.map((o) => dappClient.coordinator.balanceOf(o.wallet.address)));
+  // Royalties accrue per model; the owner claims them into its coordinator balance.
+  const earning = [...modelIds.values()];
+  const accrued = (await Promise.all(earning.map((id) => dappClient.coordinator.royaltiesOf(id)))).reduce(
+    (a, b) => a + b,
+    0n,
+  );
+  if (accrued !== totals.royalty) throw new Error(`royalties accrued ${accrued} ≠ ${totals.royalty} paid`);
+  const claimed = accrued === 0n ? 0n : (await new VerityClient(deployment, owner).claimRoyalties(earning)).total;
   console.log("Summary");
   console.log(`  requests served and verified: ${verified}/${sent.length}`);
   console.log(
     `  paid to operators: ${fmt(totals.operator)} vUSD (${perOp.map((b, i) => `op${i + 1} ${fmt(b)}`).join(", ")})`,
   );
   console.log(
-    `  royalties to the model owner: ${fmt(totals.royalty)} vUSD; protocol fees: ${fmt(totals.protocol)} vUSD`,
+    `  royalties claimed by the model owner: ${fmt(claimed)} vUSD; protocol fees: ${fmt(totals.protocol)} vUSD`,
   );
   console.log(`  average fulfil gas per result: ${sent.length ? totals.gas / BigInt(sent.length) : 0n}`);
   if (verified !== sent.length) throw new Error(`only ${verified} of ${sent.length} results re-verified`);

@@ -18,7 +18,7 @@ import type {
 
 import type { Deployment } from "./deployment.ts";
 import { requestIdOf, requestParams, toRequest } from "./request.ts";
-import { STATUS_NAMES } from "./types.ts";
+import { Mode, STATUS_NAMES } from "./types.ts";
 import type { Request, RequestParams } from "./types.ts";
 
 /** A result as integrators see it: stored status and hash, plus what the events say. */
@@ -84,6 +84,21 @@ export class VerityClient {
     return (await (await this.coordinator.deposit(amount)).wait())!;
   }
 
+  /**
+   * Model owners: moves the royalties accrued by `modelIds` (all owned by the signer) into the
+   * signer's coordinator balance; withdraw them with `coordinator.withdraw`.
+   */
+  async claimRoyalties(modelIds: readonly string[]): Promise<{ total: bigint; receipt: TransactionReceipt }> {
+    if (modelIds.length === 0) throw new VerityError("claimRoyalties: give at least one model id");
+    const receipt = (await (await this.coordinator.claimRoyalties([...modelIds])).wait())!;
+    let total = 0n;
+    for (const log of receipt.logs) {
+      const parsed = this.coordinator.interface.parseLog(log);
+      if (parsed?.name === "RoyaltiesClaimed") total += parsed.args.amount as bigint;
+    }
+    return { total, receipt };
+  }
+
   /** Price the coordinator will charge for `params` (price + tip) and the split it pins. */
   async quote(params: Partial<RequestParams> & { modelId: string }) {
     const p = requestParams(params);
@@ -98,6 +113,11 @@ export class VerityClient {
    */
   async request(params: Partial<RequestParams> & { modelId: string }) {
     const p = requestParams(params);
+    if (p.mode === Mode.ZK && BigInt(p.operator) === 0n) {
+      throw new VerityError(
+        "operator: a ZK request must name the operator that serves it (the proof does not bind the submitter); set params.operator",
+      );
+    }
     const me = await this.signer().getAddress();
     const { fee } = await this.quote(p);
     const balance = await this.coordinator.balanceOf(me);

@@ -119,6 +119,32 @@ export function modelCommand(): Command {
     });
 
   model
+    .command("royalties")
+    .description("royalties your models have earned and not yet claimed")
+    .argument("<modelIds...>", "model ids", (v: string, prev: string[] = []) => [...prev, bytes32Arg("modelId")(v)])
+    .action(async (modelIds: string[], _o, cmd: Command) => {
+      const ctx = await connect(cmd, false);
+      const rows = await Promise.all(
+        modelIds.map(async (modelId) => ({ modelId, royalties: await ctx.client.coordinator.royaltiesOf(modelId) })),
+      );
+      output(ctx, rows, () => rows.map((r) => `${r.modelId}  ${formatUnits(r.royalties, 18)} unclaimed`).join("\n"));
+    });
+
+  model
+    .command("claim")
+    .description("move the royalties of models you own into your coordinator balance (then: balance withdraw)")
+    .argument("<modelIds...>", "model ids", (v: string, prev: string[] = []) => [...prev, bytes32Arg("modelId")(v)])
+    .action(async (modelIds: string[], _o, cmd: Command) => {
+      const ctx = await connect(cmd, true);
+      const { total, receipt } = await ctx.client.claimRoyalties(modelIds);
+      output(
+        ctx,
+        { modelIds, claimed: total, tx: receipt.hash },
+        () => `claimed ${formatUnits(total, 18)} in royalties into your coordinator balance in ${receipt.hash}`,
+      );
+    });
+
+  model
     .command("list")
     .description("list registered models")
     .action(async (_o, cmd: Command) => {

@@ -77,6 +77,11 @@ export function requestCommand(): Command {
       if (o.mode === 2 && !o.private) {
         throw new CliError("--mode zk needs --private: the circuit proves a committed (private) input");
       }
+      if (o.mode === 2 && !o.operator) {
+        throw new CliError(
+          "--mode zk needs --operator <address>: a ZK request names the operator that serves it (the one behind --operator-url), since the proof does not",
+        );
+      }
       const ctx = await connect(cmd, true);
       const version = await ctx.client.registry.getVersion(
         o.model,

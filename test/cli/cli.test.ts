@@ -233,6 +233,30 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(bad.stderr).to.contain("or refund the request after its deadline");
   });
 
+  it("model royalties / claim: the owner claims what its model earned; anyone else is refused", async function () {
+    // Two requests of cli-iris were served above at price 2 with a 500 bps royalty: 0.1 each.
+    const royalty = parseUnits("0.1", 18);
+    let rows = await json(["model", "royalties", modelId]);
+    expect(rows).to.deep.equal([{ modelId, royalties: (2n * royalty).toString() }]);
+    const before = BigInt((await json(["balance", "show"])).balance);
+    const claim = await json(["model", "claim", modelId]);
+    expect(claim.claimed).to.equal((2n * royalty).toString());
+    expect(BigInt((await json(["balance", "show"])).balance)).to.equal(before + 2n * royalty);
+    rows = await json(["model", "royalties", modelId]);
+    expect(rows).to.deep.equal([{ modelId, royalties: "0" }]);
+    let r = await cli(["model", "claim", modelId]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain("CoordinatorNothingToWithdraw()");
+    const stranger = Wallet.createRandom();
+    await node.rpc("hardhat_setBalance", [stranger.address, "0x" + parseEther("1").toString(16)]);
+    r = await cli(["model", "claim", modelId], { VERITY_PRIVATE_KEY: stranger.privateKey });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`CoordinatorNotModelOwner(${modelId}, ${user.address}, ${stranger.address})`);
+    r = await cli(["model", "royalties", "0x1234"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`modelId must be 0x followed by 64 hex digits, got "0x1234"`);
+  });
+
   it("request rejects inputs that do not fit the model and unsupported flags", async function () {
     let r = await cli(["request", "--model", modelId, "--values", "[1,2]"]);
     expect(r.code).to.equal(1);
@@ -243,6 +267,19 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(r.stderr).to.contain(`mode must be one of tee, zk, optimistic, got "sgx"`);
     r = await cli(["request", "--model", modelId, "--values", "[1,2,3,4]", "--private"]);
     expect(r.stderr).to.contain("--private needs --operator-url <url>");
+    r = await cli([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[1,2,3,4]",
+      "--mode",
+      "zk",
+      "--private",
+      "--operator-url",
+      "http://127.0.0.1:1",
+    ]);
+    expect(r.stderr).to.contain("--mode zk needs --operator <address>");
     r = await cli(["result", "show", "0x1234"]);
     expect(r.stderr).to.contain("request 4660 is unknown to coordinator");
   });

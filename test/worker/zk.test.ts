@@ -53,9 +53,21 @@ describe("worker: ZK mode with private inputs", function () {
     const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(MODE_ZK, x, salts[i]!)));
     const zk: Opened[] = [];
     for (let i = 0; i < inputs.length; i++)
-      zk.push(await openRequest(p, requester, { modelId: iris, mode: MODE_ZK, inputCommitment: commitments[i]! }));
+      zk.push(
+        await openRequest(p, requester, {
+          modelId: iris,
+          mode: MODE_ZK,
+          inputCommitment: commitments[i]!,
+          operator: op.wallet.address,
+        }),
+      );
     // A public ZK request cannot be proved (its inputHash is keccak256(input), not a Poseidon commitment).
-    const publicZk = await openRequest(p, requester, { modelId: iris, mode: MODE_ZK, input: irisInput(3) });
+    const publicZk = await openRequest(p, requester, {
+      modelId: iris,
+      mode: MODE_ZK,
+      input: irisInput(3),
+      operator: op.wallet.address,
+    });
     // A TEE request served by the same worker alongside.
     const tee = await openRequest(p, requester, { modelId: iris, input: irisInput(4) });
 

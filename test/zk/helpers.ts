@@ -91,7 +91,10 @@ export async function deployZk(conn: Connection): Promise<ZkDeployment> {
   };
 }
 
-/** Opens a private-input ZK request committed to (x, salt); the input itself is not sent. */
+/**
+ * Opens a private-input ZK request committed to (x, salt), assigned to `d.operator` unless `params`
+ * says otherwise (ZK requests name their operator); the input itself is not sent.
+ */
 export async function openZkRequest(
   d: ZkDeployment,
   x: readonly bigint[],
@@ -105,6 +108,7 @@ export async function openZkRequest(
       mode: MODE_ZK,
       inputCommitment: commitmentHex(commitment),
       input: "0x",
+      operator: await d.operator.getAddress(),
       ...params,
     }),
   );
