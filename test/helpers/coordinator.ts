@@ -7,7 +7,7 @@ import type { Request } from "../../sdk/types.ts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import type { Deployment } from "./fixture.ts";
-import { deployVerity, teeProof } from "./fixture.ts";
+import { PRICE, ROYALTY_BPS, WEIGHTS_HASH, deployVerity, teeProof } from "./fixture.ts";
 
 type SignerKey = "admin" | "treasury" | "modelOwner" | "operator" | "operator2" | "requester" | "other";
 
@@ -98,4 +98,46 @@ export function split(price: bigint, tip: bigint, royaltyBps: bigint, protocolFe
 
 export function hashOf(output: string): string {
   return keccak256(output);
+}
+
+/** What `registerModelAs` registers (defaults: the fixture's price and royalty, TEE only, no ZK verifier). */
+export interface ModelSpec {
+  name: string;
+  price?: bigint;
+  royaltyBps?: bigint;
+  modes?: number;
+  zkVerifier?: string;
+  weightsHash?: string;
+}
+
+/** Registers a model owned by `owner` with one version and returns its id. */
+export async function registerModelAs(d: Deployment, owner: Signer, spec: ModelSpec): Promise<string> {
+  await d.registry
+    .connect(owner)
+    .registerModel(spec.name, spec.price ?? PRICE, spec.royaltyBps ?? ROYALTY_BPS, spec.modes ?? 0b10, {
+      weightsHash: spec.weightsHash ?? WEIGHTS_HASH,
+      zkVerifier: spec.zkVerifier ?? ZeroAddress,
+      uri: `verity://models/${spec.name}`,
+      runtime: "onnx",
+      encoding: "int32be-milli-x4/uint256-argmax",
+    });
+  return d.registry.modelIdOf(await owner.getAddress(), spec.name);
+}
+
+/**
+ * Enables ZK mode with a test verifier (`AcceptAllVerifier(2)`) and registers "iris-zk" (TEE + ZK, owned by
+ * the fixture's model owner) whose version 1 pins another `AcceptAllVerifier(2)` as its ZK verifier. Any
+ * contract can stand as a version's verifier for request-level tests; these accept every proof.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function setupZkModel(d: Deployment, ethers: any) {
+  const modeVerifier = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
+  const versionVerifier: string = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
+  await d.coordinator.connect(d.admin).setVerifier(2, modeVerifier);
+  const modelId = await registerModelAs(d, d.modelOwner, {
+    name: "iris-zk",
+    modes: 0b110,
+    zkVerifier: versionVerifier,
+  });
+  return { modelId, modeVerifier, versionVerifier };
 }

@@ -58,15 +58,17 @@ describe("InferenceCoordinator: governance", function () {
   describe("setVerifier", function () {
     it("plugs a verifier for a mode and serves requests through it", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      const v = await ethers.deployContract("AcceptAllVerifier", [2]);
+      // Mode 3: a ZK request would go to its version's pinned verifier instead (see CoordinatorRequest).
+      const v = await ethers.deployContract("AcceptAllVerifier", [3]);
       const addr = await v.getAddress();
-      await expect(d.coordinator.connect(d.admin).setVerifier(2, addr))
+      await expect(d.coordinator.connect(d.admin).setVerifier(3, addr))
         .to.emit(d.coordinator, "VerifierUpdated")
-        .withArgs(2, addr);
-      expect(await d.coordinator.verifierOf(2)).to.equal(addr);
-      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b110);
-      const { request, requestId } = await openRequest(d, { mode: 2 });
-      expect(request.mode).to.equal(2n);
+        .withArgs(3, addr);
+      expect(await d.coordinator.verifierOf(3)).to.equal(addr);
+      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b1010);
+      const { request, requestId } = await openRequest(d, { mode: 3 });
+      expect(request.mode).to.equal(3n);
+      expect(await d.coordinator.pinnedVerifierOf(requestId)).to.equal(ZeroAddress);
       await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, "0x"))
         .to.emit(d.coordinator, "InferenceFulfilled")
         .withArgs(requestId, d.operator.address, ethers.keccak256(OUTPUT), ethers.toBeHex(requestId, 32));

@@ -3,7 +3,8 @@ import { MaxUint256, Signature, ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
 import { E18, INPUT_64, OUTPUT, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS, openRequest } from "../helpers/fixture.ts";
-import { deployEnv, fulfilTee, split } from "../helpers/coordinator.ts";
+import type { Env } from "../helpers/coordinator.ts";
+import { deployEnv, eventsOf, fulfilTee, registerModelAs, split } from "../helpers/coordinator.ts";
 import { requestParams } from "../../sdk/request.ts";
 
 const conn = await network.create();
@@ -190,9 +191,11 @@ describe("InferenceCoordinator: balances", function () {
         [-s.protocolFee, s.protocolFee],
       );
       expect(await d.coordinator.protocolFeesAccrued()).to.equal(0n);
-      // What stays in the coordinator is exactly the internal balances of operator and model owner.
+      // What stays in the coordinator is exactly the operator's balance and the model's royalties.
+      expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
+      expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(s.royalty);
       expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(
-        (await d.coordinator.balanceOf(d.operator.address)) + (await d.coordinator.balanceOf(d.modelOwner.address)),
+        (await d.coordinator.balanceOf(d.operator.address)) + s.royalty,
       );
       await expect(d.coordinator.withdrawProtocolFees()).to.be.revertedWithCustomError(
         d.coordinator,
@@ -277,5 +280,182 @@ describe("InferenceCoordinator: balances", function () {
         .to.be.revertedWithCustomError(factory, "CoordinatorParameterOutOfRange")
         .withArgs("protocolFeeBps", 2_001n, 0n, 2_000n);
     });
+  });
+});
+
+describe("InferenceCoordinator: claimRoyalties", function () {
+  /** Opens and fulfils a request for `modelId` with `tip`; returns its royalty. */
+  async function paidCall(d: Env, modelId: string, tip = 0n) {
+    const { request } = await openRequest(d, { modelId, tip });
+    await fulfilTee(d, request, OUTPUT);
+    return request.royalty;
+  }
+
+  it("moves one model's royalties into the owner's balance, which the owner withdraws", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const r1 = await paidCall(d, d.modelId);
+    const r2 = await paidCall(d, d.modelId, 5n * E18);
+    expect(r1).to.equal((PRICE * ROYALTY_BPS) / 10_000n);
+    expect(r2).to.equal(r1); // the royalty is on the price, not the tip
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(r1 + r2);
+    const tokens = await d.token.balanceOf(await d.coordinator.getAddress());
+
+    expect(await d.coordinator.connect(d.modelOwner).claimRoyalties.staticCall([d.modelId])).to.equal(r1 + r2);
+    const tx = d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId]);
+    await expect(tx)
+      .to.emit(d.coordinator, "RoyaltiesClaimed")
+      .withArgs(d.modelId, d.modelOwner.address, r1 + r2);
+    await expect(tx).to.changeTokenBalances(ethers, d.token, [d.coordinator, d.modelOwner], [0n, 0n]);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(r1 + r2);
+    expect(await d.token.balanceOf(await d.coordinator.getAddress())).to.equal(tokens);
+
+    const w = d.coordinator.connect(d.modelOwner).withdraw(r1 + r2, d.modelOwner.address);
+    await expect(w)
+      .to.emit(d.coordinator, "Withdrawn")
+      .withArgs(d.modelOwner.address, d.modelOwner.address, r1 + r2, 0n);
+    await expect(w).to.changeTokenBalances(ethers, d.token, [d.coordinator, d.modelOwner], [-(r1 + r2), r1 + r2]);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
+    // Nothing left: a second claim reverts.
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId])).to.be.revertedWithCustomError(
+      d.coordinator,
+      "CoordinatorNothingToWithdraw",
+    );
+  });
+
+  it("claims several models at once: one event per model, the total credited once", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const second = await registerModelAs(d, d.modelOwner, { name: "iris-2", price: 7n * E18, royaltyBps: 3_500n });
+    const a = await paidCall(d, d.modelId);
+    const b1 = await paidCall(d, second);
+    const b2 = await paidCall(d, second, 1n);
+    expect(b1).to.equal((7n * E18 * 3_500n) / 10_000n);
+    expect(await d.coordinator.royaltiesOf(second)).to.equal(b1 + b2);
+    // The claim adds to what the owner already holds.
+    await d.token.connect(d.modelOwner).approve(await d.coordinator.getAddress(), 3n * E18);
+    await d.coordinator.connect(d.modelOwner).deposit(3n * E18);
+
+    expect(await d.coordinator.connect(d.modelOwner).claimRoyalties.staticCall([d.modelId, second])).to.equal(
+      a + b1 + b2,
+    );
+    const tx = await d.coordinator.connect(d.modelOwner).claimRoyalties([second, d.modelId]);
+    await expect(tx)
+      .to.emit(d.coordinator, "RoyaltiesClaimed")
+      .withArgs(second, d.modelOwner.address, b1 + b2);
+    await expect(tx).to.emit(d.coordinator, "RoyaltiesClaimed").withArgs(d.modelId, d.modelOwner.address, a);
+    const events = eventsOf(d.coordinator, (await tx.wait())!, "RoyaltiesClaimed");
+    expect(events.map((e) => [e.args.modelId, e.args.amount])).to.deep.equal([
+      [second, b1 + b2],
+      [d.modelId, a],
+    ]);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(3n * E18 + a + b1 + b2);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
+    expect(await d.coordinator.royaltiesOf(second)).to.equal(0n);
+    await expect(
+      d.coordinator.connect(d.modelOwner).withdraw(3n * E18 + a + b1 + b2, d.other.address),
+    ).to.changeTokenBalances(
+      ethers,
+      d.token,
+      [d.coordinator, d.other],
+      [-(3n * E18 + a + b1 + b2), 3n * E18 + a + b1 + b2],
+    );
+  });
+
+  it("skips a model with nothing accrued (no event) and a repeated id", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const idle = await registerModelAs(d, d.modelOwner, { name: "idle" });
+    const free = await registerModelAs(d, d.modelOwner, { name: "free", royaltyBps: 0n });
+    const a = await paidCall(d, d.modelId);
+    expect(await paidCall(d, free)).to.equal(0n); // a royalty-free call accrues nothing
+    expect(await d.coordinator.royaltiesOf(free)).to.equal(0n);
+
+    const tx = await d.coordinator.connect(d.modelOwner).claimRoyalties([idle, d.modelId, free, d.modelId]);
+    await expect(tx).to.emit(d.coordinator, "RoyaltiesClaimed").withArgs(d.modelId, d.modelOwner.address, a);
+    const events = eventsOf(d.coordinator, (await tx.wait())!, "RoyaltiesClaimed");
+    expect(events).to.have.length(1);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(a);
+  });
+
+  it("CoordinatorNothingToWithdraw for no models, or models with nothing accrued", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const idle = await registerModelAs(d, d.modelOwner, { name: "idle" });
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([])).to.be.revertedWithCustomError(
+      d.coordinator,
+      "CoordinatorNothingToWithdraw",
+    );
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId, idle])).to.be.revertedWithCustomError(
+      d.coordinator,
+      "CoordinatorNothingToWithdraw",
+    );
+    // An open request accrues nothing until it is fulfilled; a refunded one never does.
+    const { request } = await openRequest(d, { timeout: 60 });
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId])).to.be.revertedWithCustomError(
+      d.coordinator,
+      "CoordinatorNothingToWithdraw",
+    );
+    await networkHelpers.time.increaseTo(request.deadline + 1n);
+    await d.coordinator.refund(request);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId])).to.be.revertedWithCustomError(
+      d.coordinator,
+      "CoordinatorNothingToWithdraw",
+    );
+  });
+
+  it("CoordinatorNotModelOwner for a model the caller does not own, even among its own; nothing moves", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const theirs = await registerModelAs(d, d.other, { name: "theirs" });
+    const a = await paidCall(d, d.modelId);
+    const b = await paidCall(d, theirs);
+    await expect(d.coordinator.connect(d.other).claimRoyalties([d.modelId]))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+      .withArgs(d.modelId, d.modelOwner.address, d.other.address);
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId, theirs]))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+      .withArgs(theirs, d.other.address, d.modelOwner.address);
+    // The operator that earned the fees cannot claim the royalty either.
+    await expect(d.coordinator.connect(d.operator).claimRoyalties([d.modelId]))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+      .withArgs(d.modelId, d.modelOwner.address, d.operator.address);
+    const unknown = "0x" + "77".repeat(32);
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([unknown]))
+      .to.be.revertedWithCustomError(d.registry, "RegistryUnknownModel")
+      .withArgs(unknown);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(a);
+    expect(await d.coordinator.royaltiesOf(theirs)).to.equal(b);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
+    expect(await d.coordinator.balanceOf(d.other.address)).to.equal(0n);
+    await expect(d.coordinator.connect(d.other).claimRoyalties([theirs]))
+      .to.emit(d.coordinator, "RoyaltiesClaimed")
+      .withArgs(theirs, d.other.address, b);
+  });
+
+  it("after an ownership transfer the new owner claims everything accrued, before and after; the old owner nothing", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const before = await paidCall(d, d.modelId);
+    // A pending transfer changes nothing yet: the pending owner cannot claim.
+    await d.registry.connect(d.modelOwner).transferModelOwnership(d.modelId, d.other.address);
+    await expect(d.coordinator.connect(d.other).claimRoyalties([d.modelId]))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+      .withArgs(d.modelId, d.modelOwner.address, d.other.address);
+    await d.registry.connect(d.other).acceptModelOwnership(d.modelId);
+    const after = await paidCall(d, d.modelId, 4n * E18);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(before + after);
+
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId]))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+      .withArgs(d.modelId, d.other.address, d.modelOwner.address);
+    await expect(d.coordinator.connect(d.other).claimRoyalties([d.modelId]))
+      .to.emit(d.coordinator, "RoyaltiesClaimed")
+      .withArgs(d.modelId, d.other.address, before + after);
+    expect(await d.coordinator.balanceOf(d.other.address)).to.equal(before + after);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
+    await expect(d.coordinator.connect(d.other).withdraw(before + after, d.other.address)).to.changeTokenBalances(
+      ethers,
+      d.token,
+      [d.other, d.modelOwner],
+      [before + after, 0n],
+    );
   });
 });

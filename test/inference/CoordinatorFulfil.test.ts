@@ -56,10 +56,19 @@ describe("InferenceCoordinator: fulfil", function () {
     await expect(tx).to.changeTokenBalances(ethers, d.token, [d.coordinator, d.operator], [0n, 0n]);
 
     expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(s.payout);
-    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(s.royalty);
+    // The royalty accrues to the model, not to the owner's balance.
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(s.royalty);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
     expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(0n);
     expect(await d.coordinator.protocolFeesAccrued()).to.equal(s.protocolFee);
     expect(await coordinatorTokens(d)).to.equal(s.fee);
+
+    // The owner claims it into their balance: no token moves.
+    const claim = d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId]);
+    await expect(claim).to.emit(d.coordinator, "RoyaltiesClaimed").withArgs(d.modelId, d.modelOwner.address, s.royalty);
+    await expect(claim).to.changeTokenBalances(ethers, d.token, [d.coordinator, d.modelOwner], [0n, 0n]);
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(s.royalty);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
 
     // Everybody takes their share out; nothing is left behind.
     await expect(d.coordinator.connect(d.operator).withdraw(s.payout, d.operator.address)).to.changeTokenBalances(
@@ -83,13 +92,14 @@ describe("InferenceCoordinator: fulfil", function () {
     expect(await coordinatorTokens(d)).to.equal(0n);
   });
 
-  it("pays the royalty to the model's owner at fulfilment time", async function () {
+  it("accrues the royalty to the model, whoever owns it at fulfilment time", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const { request } = await openRequest(d);
     await d.registry.connect(d.modelOwner).transferModelOwnership(d.modelId, d.other.address);
     await d.registry.connect(d.other).acceptModelOwnership(d.modelId);
-    await fulfilTee(d, request, OUTPUT);
-    expect(await d.coordinator.balanceOf(d.other.address)).to.equal(request.royalty);
+    await expect(fulfilTee(d, request, OUTPUT)).to.not.emit(d.coordinator, "RoyaltiesClaimed");
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(request.royalty);
+    expect(await d.coordinator.balanceOf(d.other.address)).to.equal(0n);
     expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
   });
 
@@ -325,9 +335,10 @@ describe("InferenceCoordinator: fulfillBatch", function () {
     expect(await d.coordinator.protocolFeesAccrued()).to.equal(
       feesBefore + a.request.protocolFee + c.request.protocolFee,
     );
-    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(
       a.request.royalty + b.request.royalty + c.request.royalty,
     );
+    expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
     expect(await d.coordinator.checkOutput(b.requestId, OUTPUT2)).to.equal(true); // b kept its first result
     expect(await d.coordinator.checkOutput(c.requestId, OUTPUT2)).to.equal(true);
   });
@@ -705,7 +716,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
 });
 
 describe("InferenceCoordinator: pause", function () {
-  it("blocks deposit, request and fulfil but not withdraw, refund or fee withdrawal", async function () {
+  it("blocks deposit, request and fulfil but not withdraw, refund, fee withdrawal or royalty claims", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     await d.coordinator.connect(d.requester).deposit(35n * E18);
     const done = await openRequest(d);
@@ -734,6 +745,19 @@ describe("InferenceCoordinator: pause", function () {
     await expect(d.coordinator.withdrawProtocolFees())
       .to.emit(d.coordinator, "ProtocolFeesWithdrawn")
       .withArgs(d.treasury.address, done.request.protocolFee);
+    // claimRoyalties has no pause check: the owner claims and withdraws while paused.
+    await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId]))
+      .to.emit(d.coordinator, "RoyaltiesClaimed")
+      .withArgs(d.modelId, d.modelOwner.address, done.request.royalty);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
+    await expect(
+      d.coordinator.connect(d.modelOwner).withdraw(done.request.royalty, d.modelOwner.address),
+    ).to.changeTokenBalances(
+      ethers,
+      d.token,
+      [d.coordinator, d.modelOwner],
+      [-done.request.royalty, done.request.royalty],
+    );
     await networkHelpers.time.increaseTo(open.request.deadline + 1n);
     await expect(d.coordinator.refund(open.request))
       .to.emit(d.coordinator, "RequestRefunded")

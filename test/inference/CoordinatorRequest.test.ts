@@ -1,6 +1,6 @@
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
-import { ZeroAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
@@ -25,6 +25,7 @@ import {
   fulfilTee,
   operatorPayout,
   recoveredSigner,
+  setupZkModel,
   split,
 } from "../helpers/coordinator.ts";
 
@@ -213,8 +214,18 @@ describe("InferenceCoordinator: requestInference", function () {
 
     it("CoordinatorModeUnsupported for a mode the model allows but no verifier serves", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b110);
-      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { mode: 2 })))
+      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b1010);
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { mode: 3 })))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
+        .withArgs(3);
+      // ZK: the version has a verifier, but the coordinator has no verifier for the mode.
+      const zk = await setupZkModel(d, ethers);
+      await d.coordinator.connect(d.admin).setVerifier(2, ZeroAddress);
+      await expect(
+        d.coordinator
+          .connect(d.requester)
+          .requestInference(params(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address })),
+      )
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
         .withArgs(2);
     });
@@ -321,11 +332,122 @@ describe("InferenceCoordinator: requestInference", function () {
       await expect(d.coordinator.connect(d.requester).requestInference(params(d, { version: 2 })))
         .to.be.revertedWithCustomError(d.registry, "RegistryUnknownVersion")
         .withArgs(d.modelId, 2);
+      // ZK allowed, but version 1 pins no ZK verifier.
+      await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b110);
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(params(d, { mode: 2, operator: d.operator.address })),
+      )
+        .to.be.revertedWithCustomError(d.registry, "RegistryNoZkVerifier")
+        .withArgs(d.modelId, 1);
       await d.registry.connect(d.modelOwner).setActive(d.modelId, false);
       await expect(d.coordinator.connect(d.requester).requestInference(params(d)))
         .to.be.revertedWithCustomError(d.registry, "RegistryModelInactive")
         .withArgs(d.modelId);
     });
+  });
+});
+
+describe("InferenceCoordinator: ZK requests", function () {
+  it("CoordinatorOperatorRequired(2) without an operator; with one the request is pinned", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const zk = await setupZkModel(d, ethers);
+    const commitment = toBeHex(12345n, 32);
+    await expect(
+      d.coordinator
+        .connect(d.requester)
+        .requestInference(params(d, { modelId: zk.modelId, mode: 2, input: "0x", inputCommitment: commitment })),
+    )
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorRequired")
+      .withArgs(2);
+    // With a public input too: the check is on the mode, not the input.
+    await expect(d.coordinator.connect(d.requester).requestInference(params(d, { modelId: zk.modelId, mode: 2 })))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorRequired")
+      .withArgs(2);
+    expect(await d.coordinator.nonceOf(d.requester.address)).to.equal(0n);
+
+    const { request, requestId } = await openRequest(d, {
+      modelId: zk.modelId,
+      mode: 2,
+      operator: d.operator.address,
+      input: "0x",
+      inputCommitment: commitment,
+    });
+    expect([request.mode, request.operator, request.inputHash]).to.deep.equal([2n, d.operator.address, commitment]);
+    expect(await d.coordinator.requestStatus(requestId)).to.equal(RequestStatus.Open);
+    // TEE requests still need no operator.
+    const tee = await openRequest(d, { modelId: zk.modelId });
+    expect(tee.request.operator).to.equal(ZeroAddress);
+  });
+
+  it("pinnedVerifierOf: the version's verifier while open or accepted, zero once fulfilled or refunded and for TEE", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const zk = await setupZkModel(d, ethers);
+    const zkParams = { modelId: zk.modelId, mode: 2, operator: d.operator.address, timeout: 60 };
+    const toFulfil = await openRequest(d, zkParams);
+    const toRefund = await openRequest(d, zkParams);
+    const tee = await openRequest(d, { modelId: zk.modelId, operator: d.operator.address, timeout: 60 });
+
+    expect(await d.coordinator.pinnedVerifierOf(toFulfil.requestId)).to.equal(zk.versionVerifier);
+    expect(await d.coordinator.pinnedVerifierOf(toRefund.requestId)).to.equal(zk.versionVerifier);
+    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(ZeroAddress);
+    expect(await d.coordinator.pinnedVerifierOf(12345n)).to.equal(ZeroAddress);
+
+    for (const r of [toFulfil, toRefund, tee]) await d.coordinator.connect(d.operator).acceptRequest(r.request);
+    expect(await d.coordinator.requestStatus(toRefund.requestId)).to.equal(RequestStatus.Accepted);
+    expect(await d.coordinator.pinnedVerifierOf(toFulfil.requestId)).to.equal(zk.versionVerifier);
+    expect(await d.coordinator.pinnedVerifierOf(toRefund.requestId)).to.equal(zk.versionVerifier);
+    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(ZeroAddress);
+
+    // Fulfilled through the pinned verifier (AcceptAllVerifier records the request id).
+    await expect(d.coordinator.connect(d.operator).fulfill(toFulfil.request, OUTPUT, "0x"))
+      .to.emit(d.coordinator, "InferenceFulfilled")
+      .withArgs(toFulfil.requestId, d.operator.address, keccak256(OUTPUT), toBeHex(toFulfil.requestId, 32));
+    expect(await d.coordinator.pinnedVerifierOf(toFulfil.requestId)).to.equal(ZeroAddress);
+    expect(await d.coordinator.royaltiesOf(zk.modelId)).to.equal(toFulfil.request.royalty);
+
+    await networkHelpers.time.increaseTo(toRefund.request.deadline + 1n);
+    await expect(d.coordinator.refund(toRefund.request))
+      .to.emit(d.coordinator, "RequestRefunded")
+      .withArgs(toRefund.requestId, d.requester.address, PRICE, 100n * E18);
+    expect(await d.coordinator.requestStatus(toRefund.requestId)).to.equal(RequestStatus.Refunded);
+    expect(await d.coordinator.pinnedVerifierOf(toRefund.requestId)).to.equal(ZeroAddress);
+  });
+
+  it("an open request keeps the verifier it pinned; fulfil calls that one, not the mode's or the new version's", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const zk = await setupZkModel(d, ethers);
+    const v1 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
+    // Version 2 pins a contract that is no result verifier at all (the token).
+    const token = await d.token.getAddress();
+    await d.registry.connect(d.modelOwner).publishVersion(zk.modelId, {
+      weightsHash: WEIGHTS_V2,
+      zkVerifier: token,
+      uri: "verity://models/iris-zk/2",
+      runtime: "onnx",
+      encoding: "int32be-milli-x4/uint256-argmax",
+    });
+    const v2 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
+    expect([v1.request.version, v2.request.version]).to.deep.equal([1n, 2n]);
+    expect(await d.coordinator.pinnedVerifierOf(v1.requestId)).to.equal(zk.versionVerifier);
+    expect(await d.coordinator.pinnedVerifierOf(v2.requestId)).to.equal(token);
+
+    await expect(d.coordinator.connect(d.operator).fulfill(v2.request, OUTPUT, "0x")).to.be.revertedWithoutReason(
+      ethers,
+    );
+    expect(await d.coordinator.requestStatus(v2.requestId)).to.equal(RequestStatus.Open);
+
+    // Removing the mode's verifier blocks new ZK requests, not the fulfilment of a pinned one.
+    await d.coordinator.connect(d.admin).setVerifier(2, ZeroAddress);
+    await expect(
+      d.coordinator
+        .connect(d.requester)
+        .requestInference(params(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, version: 1 })),
+    )
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
+      .withArgs(2);
+    await expect(d.coordinator.connect(d.operator).fulfill(v1.request, OUTPUT, "0x"))
+      .to.emit(d.coordinator, "InferenceFulfilled")
+      .withArgs(v1.requestId, d.operator.address, keccak256(OUTPUT), toBeHex(v1.requestId, 32));
   });
 });
 
@@ -372,6 +494,39 @@ describe("InferenceCoordinator: views", function () {
     expect(rr.outputHash).to.equal(ZeroHash);
     expect(await d.coordinator.isVerified(refunded.requestId)).to.equal(false);
     expect(await d.coordinator.requestStatus(refunded.requestId)).to.equal(RequestStatus.Refunded);
+  });
+
+  it("a request's slot: a state word below 2^168 (pinned verifier above the state byte), then the output hash", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const zk = await setupZkModel(d, ethers);
+    const coordinator = await d.coordinator.getAddress();
+    const LIMIT = 2n ** 168n;
+    const word = (verifier: string, state: bigint) => (BigInt(verifier) << 8n) | state;
+    const { request, requestId } = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
+    const expectedOpen = word(zk.versionVerifier, 1n);
+    // Find the `_results` mapping by its base slot: the one whose entry for this id holds the open word.
+    const slotOf = (base: number) =>
+      keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [requestId, base]));
+    let slot = "";
+    for (let base = 0; base < 64 && slot === ""; base++) {
+      if (BigInt(await ethers.provider.getStorage(coordinator, slotOf(base))) === expectedOpen) slot = slotOf(base);
+    }
+    expect(slot, "results slot found").to.not.equal("");
+    const read = async () => BigInt(await ethers.provider.getStorage(coordinator, slot));
+    expect(expectedOpen).to.be.lessThan(LIMIT);
+    await d.coordinator.connect(d.operator).acceptRequest(request);
+    expect(await read()).to.equal(word(zk.versionVerifier, 3n));
+    // The largest state word (verifier 0xff..ff, accepted) is still below the bound fulfil enforces.
+    expect(word("0x" + "ff".repeat(20), 0xffn)).to.equal(LIMIT - 1n);
+    await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, "0x");
+    expect(await read()).to.equal(BigInt(keccak256(OUTPUT)));
+    expect(BigInt(keccak256(OUTPUT))).to.be.greaterThanOrEqual(LIMIT);
+    expect(await d.coordinator.requestStatus(requestId)).to.equal(RequestStatus.Fulfilled);
+    // fulfil refuses an output whose hash is below 2^168 (it would read as a state word). No keccak256
+    // preimage with 88 leading zero bits is known, so only the error's ABI is checked here.
+    expect(d.coordinator.interface.getError("CoordinatorReservedOutputHash")!.format("sighash")).to.equal(
+      "CoordinatorReservedOutputHash(bytes32)",
+    );
   });
 
   it("requestIdOf matches the SDK for arbitrary requests", async function () {

@@ -20,9 +20,15 @@ const { ethers, networkHelpers } = conn;
 
 const MAX_NAME = 64n;
 const WEIGHTS_2 = keccak256(toUtf8Bytes("iris model bytes v2"));
-const ZK_VERIFIER = "0x000000000000000000000000000000000000dEaD";
+/** An address without code: a version naming it as its ZK verifier is refused. */
+const EOA_VERIFIER = "0x000000000000000000000000000000000000dEaD";
+/** A deployed Groth16 verifier (set by the fixture), standing as the versions' ZK verifier. */
+let ZK_VERIFIER = "";
 
-function version(weightsHash = WEIGHTS_2, fields: Partial<{ uri: string; runtime: string; encoding: string }> = {}) {
+function version(
+  weightsHash = WEIGHTS_2,
+  fields: Partial<{ uri: string; runtime: string; encoding: string; zkVerifier: string }> = {},
+) {
   return {
     weightsHash,
     zkVerifier: ZK_VERIFIER,
@@ -38,7 +44,10 @@ function modelIdOf(owner: string, name: string): string {
 }
 
 async function fixture(): Promise<Deployment> {
-  return deployVerity(conn);
+  const d = await deployVerity(conn);
+  // loadFixture runs this once and reverts to the snapshot taken after it, so the address stays valid.
+  ZK_VERIFIER = await (await ethers.deployContract("IrisGroth16Verifier")).getAddress();
+  return d;
 }
 
 describe("ModelRegistry", function () {
@@ -139,6 +148,39 @@ describe("ModelRegistry", function () {
       );
     });
 
+    it("reverts RegistryInvalidZkVerifier for a ZK verifier without code, accepts zero and a contract", async function () {
+      const { registry, other, requester } = await networkHelpers.loadFixture(fixture);
+      for (const eoa of [EOA_VERIFIER, await requester.getAddress()]) {
+        await expect(registry.connect(other).registerModel("m", 1n, 0, 0b110, version(WEIGHTS_2, { zkVerifier: eoa })))
+          .to.be.revertedWithCustomError(registry, "RegistryInvalidZkVerifier")
+          .withArgs(eoa);
+      }
+      await expect(registry.connect(other).registerModel("m", 1n, 0, 0b110, version()))
+        .to.emit(registry, "VersionPublished")
+        .withArgs(
+          modelIdOf(await other.getAddress(), "m"),
+          1,
+          WEIGHTS_2,
+          ZK_VERIFIER,
+          "verity://models/iris/v2",
+          "onnx",
+          "int32be-milli-x4/uint256-argmax",
+        );
+      await expect(
+        registry.connect(other).registerModel("n", 1n, 0, 0b10, version(WEIGHTS_2, { zkVerifier: ZeroAddress })),
+      )
+        .to.emit(registry, "VersionPublished")
+        .withArgs(
+          modelIdOf(await other.getAddress(), "n"),
+          1,
+          WEIGHTS_2,
+          ZeroAddress,
+          "verity://models/iris/v2",
+          "onnx",
+          "int32be-milli-x4/uint256-argmax",
+        );
+    });
+
     it("reverts RegistryInvalidWeightsHash and RegistryInvalidVersionField for the first version", async function () {
       const { registry, other } = await networkHelpers.loadFixture(fixture);
       await expect(registry.connect(other).registerModel("m", 1n, 0, 0b10, version(ZeroHash)))
@@ -206,6 +248,11 @@ describe("ModelRegistry", function () {
         await expect(registry.connect(modelOwner).publishVersion(modelId, version(WEIGHTS_2, { [field]: "" })))
           .to.be.revertedWithCustomError(registry, "RegistryInvalidVersionField")
           .withArgs(field);
+      }
+      for (const eoa of [EOA_VERIFIER, await modelOwner.getAddress()]) {
+        await expect(registry.connect(modelOwner).publishVersion(modelId, version(WEIGHTS_2, { zkVerifier: eoa })))
+          .to.be.revertedWithCustomError(registry, "RegistryInvalidZkVerifier")
+          .withArgs(eoa);
       }
       expect((await registry.getModel(modelId)).latestVersion).to.equal(1n);
     });
@@ -299,15 +346,59 @@ describe("ModelRegistry", function () {
     it("resolves version 0 to the latest and pins an explicit version", async function () {
       const { registry, modelOwner, modelId } = await networkHelpers.loadFixture(fixture);
       let t = await registry.requestTerms(modelId, 0, 1);
-      expect([t.price, t.royaltyBps, t.version, t.weightsHash]).to.deep.equal([PRICE, ROYALTY_BPS, 1n, WEIGHTS_HASH]);
+      expect([t.price, t.royaltyBps, t.version, t.weightsHash, t.verifier]).to.deep.equal([
+        PRICE,
+        ROYALTY_BPS,
+        1n,
+        WEIGHTS_HASH,
+        ZeroAddress,
+      ]);
 
       await registry.connect(modelOwner).publishVersion(modelId, version());
       t = await registry.requestTerms(modelId, 0, 1);
-      expect([t.version, t.weightsHash]).to.deep.equal([2n, WEIGHTS_2]);
+      expect([t.version, t.weightsHash, t.verifier]).to.deep.equal([2n, WEIGHTS_2, ZeroAddress]);
       t = await registry.requestTerms(modelId, 1, 1);
-      expect([t.version, t.weightsHash]).to.deep.equal([1n, WEIGHTS_HASH]);
+      expect([t.version, t.weightsHash, t.verifier]).to.deep.equal([1n, WEIGHTS_HASH, ZeroAddress]);
       await expect(registry.requestTerms(modelId, 3, 1))
         .to.be.revertedWithCustomError(registry, "RegistryUnknownVersion")
+        .withArgs(modelId, 3);
+    });
+
+    it("returns the version's ZK verifier for mode 2 and zero for mode 1", async function () {
+      const { registry, modelOwner, modelId } = await networkHelpers.loadFixture(fixture);
+      await registry.connect(modelOwner).setModes(modelId, 0b110);
+      await registry.connect(modelOwner).publishVersion(modelId, version());
+      let t = await registry.requestTerms(modelId, 0, 2);
+      expect([t.price, t.royaltyBps, t.version, t.weightsHash, t.verifier]).to.deep.equal([
+        PRICE,
+        ROYALTY_BPS,
+        2n,
+        WEIGHTS_2,
+        ZK_VERIFIER,
+      ]);
+      expect(await registry.zkVerifierOf(modelId, 2)).to.equal(ZK_VERIFIER);
+      t = await registry.requestTerms(modelId, 2, 1);
+      expect([t.version, t.weightsHash, t.verifier]).to.deep.equal([2n, WEIGHTS_2, ZeroAddress]);
+    });
+
+    it("reverts RegistryNoZkVerifier for mode 2 on a version without a ZK verifier", async function () {
+      const { registry, modelOwner, modelId } = await networkHelpers.loadFixture(fixture);
+      await registry.connect(modelOwner).setModes(modelId, 0b110);
+      // Version 1 (the fixture's) has no ZK verifier; TEE requests for it still resolve.
+      await expect(registry.requestTerms(modelId, 0, 2))
+        .to.be.revertedWithCustomError(registry, "RegistryNoZkVerifier")
+        .withArgs(modelId, 1);
+      expect((await registry.requestTerms(modelId, 0, 1)).version).to.equal(1n);
+      // Version 2 has one, version 1 still not.
+      await registry.connect(modelOwner).publishVersion(modelId, version());
+      expect((await registry.requestTerms(modelId, 0, 2)).verifier).to.equal(ZK_VERIFIER);
+      await expect(registry.requestTerms(modelId, 1, 2))
+        .to.be.revertedWithCustomError(registry, "RegistryNoZkVerifier")
+        .withArgs(modelId, 1);
+      // Version 3 without one again: version 0 resolves to it.
+      await registry.connect(modelOwner).publishVersion(modelId, version(WEIGHTS_HASH, { zkVerifier: ZeroAddress }));
+      await expect(registry.requestTerms(modelId, 0, 2))
+        .to.be.revertedWithCustomError(registry, "RegistryNoZkVerifier")
         .withArgs(modelId, 3);
     });
 
@@ -403,18 +494,32 @@ describe("ModelRegistry", function () {
         .withArgs(unknown);
     });
 
-    it("pays the royalty of a request made before the transfer to the new owner", async function () {
+    it("the royalty of a request made before the transfer is claimed by the new owner, not the old one", async function () {
       const d = await networkHelpers.loadFixture(fixture);
+      const prev = await d.modelOwner.getAddress();
+      const next = await d.other.getAddress();
       const { request } = await openRequest(d);
-      await d.registry.connect(d.modelOwner).transferModelOwnership(d.modelId, await d.other.getAddress());
+      await d.registry.connect(d.modelOwner).transferModelOwnership(d.modelId, next);
       await d.registry.connect(d.other).acceptModelOwnership(d.modelId);
       const operator = await d.operator.getAddress();
       const proof = await teeProof(d, request, OUTPUT, d.enclave, operator);
       await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof);
       const royalty = (PRICE * ROYALTY_BPS) / 10_000n;
       expect(request.royalty).to.equal(royalty);
-      expect(await d.coordinator.balanceOf(await d.other.getAddress())).to.equal(royalty);
-      expect(await d.coordinator.balanceOf(await d.modelOwner.getAddress())).to.equal(0n);
+      // Fulfil credits nobody: the royalty accrues to the model.
+      expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(royalty);
+      expect(await d.coordinator.balanceOf(next)).to.equal(0n);
+      expect(await d.coordinator.balanceOf(prev)).to.equal(0n);
+
+      await expect(d.coordinator.connect(d.modelOwner).claimRoyalties([d.modelId]))
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+        .withArgs(d.modelId, next, prev);
+      await expect(d.coordinator.connect(d.other).claimRoyalties([d.modelId]))
+        .to.emit(d.coordinator, "RoyaltiesClaimed")
+        .withArgs(d.modelId, next, royalty);
+      expect(await d.coordinator.balanceOf(next)).to.equal(royalty);
+      expect(await d.coordinator.balanceOf(prev)).to.equal(0n);
+      expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
     });
   });
 });
