@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IInferenceCoordinator} from "../../contracts/interfaces/IInferenceCoordinator.sol";
 import {BPS, Request, RequestStatus} from "../../contracts/libraries/VerityTypes.sol";
 
 import {VM} from "./Vm.sol";
@@ -8,8 +9,8 @@ import {VerityFixture} from "./VerityFixture.sol";
 
 /// @notice End-to-end fuzz of the fee split against the real contracts: request with a fuzzed price,
 /// tip, royalty and protocol fee, fulfil with a real enclave signature, and check that operator +
-/// model owner + protocol receive exactly the fee, no more and no less, and that the coordinator
-/// ends up holding nothing once everyone withdrew.
+/// model (royalties accrued to it) + protocol receive exactly the fee, no more and no less, and that
+/// the coordinator ends up holding nothing once the owner claimed and everyone withdrew.
 contract FeeSplitTest is VerityFixture {
     bytes internal constant INPUT = hex"0102030405060708";
     bytes internal constant OUTPUT = hex"00000000000000000000000000000000000000000000000000000000000000a5";
@@ -56,13 +57,29 @@ contract FeeSplitTest is VerityFixture {
         _assertTrue(coordinator.requestStatus(requestId) == RequestStatus.Fulfilled, "fulfilled");
 
         uint256 toOperator = coordinator.balanceOf(operator1);
-        uint256 toOwner = coordinator.balanceOf(modelOwner);
+        uint256 toOwner = coordinator.royaltiesOf(modelId);
         uint256 toProtocol = coordinator.protocolFeesAccrued();
-        _assertEq(toOperator + toOwner + toProtocol, fee, "operator + owner + protocol == fee");
-        _assertEq(toOwner, expectedRoyalty, "owner credited the royalty");
+        _assertEq(toOperator + toOwner + toProtocol, fee, "operator + royalties + protocol == fee");
+        _assertEq(toOwner, expectedRoyalty, "royalty accrued to the model");
+        _assertEq(coordinator.balanceOf(modelOwner), 0, "owner balance untouched by fulfil");
         _assertEq(toProtocol, expectedProtocolFee, "protocol fee accrued");
         _assertEq(toOperator, fee - expectedRoyalty - expectedProtocolFee, "operator credited the rest");
         _assertEq(token.balanceOf(address(coordinator)), fee, "fulfil moves no tokens");
+
+        // The owner claims the royalties into their balance (nothing to claim reverts).
+        if (toOwner == 0) {
+            _assertClaimReverts(
+                modelOwner,
+                _ids(modelId),
+                abi.encodeWithSelector(IInferenceCoordinator.CoordinatorNothingToWithdraw.selector)
+            );
+        } else {
+            VM.prank(modelOwner);
+            _assertEq(coordinator.claimRoyalties(_ids(modelId)), toOwner, "claimed == accrued");
+        }
+        _assertEq(coordinator.balanceOf(modelOwner), toOwner, "owner credited the royalty");
+        _assertEq(coordinator.royaltiesOf(modelId), 0, "royalties reset");
+        _assertEq(token.balanceOf(address(coordinator)), fee, "claim moves no tokens");
 
         // Everyone takes their share out: the coordinator is left with exactly nothing.
         if (toOperator != 0) {
@@ -81,7 +98,7 @@ contract FeeSplitTest is VerityFixture {
     }
 
     /// @dev Same property when the fee is paid partly from a deposit and partly pulled, and the
-    /// royalty owner is the operator itself (the two credits land on one balance).
+    /// model owner is the operator itself (its claim lands on the balance its payout went to).
     function testFuzz_feeSplit_partialDepositAndOwnerIsOperator(
         uint96 price,
         uint16 royaltyBps,
@@ -117,16 +134,49 @@ contract FeeSplitTest is VerityFixture {
         );
 
         _fulfil(req, OUTPUT, operator2, ENCLAVE_PK_2);
+        _assertEq(coordinator.royaltiesOf(modelId), req.royalty, "royalty accrued to the model");
         _assertEq(
-            coordinator.balanceOf(operator2) + coordinator.protocolFeesAccrued(),
+            coordinator.balanceOf(operator2),
+            uint256(req.fee) - req.royalty - req.protocolFee,
+            "operator credited its payout only"
+        );
+        _assertEq(
+            coordinator.balanceOf(operator2) + coordinator.royaltiesOf(modelId) + coordinator.protocolFeesAccrued(),
             fee,
-            "operator-owner + protocol == fee"
+            "operator + royalties + protocol == fee"
         );
         _assertEq(coordinator.protocolFeesAccrued(), req.protocolFee, "protocol fee");
         _assertEq(
             token.balanceOf(address(coordinator)),
-            coordinator.balanceOf(requester) + coordinator.balanceOf(operator2) + coordinator.protocolFeesAccrued(),
-            "coordinator tokens == internal balances + accrued fees"
+            coordinator.balanceOf(requester) +
+                coordinator.balanceOf(operator2) +
+                coordinator.royaltiesOf(modelId) +
+                coordinator.protocolFeesAccrued(),
+            "coordinator tokens == internal balances + royalties + accrued fees"
         );
+
+        // The previous owner cannot claim; the operator-owner claims onto its payout.
+        _assertClaimReverts(
+            modelOwner,
+            _ids(modelId),
+            abi.encodeWithSelector(
+                IInferenceCoordinator.CoordinatorNotModelOwner.selector,
+                modelId,
+                operator2,
+                modelOwner
+            )
+        );
+        if (req.royalty == 0) {
+            _assertClaimReverts(
+                operator2,
+                _ids(modelId),
+                abi.encodeWithSelector(IInferenceCoordinator.CoordinatorNothingToWithdraw.selector)
+            );
+        } else {
+            VM.prank(operator2);
+            _assertEq(coordinator.claimRoyalties(_ids(modelId)), req.royalty, "claimed == accrued");
+        }
+        _assertEq(coordinator.balanceOf(operator2), fee - req.protocolFee, "operator-owner holds fee - protocol fee");
+        _assertEq(coordinator.royaltiesOf(modelId), 0, "royalties reset");
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IInferenceCoordinator} from "../../contracts/interfaces/IInferenceCoordinator.sol";
 import {IOperatorStaking} from "../../contracts/interfaces/IOperatorStaking.sol";
 import {Request, RequestStatus} from "../../contracts/libraries/VerityTypes.sol";
 
@@ -10,8 +11,8 @@ import {VerityFixture} from "./VerityFixture.sol";
 /// @notice Stateful fuzz of the coordinator's money flows. Each run replays 30 actions derived from a
 /// fuzzed seed (deposit, request, acceptance by the assigned operator, fulfil, batch fulfil, refund
 /// after the deadline with a slash of an operator that accepted, withdraw, protocol-fee withdrawal, price / fee / ownership changes, claims of
-/// slashed funds, top-ups of stake) and after every action checks that
-///   token.balanceOf(coordinator) == Σ internal balances + open escrow + accrued protocol fees
+/// slashed funds, top-ups of stake, royalty claims by the model's current owner) and after every action checks that
+///   token.balanceOf(coordinator) == Σ internal balances + open escrow + accrued protocol fees + royalties of the model
 ///   token.balanceOf(staking)     == Σ (staked + unbonding) + Σ claimable slashed funds
 /// with every action's own effect checked exactly.
 contract CoordinatorInvariantTest is VerityFixture {
@@ -28,8 +29,10 @@ contract CoordinatorInvariantTest is VerityFixture {
     Request[] internal openRequests;
     uint256 internal openEscrow;
     uint256 internal outputNonce;
+    /// Ghost of `coordinator.royaltiesOf(modelId)`.
+    uint256 internal ghostRoyalties;
     /// How often each kind of action actually did something (see `_run`), to show the run is not vacuous.
-    uint256[13] internal hits;
+    uint256[15] internal hits;
     /// Requests their assigned operator accepted (only those are slashed on refund).
     mapping(uint256 requestId => bool) internal accepted;
 
@@ -55,7 +58,7 @@ contract CoordinatorInvariantTest is VerityFixture {
 
     /// @dev Fixed seeds: every kind of action must have taken effect at least once.
     function test_invariant_runsEveryAction() public {
-        for (uint256 seed = 1; seed <= 10; ++seed) _run(seed);
+        for (uint256 seed = 1; seed <= 20; ++seed) _run(seed);
         for (uint256 i = 0; i < hits.length; ++i) {
             if (hits[i] == 0) revert AssertionFailed("action never took effect", i, 1);
         }
@@ -65,7 +68,7 @@ contract CoordinatorInvariantTest is VerityFixture {
         _checkInvariants();
         for (uint256 i = 0; i < ACTIONS; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
-            uint256 action = r % 13;
+            uint256 action = r % 14;
             r >>= 8;
             if (action == 0) _deposit(r);
             else if (action <= 3) _requestAction(r);
@@ -76,7 +79,8 @@ contract CoordinatorInvariantTest is VerityFixture {
             else if (action == 9) _governanceAction(r);
             else if (action == 10) _ownershipAction();
             else if (action == 11) _stakingAction(r);
-            else _acceptAction(r);
+            else if (action == 12) _acceptAction(r);
+            else _claimRoyaltiesAction(r);
             _checkInvariants();
         }
     }
@@ -121,6 +125,7 @@ contract CoordinatorInvariantTest is VerityFixture {
         address owner = registry.ownerOf(req.modelId);
         uint256 operatorBefore = coordinator.balanceOf(operator);
         uint256 ownerBefore = coordinator.balanceOf(owner);
+        uint256 royaltiesBefore = coordinator.royaltiesOf(req.modelId);
         uint256 accruedBefore = coordinator.protocolFeesAccrued();
         uint256 tokensBefore = token.balanceOf(address(coordinator));
 
@@ -130,20 +135,15 @@ contract CoordinatorInvariantTest is VerityFixture {
 
         _assertTrue(coordinator.checkOutput(uint256(keccak256(abi.encode(req))), output), "output recorded");
         _assertEq(coordinator.protocolFeesAccrued(), accruedBefore + req.protocolFee, "protocol fee accrued");
-        if (owner == operator) {
-            _assertEq(
-                coordinator.balanceOf(operator),
-                operatorBefore + req.fee - req.protocolFee,
-                "owner-operator credit"
-            );
-        } else {
-            _assertEq(coordinator.balanceOf(owner), ownerBefore + req.royalty, "royalty credited");
-            _assertEq(
-                coordinator.balanceOf(operator),
-                operatorBefore + req.fee - req.royalty - req.protocolFee,
-                "operator credited"
-            );
-        }
+        // The royalty accrues to the model; the owner's balance only moves if the owner is the operator.
+        _assertEq(coordinator.royaltiesOf(req.modelId), royaltiesBefore + req.royalty, "royalty accrued");
+        ghostRoyalties += req.royalty;
+        _assertEq(
+            coordinator.balanceOf(operator),
+            operatorBefore + req.fee - req.royalty - req.protocolFee,
+            "operator credited"
+        );
+        if (owner != operator) _assertEq(coordinator.balanceOf(owner), ownerBefore, "owner balance untouched");
         _assertEq(token.balanceOf(address(coordinator)), tokensBefore, "fulfil moves no tokens");
         ++hits[2];
     }
@@ -167,21 +167,30 @@ contract CoordinatorInvariantTest is VerityFixture {
         bytes[] memory outputs = new bytes[](n + 1);
         bytes[] memory proofs = new bytes[](n + 1);
         uint256 fees;
+        uint256 royalties;
         for (uint256 i = 0; i < n; ++i) {
             batch[i] = picked[i];
             outputs[i] = _nextOutput();
             proofs[i] = _sign(pk, _claim(picked[i], outputs[i], operator));
             fees += picked[i].fee;
+            royalties += picked[i].royalty;
         }
         batch[n] = picked[0];
         outputs[n] = outputs[0];
         proofs[n] = proofs[0];
 
         uint256 creditsBefore = _sumBalances() + coordinator.protocolFeesAccrued();
+        uint256 royaltiesBefore = coordinator.royaltiesOf(modelId);
         VM.prank(operator);
         uint256 fulfilled = coordinator.fulfillBatch(batch, outputs, proofs);
         _assertEq(fulfilled, n, "batch fulfilled count");
-        _assertEq(_sumBalances() + coordinator.protocolFeesAccrued(), creditsBefore + fees, "batch credits == fees");
+        _assertEq(coordinator.royaltiesOf(modelId), royaltiesBefore + royalties, "batch royalties accrued");
+        ghostRoyalties += royalties;
+        _assertEq(
+            _sumBalances() + coordinator.protocolFeesAccrued(),
+            creditsBefore + fees - royalties,
+            "batch credits == fees - royalties"
+        );
         for (uint256 i = 0; i < n; ++i) {
             _removeOpen(_indexOf(picked[i]));
         }
@@ -307,14 +316,53 @@ contract CoordinatorInvariantTest is VerityFixture {
         ++hits[11];
     }
 
+    /// @dev The model's current owner claims its royalties (nothing accrued: reverts); a non-owner's claim
+    /// reverts first.
+    function _claimRoyaltiesAction(uint256 r) internal {
+        address owner = registry.ownerOf(modelId);
+        address stranger = actors[r % actors.length];
+        if (stranger != owner) {
+            _assertClaimReverts(
+                stranger,
+                _ids(modelId),
+                abi.encodeWithSelector(
+                    IInferenceCoordinator.CoordinatorNotModelOwner.selector,
+                    modelId,
+                    owner,
+                    stranger
+                )
+            );
+        }
+        uint256 accrued = coordinator.royaltiesOf(modelId);
+        if (accrued == 0) {
+            _assertClaimReverts(
+                owner,
+                _ids(modelId),
+                abi.encodeWithSelector(IInferenceCoordinator.CoordinatorNothingToWithdraw.selector)
+            );
+            ++hits[14];
+            return;
+        }
+        uint256 balanceBefore = coordinator.balanceOf(owner);
+        uint256 tokensBefore = token.balanceOf(address(coordinator));
+        VM.prank(owner);
+        _assertEq(coordinator.claimRoyalties(_ids(modelId)), accrued, "claimed == accrued");
+        _assertEq(coordinator.balanceOf(owner), balanceBefore + accrued, "owner credited the royalties");
+        _assertEq(coordinator.royaltiesOf(modelId), 0, "royalties reset");
+        _assertEq(token.balanceOf(address(coordinator)), tokensBefore, "claim moves no tokens");
+        ghostRoyalties = 0;
+        ++hits[13];
+    }
+
     // ---------------------------------------------------------------- invariants
 
     function _checkInvariants() internal view {
         _assertEq(
             token.balanceOf(address(coordinator)),
-            _sumBalances() + openEscrow + coordinator.protocolFeesAccrued(),
-            "coordinator tokens == balances + open escrow + protocol fees"
+            _sumBalances() + openEscrow + coordinator.protocolFeesAccrued() + coordinator.royaltiesOf(modelId),
+            "coordinator tokens == balances + open escrow + protocol fees + royalties"
         );
+        _assertEq(coordinator.royaltiesOf(modelId), ghostRoyalties, "ghost royalties");
         uint256 escrow;
         for (uint256 i = 0; i < openRequests.length; ++i) {
             uint256 requestId = uint256(keccak256(abi.encode(openRequests[i])));

@@ -172,6 +172,21 @@ abstract contract VerityFixture {
         coordinator.fulfill(req, output, proof);
     }
 
+    function _ids(bytes32 id) internal pure returns (bytes32[] memory ids) {
+        ids = new bytes32[](1);
+        ids[0] = id;
+    }
+
+    /// @dev `from` claims the royalties of `ids`; checks that it reverts with exactly `expected`.
+    function _assertClaimReverts(address from, bytes32[] memory ids, bytes memory expected) internal {
+        VM.prank(from);
+        (bool ok, bytes memory reason) = address(coordinator).call(
+            abi.encodeCall(IInferenceCoordinator.claimRoyalties, (ids))
+        );
+        _assertTrue(!ok, "claimRoyalties reverts");
+        _assertEqBytes32(keccak256(reason), keccak256(expected), "claimRoyalties revert data");
+    }
+
     // ---------------------------------------------------------------- assertions and bounds
 
     function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {

@@ -7,7 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { RequestStatus } from "../../sdk/types.ts";
 import type { Request } from "../../sdk/types.ts";
 import { E18, INPUT_64, teeProof } from "../helpers/fixture.ts";
-import { deployEnv, operatorPayout } from "../helpers/coordinator.ts";
+import { deployEnv, eventsOf, operatorPayout, registerModelAs } from "../helpers/coordinator.ts";
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 
 const conn = await network.create();
@@ -22,7 +22,9 @@ async function deploy() {
     await d.staking.connect(op).stake(20_000n * E18);
   }
   await d.token.connect(d.other).approve(await d.coordinator.getAddress(), MaxUint256);
-  return d;
+  // A second model, owned by another account, with another price and royalty.
+  const modelB = await registerModelAs(d, d.other, { name: "iris-b", price: 7n * E18, royaltyBps: 3_500n });
+  return { ...d, modelB };
 }
 
 /** mulberry32: a small deterministic PRNG. */
@@ -41,7 +43,7 @@ const STEPS = 150;
 const SEED = 0x5eed_c0de;
 
 describe("InferenceCoordinator: conservation invariant", function () {
-  it(`token balance == internal balances + open escrow + protocol fees, over ${STEPS} random steps`, async function () {
+  it(`token balance == internal balances + open escrow + protocol fees + royalties, over ${STEPS} random steps`, async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const rand = prng(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
@@ -55,10 +57,18 @@ describe("InferenceCoordinator: conservation invariant", function () {
     ];
     const holders = [d.admin, d.treasury, d.modelOwner, d.operator, d.operator2, d.requester, d.other];
     const penalty = (await d.coordinator.limits())[3];
+    const models = [d.modelId, d.modelB];
+    // Who may own a model: ownership moves between them.
+    const owners = [d.modelOwner, d.other, d.operator];
 
     // Model of the coordinator's books.
     const model = new Map<string, bigint>(holders.map((h) => [h.address, 0n]));
     let modelFees = 0n;
+    const royalties = new Map<string, bigint>(models.map((m) => [m, 0n]));
+    const ownerOf = new Map<string, HardhatEthersSigner>([
+      [d.modelId, d.modelOwner],
+      [d.modelB, d.other],
+    ]);
     const open = new Map<bigint, Request>();
     const fulfilled: Request[] = [];
     const counts: Record<string, number> = {};
@@ -74,10 +84,16 @@ describe("InferenceCoordinator: conservation invariant", function () {
       }
       const fees = await d.coordinator.protocolFeesAccrued();
       expect(fees, `step ${step} ${action}: protocol fees`).to.equal(modelFees);
+      let accrued = 0n;
+      for (const m of models) {
+        const r = await d.coordinator.royaltiesOf(m);
+        expect(r, `step ${step} ${action}: royalties of ${m}`).to.equal(royalties.get(m));
+        accrued += r;
+      }
       let escrow = 0n;
       for (const r of open.values()) escrow += r.fee;
       expect(await d.token.balanceOf(coordinator), `step ${step} ${action}: conservation`).to.equal(
-        sum + escrow + fees,
+        sum + escrow + fees + accrued,
       );
     }
 
@@ -92,7 +108,7 @@ describe("InferenceCoordinator: conservation invariant", function () {
       open.delete(requestIdOf(r));
       fulfilled.push(r);
       credit(op.address, operatorPayout(r));
-      credit(d.modelOwner.address, r.royalty);
+      royalties.set(r.modelId, royalties.get(r.modelId)! + r.royalty);
       modelFees += r.protocolFee;
     }
 
@@ -107,13 +123,13 @@ describe("InferenceCoordinator: conservation invariant", function () {
     for (let step = 0; step < STEPS; step++) {
       const roll = rand();
       let action: string;
-      if (roll < 0.15) {
+      if (roll < 0.12) {
         action = "deposit";
         const who = pick(requesters);
         const amount = 1n + below(30n * E18);
         await d.coordinator.connect(who).deposit(amount);
         credit(who.address, amount);
-      } else if (roll < 0.45) {
+      } else if (roll < 0.42) {
         action = "request";
         const who = pick(requesters);
         const tip = rand() < 0.5 ? 0n : below(3n * E18);
@@ -122,7 +138,7 @@ describe("InferenceCoordinator: conservation invariant", function () {
         const before = model.get(who.address)!;
         const tx = await d.coordinator.connect(who).requestInference(
           requestParams({
-            modelId: d.modelId,
+            modelId: pick(models),
             operator: assigned,
             tip,
             timeout: pick([60, 120, 600, 3600]),
@@ -145,14 +161,14 @@ describe("InferenceCoordinator: conservation invariant", function () {
         // Paid from balance first, the shortfall (if any) pulled from the wallet.
         model.set(who.address, before >= r.fee ? before - r.fee : 0n);
         if (before < r.fee) counts["request-shortfall"] = (counts["request-shortfall"] ?? 0) + 1;
-      } else if (roll < 0.65) {
+      } else if (roll < 0.6) {
         action = "fulfil";
         const candidates = await unexpired();
         if (candidates.length === 0) continue;
         const r = pick(candidates);
         const [op, enclave] = operatorFor(r);
         await fulfilOne(r, op, enclave, "0x" + (step % 256).toString(16).padStart(64, "0"));
-      } else if (roll < 0.75) {
+      } else if (roll < 0.69) {
         action = "fulfilBatch";
         const [op, enclave] = pick(operators);
         const mine = (await unexpired()).filter(
@@ -172,10 +188,10 @@ describe("InferenceCoordinator: conservation invariant", function () {
           open.delete(requestIdOf(r));
           fulfilled.push(r);
           credit(op.address, operatorPayout(r));
-          credit(d.modelOwner.address, r.royalty);
+          royalties.set(r.modelId, royalties.get(r.modelId)! + r.royalty);
           modelFees += r.protocolFee;
         }
-      } else if (roll < 0.85) {
+      } else if (roll < 0.78) {
         action = "refund";
         if (open.size === 0) continue;
         const r = pick([...open.values()]);
@@ -195,7 +211,7 @@ describe("InferenceCoordinator: conservation invariant", function () {
         } else {
           expect(await d.staking.claimableOf(r.requester)).to.equal(claimBefore);
         }
-      } else if (roll < 0.95) {
+      } else if (roll < 0.86) {
         action = "withdraw";
         const rich = holders.filter((h) => model.get(h.address)! > 0n);
         if (rich.length === 0) continue;
@@ -203,6 +219,44 @@ describe("InferenceCoordinator: conservation invariant", function () {
         const amount = 1n + below(model.get(who.address)!);
         await d.coordinator.connect(who).withdraw(amount, pick(holders).address);
         credit(who.address, -amount);
+      } else if (roll < 0.93) {
+        // An account claims a random subset of the models (possibly some it does not own).
+        action = "claim";
+        const who = pick(owners);
+        const ids = models.filter(() => rand() < 0.6);
+        const foreign = ids.find((m) => ownerOf.get(m) !== who);
+        const total = ids.reduce((t, m) => t + royalties.get(m)!, 0n);
+        const c = d.coordinator.connect(who).claimRoyalties(ids);
+        if (foreign !== undefined) {
+          action = "claim-not-owner";
+          await expect(c)
+            .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotModelOwner")
+            .withArgs(foreign, ownerOf.get(foreign)!.address, who.address);
+        } else if (total === 0n) {
+          action = "claim-nothing";
+          await expect(c).to.be.revertedWithCustomError(d.coordinator, "CoordinatorNothingToWithdraw");
+        } else {
+          const receipt = (await (await c).wait())!;
+          const paid = ids.filter((m) => royalties.get(m)! > 0n);
+          expect(
+            eventsOf(d.coordinator, receipt, "RoyaltiesClaimed").map((e) => [
+              e.args.modelId,
+              e.args.owner,
+              e.args.amount,
+            ]),
+          ).to.deep.equal(paid.map((m) => [m, who.address, royalties.get(m)!]));
+          for (const m of ids) royalties.set(m, 0n);
+          credit(who.address, total);
+        }
+      } else if (roll < 0.96) {
+        // A model changes hands: its accrued royalties go with it.
+        action = "transfer";
+        const m = pick(models);
+        const from = ownerOf.get(m)!;
+        const to = pick(owners.filter((o) => o !== from));
+        await d.registry.connect(from).transferModelOwnership(m, to.address);
+        await d.registry.connect(to).acceptModelOwnership(m);
+        ownerOf.set(m, to);
       } else {
         action = "withdrawProtocolFees";
         if (modelFees === 0n) continue;
@@ -224,6 +278,10 @@ describe("InferenceCoordinator: conservation invariant", function () {
       "refund+slash",
       "withdraw",
       "withdrawProtocolFees",
+      "claim",
+      "claim-not-owner",
+      "claim-nothing",
+      "transfer",
     ]) {
       expect(counts[a] ?? 0, `${a} never ran: ${JSON.stringify(counts)}`).to.be.greaterThan(0);
     }
