@@ -10,6 +10,7 @@ import { ROOT, compileCircom, groth16VerifierSource, hashFile, poseidonSource } 
 import { irisCircom } from "../../scripts/zk/iris-circuit.ts";
 import {
   FIELD,
+  IRIS_CLASSES,
   IRIS_ZK,
   IrisProver,
   checkDisclosure,
@@ -49,7 +50,6 @@ const labels = iris.getDistinctClasses();
 const features = iris.getNumbers();
 const classes = iris.getClasses().map((c) => labels.indexOf(c as (typeof labels)[number]));
 const heldOut = training.split.heldOutIndices;
-const OPERATOR = "0x00000000000000000000000000000000000000aa";
 
 describe("ZK iris circuit", function () {
   const prover = IrisProver.load();
@@ -64,12 +64,11 @@ describe("ZK iris circuit", function () {
       for (const i of heldOut) {
         const x = milliInputs(features[i]!);
         const salt = BigInt(i) * 1_000_003n + 7n;
-        const w = await prover.witness(x, salt, OPERATOR);
-        expect(w.slice(0, 4)).to.deep.equal([
+        const w = await prover.witness(x, salt);
+        expect(w.slice(0, 3)).to.deep.equal([
           1n,
           BigInt(irisFixedForward(x).outputClass),
           await irisCommitment(x, salt),
-          BigInt(OPERATOR),
         ]);
       }
     });
@@ -109,7 +108,7 @@ describe("ZK iris circuit", function () {
     it("the circuit refuses an input outside the range check", async () => {
       let error: unknown;
       try {
-        await prover.witness([65_536n, 1n, 1n, 1n], 1n, OPERATOR);
+        await prover.witness([65_536n, 1n, 1n, 1n], 1n);
       } catch (e) {
         error = e;
       }
@@ -158,10 +157,13 @@ describe("ZK iris circuit", function () {
     it("vkey.json and the Solidity verifiers are the ones exported from the committed keys", async () => {
       expect(await snarkjs.zKey.exportVerificationKey(IRIS_ZK.zkey)).to.deep.equal(loadVkey());
       const sol = join(ROOT, "contracts", "generated", "IrisGroth16Verifier.sol");
-      expect(await groth16VerifierSource(IRIS_ZK.zkey, "IrisGroth16Verifier")).to.equal(readFileSync(sol, "utf8"));
+      expect(await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier")).to.equal(
+        readFileSync(sol, "utf8"),
+      );
       const poseidon = join(ROOT, "contracts", "generated", "PoseidonT6.sol");
       expect(poseidonSource(5, "PoseidonT6")).to.equal(readFileSync(poseidon, "utf8"));
-      expect(transcript.publicSignals).to.deep.equal(["class", "commitment", "operator"]);
+      expect(transcript.publicSignals).to.deep.equal(["class", "commitment"]);
+      expect(loadVkey()).to.include({ nPublic: 2 });
     });
   });
 
@@ -170,16 +172,13 @@ describe("ZK iris circuit", function () {
     const salt = 987_654_321n;
 
     it("a proof verifies with the vkey and fails for any other public signals", async () => {
-      const { proof, publicSignals } = await prover.prove(x, salt, OPERATOR);
+      const { proof, publicSignals } = await prover.prove(x, salt);
       const commitment = await irisCommitment(x, salt);
-      expect(publicSignals).to.deep.equal(["2", commitment.toString(), BigInt(OPERATOR).toString()]);
+      expect(publicSignals).to.deep.equal(["2", commitment.toString()]);
       const vkey = loadVkey();
       expect(await verifyOffchain(vkey, publicSignals, proof)).to.equal(true);
-      expect(await verifyOffchain(vkey, ["1", publicSignals[1]!, publicSignals[2]!], proof)).to.equal(false);
-      expect(
-        await verifyOffchain(vkey, [publicSignals[0]!, (commitment + 1n).toString(), publicSignals[2]!], proof),
-      ).to.equal(false);
-      expect(await verifyOffchain(vkey, [publicSignals[0]!, publicSignals[1]!, "171"], proof)).to.equal(false);
+      expect(await verifyOffchain(vkey, ["1", publicSignals[1]!], proof)).to.equal(false);
+      expect(await verifyOffchain(vkey, [publicSignals[0]!, (commitment + 1n).toString()], proof)).to.equal(false);
     });
 
     it("disclosure opens the commitment only with the true input and salt", async () => {
