@@ -96,7 +96,7 @@ void Wallet;
   for (let i = 0; i < 2; i++) {
     const x = milliInputs(rows[i * 50]!);
     const salt = randomSalt();
-    const { proof, publicSignals } = await prover.prove(x, salt, operator);
+    const { proof, publicSignals } = await prover.prove(x, salt);
     const outputClass = BigInt(publicSignals[0]!);
     const { request } = await openZkRequest(z, x, salt);
     gas.fulfillZk = await used(
@@ -110,7 +110,7 @@ void Wallet;
   for (let i = 0; i < 4; i++) {
     const x = milliInputs(rows[10 + i * 30]!);
     const salt = randomSalt();
-    const { proof, publicSignals } = await prover.prove(x, salt, operator);
+    const { proof, publicSignals } = await prover.prove(x, salt);
     const outputClass = BigInt(publicSignals[0]!);
     reqs.push((await openZkRequest(z, x, salt)).request);
     outputs.push(classOutput(outputClass));

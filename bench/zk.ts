@@ -36,7 +36,7 @@ const transcript = JSON.parse(await readFile(IRIS_ZK.transcript, "utf8")) as { r
 const loadStart = performance.now();
 const prover = IrisProver.load();
 const rows = iris.getNumbers();
-await prover.prove(milliInputs(rows[0]!), randomSalt(), operator);
+await prover.prove(milliInputs(rows[0]!), randomSalt());
 const coldMs = performance.now() - loadStart;
 
 const proveMs: number[] = [];
@@ -46,7 +46,7 @@ for (let i = 0; i < PROOFS; i++) {
   const x = milliInputs(rows[(i * 7) % rows.length]!);
   const salt = randomSalt();
   const t0 = performance.now();
-  const { proof, publicSignals } = await prover.prove(x, salt, operator);
+  const { proof, publicSignals } = await prover.prove(x, salt);
   proveMs.push(performance.now() - t0);
 
   const outputClass = BigInt(publicSignals[0]!);
@@ -59,11 +59,7 @@ for (let i = 0; i < PROOFS; i++) {
     const { a, b, c } = groth16Calldata(proof);
     // As a transaction of its own (21,000 base and calldata included).
     verifyProofGas = Number(
-      await d.irisGroth16.verifyProof.estimateGas(a, b, c, [
-        BigInt(publicSignals[0]!),
-        BigInt(publicSignals[1]!),
-        BigInt(publicSignals[2]!),
-      ]),
+      await d.irisGroth16.verifyProof.estimateGas(a, b, c, [BigInt(publicSignals[0]!), BigInt(publicSignals[1]!)]),
     );
   }
 }

@@ -15,11 +15,10 @@ template IsNonNegative(n) {
 }
 
 // Iris MLP 4 -> 8 ReLU -> 3, argmax. Inputs in milli-cm, weights x 2^20.
-// Public signals: [class, commitment, operator].
+// Public signals: [class, commitment].
 template Iris() {
     signal input x[4];
     signal input salt;
-    signal input operator;
     signal output class;
     signal output commitment;
 
@@ -35,10 +34,6 @@ template Iris() {
     for (var i = 0; i < 4; i++) hash.inputs[i] <== x[i];
     hash.inputs[4] <== salt;
     commitment <== hash.out;
-
-    // Bind the proof to the submitting operator.
-    signal operatorSquare;
-    operatorSquare <== operator * operator;
 
     // Hidden layer (scale 1000 * 2^20), ReLU.
     signal h[8];
@@ -102,4 +97,4 @@ template Iris() {
     class <== is1 + 2 * is2;
 }
 
-component main {public [operator]} = Iris();
+component main = Iris();

@@ -1,12 +1,15 @@
 /**
  * Development trusted setup for the iris ZK circuit. Run once; commit its outputs; tests and CI never
  * rerun it.   npm run zk:ceremony   (node scripts/zk-ceremony.ts)
+ *             npm run zk:ceremony -- --verifier-only   (only step 5's Solidity verifier, from the
+ *             committed vkey.json; its hashes in the transcript are updated)
  *
  *  1. circuits/iris.circom generated from models/iris/training.json (scripts/zk/iris-circuit.ts)
  *  2. circom2 compile (--O2) → circuits/iris/iris.r1cs, circuits/iris/iris.wasm
  *  3. local powers of tau (bn128): new, 2 contributions, beacon, prepare phase 2, verify
  *  4. Groth16 setup, 2 zkey contributions, beacon, verify against r1cs + ptau
- *  5. vkey.json, contracts/generated/{IrisGroth16Verifier,PoseidonT6}.sol, a sample proof
+ *  5. vkey.json, contracts/generated/IrisGroth16Verifier.sol (our generator, scripts/zk/artefacts.ts),
+ *     contracts/generated/PoseidonT6.sol, a sample proof
  *  6. circuits/iris/transcript.json: every step with the sha256/keccak256 of what it wrote
  * Contribution entropy is random and discarded. The beacon is NOT public randomness (development
  * only): a production ceremony takes contributions from independent parties and a public beacon.
@@ -20,6 +23,7 @@ import { join, relative } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 
 import {
+  IRIS_CLASSES,
   IRIS_ZK,
   IrisProver,
   irisCommitment,
@@ -61,6 +65,17 @@ interface Step {
 }
 
 const steps: Step[] = [];
+
+/** Step 5's Solidity verifier, shared by the full ceremony and `--verifier-only`. */
+const verifierStep = [
+  "export Solidity verifier",
+  `scripts/zk/artefacts.ts groth16VerifierSource(${relative(ROOT, IRIS_ZK.vkey)}, ${IRIS_CLASSES} classes)`,
+  [VERIFIER_SOL],
+  async () => {
+    writeFileSync(VERIFIER_SOL, await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier"));
+  },
+] as const;
+
 const logger = {
   info: (m: string) => console.log(`  ${m}`),
   debug: () => {},
@@ -74,7 +89,7 @@ const hex = (v: unknown): string | undefined =>
 async function step(
   name: string,
   call: string,
-  outputs: string[],
+  outputs: readonly string[],
   fn: () => Promise<unknown>,
   params?: Record<string, unknown>,
 ): Promise<unknown> {
@@ -231,14 +246,7 @@ async function main(): Promise<void> {
     const vkey = await snarkjs.zKey.exportVerificationKey(IRIS_ZK.zkey, logger);
     writeFileSync(IRIS_ZK.vkey, JSON.stringify(vkey, null, 2) + "\n");
   });
-  await step(
-    "export Solidity verifier",
-    "zkey export solidityverifier (renamed IrisGroth16Verifier)",
-    [VERIFIER_SOL],
-    async () => {
-      writeFileSync(VERIFIER_SOL, await groth16VerifierSource(IRIS_ZK.zkey, "IrisGroth16Verifier"));
-    },
-  );
+  await step(...verifierStep);
   await step("export Poseidon contract", "circomlibjs poseidonContract.createCode(5)", [POSEIDON_SOL], async () => {
     writeFileSync(POSEIDON_SOL, poseidonSource(5, "PoseidonT6"));
   });
@@ -246,14 +254,13 @@ async function main(): Promise<void> {
   // Sample proof: the setup works end to end and matches the TypeScript reference.
   const x = milliInputs([6.5, 3.0, 5.2, 2.0]);
   const salt = 12345n;
-  const operator = "0x00000000000000000000000000000000000000aa";
   const sample = (await step("sample proof", "groth16 fullprove + verify", [], async () => {
-    const { proof, publicSignals } = await IrisProver.load().prove(x, salt, operator);
-    const expected = [irisFixedForward(x).outputClass, await irisCommitment(x, salt), BigInt(operator)].map(String);
+    const { proof, publicSignals } = await IrisProver.load().prove(x, salt);
+    const expected = [irisFixedForward(x).outputClass, await irisCommitment(x, salt)].map(String);
     if (JSON.stringify(publicSignals) !== JSON.stringify(expected))
       throw new Error(`public signals ${publicSignals} ≠ ${expected}`);
     if (!(await verifyOffchain(loadVkey(), publicSignals, proof))) throw new Error("sample proof does not verify");
-    return { input: x.map(String), salt: String(salt), operator, publicSignals };
+    return { input: x.map(String), salt: String(salt), publicSignals };
   })) as Record<string, unknown>;
 
   const transcript = {
@@ -270,7 +277,7 @@ async function main(): Promise<void> {
       publicInputs: info.nPubInputs,
       privateInputs: info.nPrvInputs,
     },
-    publicSignals: ["class", "commitment", "operator"],
+    publicSignals: ["class", "commitment"],
     powersOfTau: { curve: "bn128", power },
     steps,
     sampleProof: sample,
@@ -291,4 +298,24 @@ async function main(): Promise<void> {
   console.log(`wrote ${relative(ROOT, IRIS_ZK.transcript)}`);
 }
 
-await main();
+/** Regenerates only the Solidity verifier from the committed vkey.json and updates its hashes. */
+async function verifierOnly(): Promise<void> {
+  const [, call, outputs, fn] = verifierStep;
+  console.log("export Solidity verifier");
+  await fn();
+  const transcript = JSON.parse(readFileSync(IRIS_ZK.transcript, "utf8")) as {
+    steps: Step[];
+    committed: ArtefactHash[];
+  };
+  const hashes = outputs.map(hashFile);
+  const exported = transcript.steps.find((s) => s.step === verifierStep[0]);
+  if (!exported) throw new Error("the transcript has no Solidity verifier step: rerun the whole ceremony");
+  exported.call = call;
+  exported.outputs = hashes;
+  transcript.committed = transcript.committed.map((c) => hashes.find((h) => h.file === c.file) ?? c);
+  writeFileSync(IRIS_ZK.transcript, JSON.stringify(transcript, null, 2) + "\n");
+  console.log(`wrote ${relative(ROOT, VERIFIER_SOL)}, ${relative(ROOT, IRIS_ZK.transcript)}`);
+}
+
+if (process.argv.includes("--verifier-only")) await verifierOnly();
+else await main();

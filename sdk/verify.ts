@@ -33,9 +33,10 @@ export interface Verification {
  * - TEE: the signature in the fulfil transaction recovers to the enclave key the verifier recorded,
  *   that key is registered to the operator who was paid, and it is still active.
  * - ZK: the Groth16 proof in the fulfil transaction verifies under the verification key of the
- *   model version's circuit (`vkeys`: weights hash → vkey.json), with public signals (output class,
- *   the request's input commitment, the paid operator), and the output is that class; the version
- *   pins a Groth16 verifier on-chain.
+ *   model version's circuit (`vkeys`: weights hash → vkey.json), with public signals [output class,
+ *   the request's input commitment], and the output is that class; the version pins a Groth16
+ *   verifier on-chain. The proof does not name the operator: a ZK request names it, and only it can
+ *   fulfil the request.
  */
 export async function verifyResult(
   client: VerityClient,
@@ -136,18 +137,14 @@ async function checkZk(
     protocol: "groth16",
     curve: "bn128",
   };
-  const signals = [
-    outputClass.toString(),
-    BigInt(v.request.inputHash).toString(),
-    BigInt(v.fulfilment!.operator).toString(),
-  ];
+  const signals = [outputClass.toString(), BigInt(v.request.inputHash).toString()];
   // snarkjs keeps its curve (and worker threads) for the next proof: callers end it once with
   // `zkShutdown()` from sdk/zk.ts when they are done, never here, as other verifications may be running.
   const ok = await verifyOffchain(loadVkey(vkeyPath), signals, groth16);
   add(
     "proof",
     ok,
-    `Groth16 proof ${ok ? "verifies" : "does not verify"} for class ${outputClass}, commitment ${v.request.inputHash}, operator ${v.fulfilment!.operator}`,
+    `Groth16 proof ${ok ? "verifies" : "does not verify"} for class ${outputClass}, commitment ${v.request.inputHash}`,
   );
   add(
     "output-class",

@@ -11,10 +11,10 @@
  * Positive scaling does not move the argmax, so the class is the float model's up to the rounding
  * of the weights (relative error ≤ 2^-21 per weight).
  *
- * Public signals, in snarkjs order (outputs first, then public inputs):
- *   [0] class, [1] commitment = Poseidon(x0, x1, x2, x3, salt), [2] operator (uint160 address).
- * The operator is bound into the proof so a proof copied from the mempool cannot be submitted by
- * another operator.
+ * Public signals, in snarkjs order (the circuit's two outputs; it has no public inputs):
+ *   [0] class, [1] commitment = Poseidon(x0, x1, x2, x3, salt).
+ * The proof does not bind the operator: every ZK request names its operator, and only that operator
+ * can fulfil it, so a proof copied from the mempool is worthless to anyone else.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -80,7 +80,7 @@ export interface Groth16Proof {
 
 export interface ZkProofResult {
   proof: Groth16Proof;
-  /** Decimal strings: [class, commitment, operator]. */
+  /** Decimal strings: [class, commitment]. */
   publicSignals: string[];
 }
 
@@ -212,8 +212,8 @@ export async function checkDisclosure(
 }
 
 /** The witness input object for the circuit. */
-export function circuitInput(x: readonly bigint[], salt: bigint, operator: string): Record<string, string | string[]> {
-  return { x: x.map(String), salt: salt.toString(), operator: BigInt(operator).toString() };
+export function circuitInput(x: readonly bigint[], salt: bigint): Record<string, string | string[]> {
+  return { x: x.map(String), salt: salt.toString() };
 }
 
 /**
@@ -245,15 +245,15 @@ export class IrisProver {
     }
   }
 
-  /** Full witness (index 0 is 1, then class, commitment, operator, then private signals). */
-  witness(x: readonly bigint[], salt: bigint, operator: string): Promise<bigint[]> {
-    return this.#calculate((wc) => wc.calculateWitness(circuitInput(x, salt, operator), true));
+  /** Full witness (index 0 is 1, then class, commitment, then private signals). */
+  witness(x: readonly bigint[], salt: bigint): Promise<bigint[]> {
+    return this.#calculate((wc) => wc.calculateWitness(circuitInput(x, salt), true));
   }
 
-  /** Groth16 proof that `class = iris(x)` for the commitment to (x, salt), bound to `operator`. */
-  async prove(x: readonly bigint[], salt: bigint, operator: string): Promise<ZkProofResult> {
+  /** Groth16 proof that `class = iris(x)` for the commitment to (x, salt). */
+  async prove(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
     checkIrisInput(x);
-    const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(circuitInput(x, salt, operator), true));
+    const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(circuitInput(x, salt), true));
     return snarkjs.groth16.prove({ type: "mem", data: this.zkey }, { type: "mem", data: wtns });
   }
 }
@@ -283,7 +283,7 @@ export function classOutput(outputClass: bigint | number): string {
 
 type Pair = [bigint, bigint];
 
-/** Proof points as the Solidity verifier takes them (`verifyProof(a, b, c, signals)`). */
+/** Proof points as the Solidity verifier takes them (`verifyProof(a, b, c, [class, commitment])`). */
 export function groth16Calldata(proof: Groth16Proof): { a: Pair; b: [Pair, Pair]; c: Pair } {
   const n = (v: string | undefined): bigint => BigInt(v!);
   return {

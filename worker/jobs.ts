@@ -440,20 +440,18 @@ export class JobRunner {
         if (this.#store.get(job.requestId)?.state !== "executing") return "no longer needed";
         return undefined;
       };
-      pool.prove(x, salt, this.#operator, shouldRun).then(
+      pool.prove(x, salt, shouldRun).then(
         (out) => {
           if (this.#closed) return;
           const now = this.#store.get(job.requestId);
           if (now?.state !== "executing") return; // completed by someone else meanwhile
-          const [cls, commitment, operator] = out.publicSignals.map((v) => BigInt(v));
+          const [cls, commitment] = out.publicSignals.map((v) => BigInt(v));
           const problem =
             commitment !== BigInt(request.inputHash)
               ? "the proof's commitment differs from request.inputHash"
-              : operator !== BigInt(this.#operator)
-                ? "the proof is bound to another operator"
-                : cls !== BigInt(outputClass)
-                  ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
-                  : undefined;
+              : cls !== BigInt(outputClass)
+                ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
+                : undefined;
           if (problem !== undefined) {
             this.settle([{ job, verdict: { state: "failed", reason: "proof-mismatch", detail: problem } }]);
             return;

@@ -34,7 +34,7 @@ export function bundledCircuits(): ZkCircuit[] {
 
 export interface ProofOut {
   proof: Groth16Proof;
-  /** Decimal strings: [class, commitment, operator]. */
+  /** Decimal strings: [class, commitment]. */
   publicSignals: string[];
   /** Proving time inside the thread (witness + Groth16). */
   ms: number;
@@ -53,7 +53,6 @@ export class ProofCancelled extends Error {
 interface Task {
   x: readonly bigint[];
   salt: bigint;
-  operator: string;
   /** Called right before the proof starts: a reason to cancel it, or undefined to go ahead. */
   shouldRun?: () => string | undefined;
   resolve(r: ProofOut): void;
@@ -103,10 +102,10 @@ export class ProverPool {
     while (!this.#closed && this.#slots.length < this.#threads) this.#spawn();
   }
 
-  prove(x: readonly bigint[], salt: bigint, operator: string, shouldRun?: () => string | undefined): Promise<ProofOut> {
+  prove(x: readonly bigint[], salt: bigint, shouldRun?: () => string | undefined): Promise<ProofOut> {
     if (this.#closed) return Promise.reject(new Error("prover pool is closed"));
     return new Promise<ProofOut>((resolve, reject) => {
-      this.#queue.push({ x, salt, operator, shouldRun, resolve, reject });
+      this.#queue.push({ x, salt, shouldRun, resolve, reject });
       this.start();
       this.#pump();
     });
@@ -179,7 +178,6 @@ export class ProverPool {
         id: slot.id,
         x: task.x.map(String),
         salt: task.salt.toString(),
-        operator: task.operator,
       });
     }
   }

@@ -3,7 +3,7 @@
  * request at a time for the main thread (worker/prover.ts). Groth16 proving is seconds of CPU work;
  * here it never blocks the worker's event loop (RPC, intake endpoint, submissions).
  *
- * Messages in:  { type: "prove", id, x: string[], salt: string, operator } | { type: "close" }
+ * Messages in:  { type: "prove", id, x: string[], salt: string } | { type: "close" }
  * Messages out: { type: "ready", warmMs } | { type: "result", id, ok: true, proof, publicSignals, ms }
  *               | { type: "result", id, ok: false, error }
  */
@@ -42,7 +42,7 @@ interface Init {
   warmup: boolean;
 }
 
-type In = { type: "prove"; id: number; x: string[]; salt: string; operator: string } | { type: "close" };
+type In = { type: "prove"; id: number; x: string[]; salt: string } | { type: "close" };
 
 const init = workerData as Init;
 const port = parentPort!;
@@ -53,7 +53,7 @@ let chain: Promise<void> = Promise.resolve();
 async function warm(): Promise<void> {
   const t = performance.now();
   try {
-    await prover.prove([5100n, 3500n, 1400n, 200n], 1n, "0x0000000000000000000000000000000000000001");
+    await prover.prove([5100n, 3500n, 1400n, 200n], 1n);
     port.postMessage({ type: "ready", warmMs: performance.now() - t });
   } catch (err) {
     port.postMessage({ type: "ready", warmMs: performance.now() - t, error: (err as Error).message });
@@ -74,7 +74,7 @@ port.on("message", (m: In) => {
   chain = chain.then(async () => {
     const t = performance.now();
     try {
-      const r = await prover.prove(m.x.map(BigInt), BigInt(m.salt), m.operator);
+      const r = await prover.prove(m.x.map(BigInt), BigInt(m.salt));
       port.postMessage({
         type: "result",
         id: m.id,

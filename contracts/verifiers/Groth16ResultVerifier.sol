@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
 import {IGroth16ResultVerifier} from "../interfaces/IZkVerifier.sol";
 import {MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 
@@ -16,9 +17,8 @@ abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     uint256 private constant _PROOF_BYTES = 9 * 32;
     uint256 private constant _CLASS_OFFSET = 8 * 32;
 
-    /// @notice Checks `proof` for `claim` (see the contract notice); reverts with a `Zk*` error otherwise.
+    /// @inheritdoc IResultVerifier
     /// @dev Reads the proof in place from calldata: no copy, no ABI decoding.
-    /// @return record This verifier's address.
     function verify(ResultClaim calldata claim, bytes calldata proof) external view returns (bytes32 record) {
         if (proof.length != _PROOF_BYTES) revert ZkMalformedProof(claim.requestId, proof.length);
         uint256 proofOffset;

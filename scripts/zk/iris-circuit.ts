@@ -61,11 +61,10 @@ template IsNonNegative(n) {
 }
 
 // Iris MLP 4 -> ${IRIS_HIDDEN} ReLU -> ${IRIS_CLASSES}, argmax. Inputs in milli-cm, weights x 2^${WEIGHT_SHIFT}.
-// Public signals: [class, commitment, operator].
+// Public signals: [class, commitment].
 template Iris() {
     signal input x[${IRIS_FEATURES}];
     signal input salt;
-    signal input operator;
     signal output class;
     signal output commitment;
 
@@ -81,10 +80,6 @@ template Iris() {
     for (var i = 0; i < ${IRIS_FEATURES}; i++) hash.inputs[i] <== x[i];
     hash.inputs[${IRIS_FEATURES}] <== salt;
     commitment <== hash.out;
-
-    // Bind the proof to the submitting operator.
-    signal operatorSquare;
-    operatorSquare <== operator * operator;
 
     // Hidden layer (scale 1000 * 2^${WEIGHT_SHIFT}), ReLU.
     signal h[${IRIS_HIDDEN}];
@@ -115,6 +110,6 @@ ${outputs.join("\n")}
     class <== is1 + 2 * is2;
 }
 
-component main {public [operator]} = Iris();
+component main = Iris();
 `;
 }
