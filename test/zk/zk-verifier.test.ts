@@ -30,9 +30,9 @@ const OUTPUT = classOutput(CLASS);
 describe("ZkVerifier", function () {
   const prover = IrisProver.load();
   const proofs = new Map<string, ZkProofResult>();
-  /** Proofs depend only on (input, salt, operator): cache them across fixtures. */
-  async function proofFor(x: readonly bigint[], salt: bigint, operator: string): Promise<ZkProofResult> {
-    const key = `${x.join(",")}/${salt}/${operator.toLowerCase()}`;
+  /** Proofs depend only on (input, salt): cache them across fixtures. */
+  async function proofFor(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
+    const key = `${x.join(",")}/${salt}`;
     let p = proofs.get(key);
     if (!p) {
       p = await prover.prove(x, salt);
@@ -46,13 +46,54 @@ describe("ZkVerifier", function () {
     await zkShutdown();
   });
 
-  it("serves mode 2 and is the coordinator's ZK verifier", async () => {
+  it("serves mode 2 and is the coordinator's ZK verifier; each request pins its version's verifier", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     expect(await d.zk.mode()).to.equal(MODE_ZK);
+    expect(await d.irisGroth16.mode()).to.equal(MODE_ZK);
     expect(await d.coordinator.verifierOf(MODE_ZK)).to.equal(await d.zk.getAddress());
     const version = await d.registry.getVersion(d.modelId, 1);
     expect(version.weightsHash).to.equal(IRIS_WEIGHTS_HASH);
     expect(version.zkVerifier).to.equal(await d.irisGroth16.getAddress());
+    const { requestId } = await openZkRequest(d, X, SALT);
+    expect(await d.coordinator.pinnedVerifierOf(requestId)).to.equal(await d.irisGroth16.getAddress());
+  });
+
+  it("a ZK request must name its operator; another operator cannot submit the proof", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    await expect(openZkRequest(d, X, SALT, { operator: ZeroAddress }))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorRequired")
+      .withArgs(MODE_ZK);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { proof } = await proofFor(X, SALT);
+    await expect(d.coordinator.connect(d.operator2).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
+      .withArgs(requestId, await d.operator.getAddress(), await d.operator2.getAddress());
+  });
+
+  it("the ZkVerifier routes a claim to the version's verifier, for integrators re-checking a result", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { proof } = await proofFor(X, SALT);
+    const claim = {
+      requestId,
+      modelId: request.modelId,
+      version: request.version,
+      weightsHash: request.weightsHash,
+      inputHash: request.inputHash,
+      outputHash: keccak256(OUTPUT),
+      operator: await d.operator.getAddress(),
+    };
+    const record = zeroPadValue(await d.irisGroth16.getAddress(), 32);
+    expect(await d.zk.verify.staticCall(claim, encodeZkProof(proof, CLASS))).to.equal(record.toLowerCase());
+    const other = (CLASS + 1) % 3;
+    await expect(
+      d.zk.verify.staticCall({ ...claim, outputHash: keccak256(classOutput(other)) }, encodeZkProof(proof, other)),
+    )
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
+      .withArgs(requestId);
+    await expect(d.zk.verify.staticCall({ ...claim, version: 2 }, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.zk, "ZkNoVerifier")
+      .withArgs(request.modelId, 2);
   });
 
   it("fulfils a private-input request with a proof; the input never appears in calldata or logs", async () => {
@@ -65,7 +106,7 @@ describe("ZkVerifier", function () {
       .filter((e) => e?.name === "InferenceRequested");
     expect(event!.args.input).to.equal("0x");
 
-    const { proof, publicSignals } = await proofFor(X, SALT, operator);
+    const { proof, publicSignals } = await proofFor(X, SALT);
     expect(publicSignals).to.deep.equal([String(CLASS), commitment.toString()]);
     const before = await d.coordinator.balanceOf(operator);
     const tx = d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS));
@@ -80,6 +121,7 @@ describe("ZkVerifier", function () {
       before + request.fee - request.royalty - request.protocolFee,
     );
     expect(request.fee).to.equal(PRICE);
+    expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(request.royalty);
 
     // No transaction or log of the whole chain carries the input, in its request encoding or as ABI words.
     const needles = [
@@ -106,14 +148,14 @@ describe("ZkVerifier", function () {
   it("rejects a proof whose points were tampered with", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const { proof } = await proofFor(X, SALT);
     const bad = { ...proof, pi_c: [proof.pi_a[0]!, proof.pi_a[1]!, "1"] };
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(bad, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
       .withArgs(requestId);
     const swapped = { ...proof, pi_a: [proof.pi_c[0]!, proof.pi_c[1]!, "1"], pi_c: proof.pi_a };
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(swapped, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
       .withArgs(requestId);
   });
 
@@ -121,43 +163,34 @@ describe("ZkVerifier", function () {
     const d = await networkHelpers.loadFixture(fixture);
     const { request, requestId } = await openZkRequest(d, X, SALT);
     // Same input, other salt: a valid proof, but of another commitment.
-    const { proof } = await proofFor(X, SALT + 1n, await d.operator.getAddress());
+    const { proof } = await proofFor(X, SALT + 1n);
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
       .withArgs(requestId);
   });
 
   it("rejects a tampered output: bytes that differ from the proven class, or a proven class that was changed", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const { proof } = await proofFor(X, SALT);
     const other = (CLASS + 1) % 3;
     await expect(d.coordinator.connect(d.operator).fulfill(request, classOutput(other), encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkOutputMismatch")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkOutputMismatch")
       .withArgs(requestId, CLASS, keccak256(classOutput(other)));
     await expect(d.coordinator.connect(d.operator).fulfill(request, classOutput(other), encodeZkProof(proof, other)))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
-      .withArgs(requestId);
-  });
-
-  it("rejects a proof submitted by another operator than the one it binds", async () => {
-    const d = await networkHelpers.loadFixture(fixture);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
-    await expect(d.coordinator.connect(d.operator2).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidProof")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
       .withArgs(requestId);
   });
 
   it("rejects a request whose commitment is not a field element, and malformed proof bytes", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
+    const { proof } = await proofFor(X, SALT);
     const wrong = zeroPadValue("0x" + FIELD.toString(16), 32);
     const tx = await d.coordinator.connect(d.requester).requestInference({
       modelId: d.modelId,
       version: 0,
       mode: MODE_ZK,
-      operator: ZeroAddress,
+      operator: await d.operator.getAddress(),
       callback: ZeroAddress,
       callbackGasLimit: 0,
       storeOutput: false,
@@ -173,17 +206,17 @@ describe("ZkVerifier", function () {
     const request = log.args.request.toObject();
     const requestId = log.args.requestId as bigint;
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkCommitmentOutOfField")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkCommitmentOutOfField")
       .withArgs(requestId, wrong);
 
     const { request: ok, requestId: okId } = await openZkRequest(d, X, SALT);
     const short = encodeZkProof(proof, CLASS).slice(0, -64);
     await expect(d.coordinator.connect(d.operator).fulfill(ok, OUTPUT, short))
-      .to.be.revertedWithCustomError(d.zk, "ZkMalformedProof")
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkMalformedProof")
       .withArgs(okId, 8 * 32);
   });
 
-  it("rejects a version that has no ZK verifier", async () => {
+  it("refuses a ZK request for a version that has no ZK verifier", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     await d.registry.connect(d.modelOwner).registerModel("iris-no-circuit", PRICE, 0, 0b100, {
       weightsHash: IRIS_WEIGHTS_HASH,
@@ -193,10 +226,8 @@ describe("ZkVerifier", function () {
       encoding: "int32be-milli-x4/uint256-argmax",
     });
     const modelId = await d.registry.modelIdOf(await d.modelOwner.getAddress(), "iris-no-circuit");
-    const { request } = await openZkRequest({ ...d, modelId }, X, SALT);
-    const { proof } = await proofFor(X, SALT, await d.operator.getAddress());
-    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.zk, "ZkNoVerifier")
+    await expect(openZkRequest({ ...d, modelId }, X, SALT))
+      .to.be.revertedWithCustomError(d.registry, "RegistryNoZkVerifier")
       .withArgs(modelId, 1);
   });
 
