@@ -91,7 +91,6 @@ void Wallet;
   // ZK mode: a private-input iris request fulfilled with a Groth16 proof (steady state: second fulfil).
   const z = await deployZk(await network.create());
   const prover = IrisProver.load();
-  const operator = await z.operator.getAddress();
   const rows = iris.getNumbers();
   for (let i = 0; i < 2; i++) {
     const x = milliInputs(rows[i * 50]!);

@@ -29,7 +29,6 @@ const median = (v: number[]): number => {
 
 const conn = await network.create();
 const d = await deployZk(conn);
-const operator = await d.operator.getAddress();
 const transcript = JSON.parse(await readFile(IRIS_ZK.transcript, "utf8")) as { r1cs: { constraints: number } };
 
 // Load wasm + zkey once; the first proof also builds the curve and its worker threads.

@@ -113,7 +113,6 @@ describe("SDK: request, await and re-verify", function () {
     const x = milliInputs(iris.getNumbers()[120]!);
     const { request, requestId } = await openZkRequest(z, x, zkSalt(salt));
     expect(request.inputHash).to.equal(await commitmentFor(2, input, salt));
-    const operator = await z.operator.getAddress();
     const { proof, publicSignals } = await IrisProver.load().prove(x, zkSalt(salt));
     const outputClass = BigInt(publicSignals[0]!);
     await z.coordinator
