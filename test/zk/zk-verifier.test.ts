@@ -169,6 +169,37 @@ describe("ZkVerifier", function () {
       .withArgs(requestId);
   });
 
+  it("rejects a proof for another model version: each request is checked by the verifier its version pinned", async () => {
+    const d = await networkHelpers.loadFixture(fixture);
+    // Version 2 of the model comes with another circuit (here: another verification key).
+    const other = await ethers.deployContract("OtherKeyGroth16Verifier");
+    await d.registry.connect(d.modelOwner).publishVersion(d.modelId, {
+      weightsHash: IRIS_WEIGHTS_HASH,
+      zkVerifier: await other.getAddress(),
+      uri: "verity://models/iris-v2",
+      runtime: "onnx",
+      encoding: "int32be-milli-x4/uint256-argmax",
+    });
+    const v1 = await openZkRequest(d, X, SALT, { version: 1 });
+    const v2 = await openZkRequest(d, X, SALT, { version: 2 });
+    expect(v2.request.version).to.equal(2n);
+    expect(await d.coordinator.pinnedVerifierOf(v2.requestId)).to.equal(await other.getAddress());
+    expect(await d.coordinator.pinnedVerifierOf(v1.requestId)).to.equal(await d.irisGroth16.getAddress());
+    // A valid proof of version 1's circuit, for the same input and salt, does not pass version 2's key.
+    const { proof } = await proofFor(X, SALT);
+    await expect(d.coordinator.connect(d.operator).fulfill(v2.request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(other, "ZkInvalidProof")
+      .withArgs(v2.requestId);
+    await expect(d.coordinator.connect(d.operator).fulfill(v1.request, OUTPUT, encodeZkProof(proof, CLASS)))
+      .to.emit(d.coordinator, "InferenceFulfilled")
+      .withArgs(
+        v1.requestId,
+        await d.operator.getAddress(),
+        keccak256(OUTPUT),
+        zeroPadValue(await d.irisGroth16.getAddress(), 32),
+      );
+  });
+
   it("rejects a tampered output: bytes that differ from the proven class, or a proven class that was changed", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const { request, requestId } = await openZkRequest(d, X, SALT);
