@@ -115,7 +115,13 @@ async function checkZk(
   vkeys: Record<string, string>,
 ): Promise<void> {
   const pinned = await client.registry.zkVerifierOf(v.request.modelId, v.request.version);
-  add("zk-verifier", pinned !== ZeroAddress, `version ${v.request.version} pins Groth16 verifier ${pinned}`);
+  // The coordinator pinned the version's verifier into the request and records the one that accepted.
+  const accepted = getAddress("0x" + v.fulfilment!.verifierRecord.slice(26));
+  add(
+    "zk-verifier",
+    pinned !== ZeroAddress && accepted === getAddress(pinned),
+    `version ${v.request.version} pins Groth16 verifier ${pinned}; the chain's record names ${accepted}`,
+  );
   const vkeyPath = vkeys[v.request.weightsHash.toLowerCase()];
   if (!vkeyPath) {
     add("proof", false, `no verification key known for weights ${v.request.weightsHash}: pass one in vkeys`);

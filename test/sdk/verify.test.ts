@@ -126,6 +126,12 @@ describe("SDK: request, await and re-verify", function () {
     expect(v.ok, JSON.stringify(v.checks)).to.equal(true);
     expect(v.mode).to.equal("ZK");
     expect(v.checks.find((c) => c.name === "proof")!.ok).to.equal(true);
+    const groth16 = await z.irisGroth16.getAddress();
+    expect(v.checks.find((c) => c.name === "zk-verifier")).to.deep.equal({
+      name: "zk-verifier",
+      ok: true,
+      detail: `version 1 pins Groth16 verifier ${groth16}; the chain's record names ${groth16}`,
+    });
     // The disclosure opens the commitment only with the true input and salt.
     expect(await checkPrivateDisclosure(2, request.inputHash, input, salt)).to.equal(true);
     expect(await checkPrivateDisclosure(2, request.inputHash, input, newSalt())).to.equal(false);
