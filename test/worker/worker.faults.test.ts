@@ -2,6 +2,9 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 
 import { expect } from "chai";
 
+import type { Contract } from "ethers";
+
+import { requestParams } from "../../sdk/request.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,
@@ -45,7 +48,7 @@ class Proxy {
   }
 }
 
-describe("worker: RPC outage and reorg", function () {
+describe("worker: RPC outage, stuck transactions and reorg", function () {
   this.timeout(120_000);
   let node: LocalNode;
   let p: Protocol;
@@ -107,6 +110,85 @@ describe("worker: RPC outage and reorg", function () {
     } finally {
       await worker.stop();
       await proxy.pause();
+    }
+  });
+
+  it("replaces a transaction stuck in the mempool with bumped fees (same nonce) and settles the one mined", async function () {
+    const requester = await fundRequester(p, node.account(8));
+    const op = await newOperator(p);
+    const worker = new Worker(await workerConfig(p, op, { gas: { stuckAfterMs: 1000, bumpPercent: 25 } }), {
+      logger: quiet,
+    });
+    await worker.start(); // registers its enclave while blocks are still mined
+    try {
+      // From here on nothing is mined unless the test says so.
+      await node.rpc("evm_setIntervalMining", [0]);
+      await node.rpc("evm_setAutomine", [false]);
+      const c = p.coordinator.connect(requester) as Contract;
+      const sent = [];
+      for (let i = 0; i < 3; i++) {
+        const params = requestParams({ modelId: p.models.iris!.modelId, input: irisInput(330 + i) });
+        sent.push(await c.getFunction("requestInference")(params));
+      }
+      // The requests, then one empty block: the worker reads events `confirmations` (1) behind the head.
+      await node.rpc("evm_mine", []);
+      await node.rpc("evm_mine", []);
+      const ids: bigint[] = [];
+      for (const tx of sent) {
+        const receipt = await tx.wait();
+        for (const log of receipt.logs) {
+          const parsed = p.coordinator.interface.parseLog(log);
+          if (parsed?.name === "InferenceRequested") ids.push(parsed.args.requestId as bigint);
+        }
+      }
+      expect(ids.length).to.equal(3);
+
+      // The fulfil transaction sits in the mempool; after stuckAfterMs the worker signs a replacement.
+      const rows = await waitFor(
+        "a replacement transaction with the same nonce",
+        async () => {
+          const pending = worker.store.pendingTxs();
+          if (pending.length === 0) return undefined;
+          const same = worker.store.txsByNonce(pending[0]!.nonce);
+          return same.length >= 2 ? same : undefined;
+        },
+        30_000,
+      );
+      const [first, second] = rows as [(typeof rows)[0], (typeof rows)[0]];
+      expect(second.nonce).to.equal(first.nonce);
+      expect(second.hash).to.not.equal(first.hash);
+      expect(second.requestIds).to.deep.equal(first.requestIds);
+      expect([...first.requestIds].sort()).to.deep.equal(ids.map(key).sort());
+      expect(BigInt(second.maxFeePerGas) >= (BigInt(first.maxFeePerGas) * 125n) / 100n + 1n).to.equal(true);
+      expect(BigInt(second.maxPriorityFeePerGas) >= (BigInt(first.maxPriorityFeePerGas) * 125n) / 100n + 1n).to.equal(
+        true,
+      );
+
+      // Blocks again: the replacement is mined, every older transaction of that nonce is marked replaced.
+      await node.rpc("evm_setAutomine", [true]);
+      await node.rpc("evm_setIntervalMining", [300]);
+      await node.rpc("evm_mine", []);
+      await waitFor("the results confirmed", async () =>
+        ids.every((id) => worker.store.get(key(id))?.state === "confirmed"),
+      );
+      const final = worker.store.txsByNonce(first.nonce);
+      const mined = final.filter((t) => t.state === "mined");
+      expect(mined.length).to.equal(1);
+      expect(mined[0]!.hash).to.equal(final[final.length - 1]!.hash);
+      expect(final.slice(0, -1).every((t) => t.state === "replaced")).to.equal(true);
+      for (let i = 1; i < final.length; i++)
+        expect(BigInt(final[i]!.maxFeePerGas) > BigInt(final[i - 1]!.maxFeePerGas)).to.equal(true);
+      const { fulfilled } = await fulfilmentCounts(p);
+      for (const id of ids)
+        expect(fulfilled.get(id)).to.deep.equal({
+          count: 1,
+          operator: op.wallet.address,
+          outputHash: fulfilled.get(id)!.outputHash,
+        });
+    } finally {
+      await node.rpc("evm_setAutomine", [true]);
+      await node.rpc("evm_setIntervalMining", [300]);
+      await worker.stop();
     }
   });
 
