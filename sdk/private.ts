@@ -6,7 +6,7 @@
  * - TEE: keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
  * - ZK (iris): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers (the circuit's commitment).
  */
-import { AbiCoder, getBytes, hexlify, keccak256, randomBytes, zeroPadValue } from "ethers";
+import { AbiCoder, getAddress, getBytes, hexlify, isAddress, keccak256, randomBytes, zeroPadValue } from "ethers";
 import type { BytesLike } from "ethers";
 
 import { Mode } from "./types.ts";
@@ -93,4 +93,23 @@ export async function sendPrivateInput(
     }
     throw new IntakeError(res.status, `operator intake refused the input for request ${requestId}: ${message}`);
   }
+}
+
+/**
+ * The operator address a worker serves as, from its `/healthz` (the intake's HTTP port): what a ZK
+ * request must name when its input goes to that worker.
+ */
+export async function operatorAt(operatorUrl: string): Promise<string> {
+  const url = `${operatorUrl.replace(/\/$/, "")}/healthz`;
+  let body: { operator?: unknown };
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    body = (await res.json()) as { operator?: unknown };
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new IntakeError(0, `cannot read the operator from ${url} (${cause}): check the operator URL`);
+  }
+  if (typeof body.operator !== "string" || !isAddress(body.operator))
+    throw new IntakeError(0, `${url} names no operator address: is this a Verity worker?`);
+  return getAddress(body.operator);
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatUnits, hexlify, isHexString } from "ethers";
 
-import { commitmentFor, newSalt, sendPrivateInput } from "../../sdk/private.ts";
+import { commitmentFor, newSalt, operatorAt, sendPrivateInput } from "../../sdk/private.ts";
 import { decodeOutput, encodeInput } from "../../worker/models/index.ts";
 import { CliError, addressArg, amountArg, bytes32Arg, connect, intArg, modeArg, output } from "./context.ts";
 
@@ -56,7 +56,11 @@ export function requestCommand(): Command {
       "with --private: the 32-byte salt of the commitment (default: random, printed)",
       bytes32Arg("--salt"),
     )
-    .option("--operator <address>", "assign an operator (slashed if it misses the deadline)", addressArg("--operator"))
+    .option(
+      "--operator <address>",
+      "assign an operator (slashed if it misses an accepted job's deadline); --mode zk: default the one at --operator-url",
+      addressArg("--operator"),
+    )
     .option("--tip <amount>", "extra payment for the operator", amountArg("--tip"), 0n)
     .option("--max-fee <amount>", "refuse if price + tip exceeds this", amountArg("--max-fee"), 0n)
     .option(
@@ -78,9 +82,14 @@ export function requestCommand(): Command {
         throw new CliError("--mode zk needs --private: the circuit proves a committed (private) input");
       }
       if (o.mode === 2 && !o.operator) {
-        throw new CliError(
-          "--mode zk needs --operator <address>: a ZK request names the operator that serves it (the one behind --operator-url), since the proof does not",
-        );
+        // A ZK request names the operator that serves it (the proof does not): the one behind --operator-url.
+        try {
+          o.operator = await operatorAt(o.operatorUrl);
+        } catch (err) {
+          throw new CliError(
+            `--mode zk needs the operator that serves it: ${(err as Error).message}, or pass --operator <address>`,
+          );
+        }
       }
       const ctx = await connect(cmd, true);
       const version = await ctx.client.registry.getVersion(

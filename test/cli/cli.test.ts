@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Wallet, parseEther, parseUnits } from "ethers";
+import { Wallet, parseEther, parseUnits, zeroPadValue } from "ethers";
 import type { Contract } from "ethers";
 
 import { teeCommitment } from "../../sdk/private.ts";
@@ -64,7 +64,7 @@ describe("verity CLI (against a local node with a worker)", function () {
 
   before(async function () {
     node = await startNode();
-    p = await deployProtocol(node);
+    p = await deployProtocol(node, { zk: true });
     const dir = await tmp("cli");
     deploymentFile = join(dir, "deployment.json");
     const addr = (c: Contract) => c.getAddress();
@@ -233,6 +233,35 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(bad.stderr).to.contain("or refund the request after its deadline");
   });
 
+  it("request --mode zk: names the operator behind --operator-url; proved, verified on-chain and off-chain", async function () {
+    const res = await json([
+      "request",
+      "--model",
+      p.models.iris!.modelId,
+      "--mode",
+      "zk",
+      "--values",
+      "[6.3,3.3,6.0,2.5]",
+      "--private",
+      "--operator-url",
+      `http://127.0.0.1:${intakePort}`,
+      "--wait",
+      "--wait-timeout",
+      "120",
+    ]);
+    expect(res.status).to.equal("Fulfilled");
+    expect(res.decoded).to.equal("2"); // virginica
+    const show = await json(["result", "show", res.requestId]);
+    expect(show.request.operator).to.equal(worker.operator.address);
+    expect(show.fulfilment.verifierRecord).to.equal(
+      zeroPadValue(await p.zk!.irisGroth16.getAddress(), 32).toLowerCase(),
+    );
+    const verify = await cli(["result", "verify", res.requestId]);
+    expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
+    expect(verify.stdout).to.contain("VERIFIED (ZK)");
+    expect(verify.stdout).to.contain("✔ proof: Groth16 proof verifies for class 2");
+  });
+
   it("model royalties / claim: the owner claims what its model earned; anyone else is refused", async function () {
     // Two requests of cli-iris were served above at price 2 with a 500 bps royalty: 0.1 each.
     const royalty = parseUnits("0.1", 18);
@@ -279,7 +308,10 @@ describe("verity CLI (against a local node with a worker)", function () {
       "--operator-url",
       "http://127.0.0.1:1",
     ]);
-    expect(r.stderr).to.contain("--mode zk needs --operator <address>");
+    expect(r.stderr).to.contain(
+      "--mode zk needs the operator that serves it: cannot read the operator from http://127.0.0.1:1/healthz (",
+    );
+    expect(r.stderr).to.contain("check the operator URL, or pass --operator <address>");
     r = await cli(["result", "show", "0x1234"]);
     expect(r.stderr).to.contain("request 4660 is unknown to coordinator");
   });
