@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Wallet, parseEther, parseUnits, zeroPadValue } from "ethers";
+import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
 import { teeCommitment } from "../../sdk/private.ts";
@@ -64,7 +64,7 @@ describe("verity CLI (against a local node with a worker)", function () {
 
   before(async function () {
     node = await startNode();
-    p = await deployProtocol(node, { zk: true });
+    p = await deployProtocol(node);
     const dir = await tmp("cli");
     deploymentFile = join(dir, "deployment.json");
     const addr = (c: Contract) => c.getAddress();
@@ -231,35 +231,6 @@ describe("verity CLI (against a local node with a worker)", function () {
       /request 0x[0-9a-f]{64} is open and paid, but its private input was not delivered: cannot reach the operator's intake/,
     );
     expect(bad.stderr).to.contain("or refund the request after its deadline");
-  });
-
-  it("request --mode zk: names the operator behind --operator-url; proved, verified on-chain and off-chain", async function () {
-    const res = await json([
-      "request",
-      "--model",
-      p.models.iris!.modelId,
-      "--mode",
-      "zk",
-      "--values",
-      "[6.3,3.3,6.0,2.5]",
-      "--private",
-      "--operator-url",
-      `http://127.0.0.1:${intakePort}`,
-      "--wait",
-      "--wait-timeout",
-      "120",
-    ]);
-    expect(res.status).to.equal("Fulfilled");
-    expect(res.decoded).to.equal("2"); // virginica
-    const show = await json(["result", "show", res.requestId]);
-    expect(show.request.operator).to.equal(worker.operator.address);
-    expect(show.fulfilment.verifierRecord).to.equal(
-      zeroPadValue(await p.zk!.irisGroth16.getAddress(), 32).toLowerCase(),
-    );
-    const verify = await cli(["result", "verify", res.requestId]);
-    expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
-    expect(verify.stdout).to.contain("VERIFIED (ZK)");
-    expect(verify.stdout).to.contain("✔ proof: Groth16 proof verifies for class 2");
   });
 
   it("model royalties / claim: the owner claims what its model earned; anyone else is refused", async function () {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { getBytes, keccak256, toBeHex, zeroPadValue } from "ethers";
 
-import { MODE_ZK, commitmentFor, newSalt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
+import { MODE_ZK, commitmentFor, newSalt, operatorAt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
 import { classOutput, irisFixedForward, irisInputFromBytes } from "../../sdk/zk.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
@@ -39,6 +39,19 @@ describe("worker: ZK mode with private inputs", function () {
     worker = new Worker(await workerConfig(p, op, { metricsPort: await freePort() }), { logger: quiet });
     await worker.start();
     base = `http://127.0.0.1:${worker.server!.port}`;
+  });
+
+  it("names its operator at /healthz, which is what a ZK request sent to its intake must name", async function () {
+    expect(await operatorAt(base)).to.equal(op.wallet.address);
+    expect(await operatorAt(`${base}/`)).to.equal(op.wallet.address);
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const err = await operatorAt(nowhere).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.match(
+      new RegExp(`^cannot read the operator from ${nowhere}/healthz \\(.+\\): check the operator URL$`),
+    );
   });
 
   after(async function () {
