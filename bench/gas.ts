@@ -6,8 +6,8 @@ import { network } from "hardhat";
 import { IrisProver, classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "../sdk/zk.ts";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
-import { E18, INPUT_64, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
-import { Wallet, ZeroAddress } from "ethers";
+import { E18, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
+import { ZeroAddress } from "ethers";
 
 const conn = await network.create();
 const d = await deployVerity(conn);
@@ -84,8 +84,6 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
   await conn.networkHelpers.time.increase(61);
   gas.refund = await used(d.coordinator.connect(d.other).refund(request));
 }
-void INPUT_64;
-void Wallet;
 
 {
   // ZK mode: a private-input iris request fulfilled with a Groth16 proof (steady state: second fulfil).

@@ -5,13 +5,9 @@ pragma solidity ^0.8.28;
 import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 
 /// @title IrisGroth16Verifier
-/// @notice Groth16 (BN254) verification key of one circuit with public signals [class, commitment].
-/// T[k] = IC0 + k·IC1 is precomputed for each of the 3 classes, so vk_x = T[class] + commitment·IC2
-/// takes one ecMul and one ecAdd, followed by one pairing check
-/// e(-A, B)·e(alpha, beta)·e(vk_x, gamma)·e(C, delta) = 1.
+/// @notice Groth16 (BN254) verification key of one circuit with public signals [class, commitment], for
+/// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the 3 classes.
 contract IrisGroth16Verifier is Groth16ResultVerifier {
-    /// BN254 base field order: proof coordinates must lie below it.
-    uint256 private constant _Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 private constant _CLASSES = 3;
 
     // T[k] = IC0 + k·IC1 (affine G1).
@@ -44,72 +40,30 @@ contract IrisGroth16Verifier is Groth16ResultVerifier {
         return _CLASSES;
     }
 
-    /// @dev Pairing input at m (free memory, not claimed): four (G1, G2) pairs of 0xc0 bytes each,
-    /// (-A, B) at 0x000, (alpha, beta) at 0x0c0, (vk_x, gamma) at 0x180, (C, delta) at 0x240.
-    /// vk_x is computed in place: commitment·IC2 at 0x1c0 (ecMul), then T[class] + it at 0x180 (ecAdd).
-    function _verifyGroth16(
-        uint256 proofOffset,
-        uint256 outputClass,
-        uint256 commitment
-    ) internal view override returns (bool valid) {
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            valid := lt(outputClass, _CLASSES)
-            valid := and(valid, lt(calldataload(proofOffset), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0x20)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0x40)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0x60)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0x80)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0xa0)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0xc0)), _Q))
-            valid := and(valid, lt(calldataload(add(proofOffset, 0xe0)), _Q))
-            if valid {
-                let m := mload(0x40)
-                // vk_x = T[class] + commitment·IC2
-                mstore(add(m, 0x1c0), _IC2_X)
-                mstore(add(m, 0x1e0), _IC2_Y)
-                mstore(add(m, 0x200), commitment)
-                valid := staticcall(gas(), 0x07, add(m, 0x1c0), 0x60, add(m, 0x1c0), 0x40)
-                switch outputClass
-                case 0 {
-                    mstore(add(m, 0x180), _T0_X)
-                    mstore(add(m, 0x1a0), _T0_Y)
-                }
-                case 1 {
-                    mstore(add(m, 0x180), _T1_X)
-                    mstore(add(m, 0x1a0), _T1_Y)
-                }
-                case 2 {
-                    mstore(add(m, 0x180), _T2_X)
-                    mstore(add(m, 0x1a0), _T2_Y)
-                }
-                valid := and(valid, staticcall(gas(), 0x06, add(m, 0x180), 0x80, add(m, 0x180), 0x40))
-                // (-A, B): -A = (A.x, (q - A.y) mod q); B is already in the precompile's order.
-                mstore(m, calldataload(proofOffset))
-                mstore(add(m, 0x20), mod(sub(_Q, calldataload(add(proofOffset, 0x20))), _Q))
-                calldatacopy(add(m, 0x40), add(proofOffset, 0x40), 0x80)
-                // (alpha, beta)
-                mstore(add(m, 0xc0), _ALPHA_X)
-                mstore(add(m, 0xe0), _ALPHA_Y)
-                mstore(add(m, 0x100), _BETA_X_IM)
-                mstore(add(m, 0x120), _BETA_X_RE)
-                mstore(add(m, 0x140), _BETA_Y_IM)
-                mstore(add(m, 0x160), _BETA_Y_RE)
-                // (vk_x, gamma)
-                mstore(add(m, 0x1c0), _GAMMA_X_IM)
-                mstore(add(m, 0x1e0), _GAMMA_X_RE)
-                mstore(add(m, 0x200), _GAMMA_Y_IM)
-                mstore(add(m, 0x220), _GAMMA_Y_RE)
-                // (C, delta)
-                calldatacopy(add(m, 0x240), add(proofOffset, 0xc0), 0x40)
-                mstore(add(m, 0x280), _DELTA_X_IM)
-                mstore(add(m, 0x2a0), _DELTA_X_RE)
-                mstore(add(m, 0x2c0), _DELTA_Y_IM)
-                mstore(add(m, 0x2e0), _DELTA_Y_RE)
-                // The product of the four pairings is 1: the precompile returns 1 in scratch space.
-                valid := and(valid, staticcall(gas(), 0x08, m, 0x300, 0x00, 0x20))
-                valid := and(valid, mload(0x00))
-            }
-        }
+    function _classPoint(uint256 outputClass) internal pure override returns (uint256 x, uint256 y) {
+        if (outputClass == 0) return (_T0_X, _T0_Y);
+        if (outputClass == 1) return (_T1_X, _T1_Y);
+        return (_T2_X, _T2_Y);
+    }
+
+    function _key() internal pure virtual override returns (uint256[16] memory) {
+        return [
+            _IC2_X,
+            _IC2_Y,
+            _ALPHA_X,
+            _ALPHA_Y,
+            _BETA_X_IM,
+            _BETA_X_RE,
+            _BETA_Y_IM,
+            _BETA_Y_RE,
+            _GAMMA_X_IM,
+            _GAMMA_X_RE,
+            _GAMMA_Y_IM,
+            _GAMMA_Y_RE,
+            _DELTA_X_IM,
+            _DELTA_X_RE,
+            _DELTA_Y_IM,
+            _DELTA_Y_RE
+        ];
     }
 }

@@ -100,16 +100,13 @@ function g2Words(p: string[][]): bigint[] {
   return [p[0]![1]!, p[0]![0]!, p[1]![1]!, p[1]![0]!].map(BigInt);
 }
 
-const hexWord = (i: number): string => "0x" + (i * 32).toString(16);
-
 /**
  * Our Groth16 verifier for a Verity circuit: `contractName` inherits Groth16ResultVerifier
- * (contracts/verifiers) and implements `_verifyGroth16` and `_classes` for the verification key at
- * `vkeyPath`, whose two public signals must be [class, commitment].
+ * (contracts/verifiers), which runs the check, and supplies `_classes`, `_classPoint` and `_key` for
+ * the verification key at `vkeyPath`, whose two public signals must be [class, commitment].
  *
  * The class is a small integer, so the generator precomputes T[k] = IC0 + k·IC1 for every class k:
- * on chain, vk_x = T[class] + commitment·IC2 costs one ecMul and one ecAdd, then one pairing check
- * e(-A, B)·e(alpha, beta)·e(vk_x, gamma)·e(C, delta) = 1.
+ * on chain, vk_x = T[class] + commitment·IC2 costs one ecMul and one ecAdd.
  */
 export async function groth16VerifierSource(vkeyPath: string, classes: number, contractName: string): Promise<string> {
   const vkey = JSON.parse(readFileSync(vkeyPath, "utf8")) as Groth16Vkey;
@@ -141,13 +138,19 @@ export async function groth16VerifierSource(vkeyPath: string, classes: number, c
   const constant = (name: string, value: bigint): string => `    uint256 private constant ${name} = ${value};`;
   const g2 = (name: string, w: bigint[]): string[] =>
     ["X_IM", "X_RE", "Y_IM", "Y_RE"].map((part, i) => constant(`_${name}_${part}`, w[i]!));
-  const words = Array.from({ length: 8 }, (_, i) => (i === 0 ? "proofOffset" : `add(proofOffset, ${hexWord(i)})`));
-  const cases = table.map(
-    (_, k) => `                case ${k} {
-                    mstore(add(m, 0x180), _T${k}_X)
-                    mstore(add(m, 0x1a0), _T${k}_Y)
-                }`,
+  // T[class]: the base contract has already checked outputClass < classes.
+  const classPoints = table.map((_, k) =>
+    k === table.length - 1
+      ? `        return (_T${k}_X, _T${k}_Y);`
+      : `        if (outputClass == ${k}) return (_T${k}_X, _T${k}_Y);`,
   );
+  const keyNames = [
+    "_IC2_X",
+    "_IC2_Y",
+    "_ALPHA_X",
+    "_ALPHA_Y",
+    ...["BETA", "GAMMA", "DELTA"].flatMap((g) => ["X_IM", "X_RE", "Y_IM", "Y_RE"].map((part) => `_${g}_${part}`)),
+  ];
 
   return `// SPDX-License-Identifier: MIT
 ${generatedHeader(`Groth16 verifier from ${relative(ROOT, vkeyPath)}, ${classes} classes`)}pragma solidity ^0.8.28;
@@ -155,13 +158,9 @@ ${generatedHeader(`Groth16 verifier from ${relative(ROOT, vkeyPath)}, ${classes}
 import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 
 /// @title ${contractName}
-/// @notice Groth16 (BN254) verification key of one circuit with public signals [class, commitment].
-/// T[k] = IC0 + k·IC1 is precomputed for each of the ${classes} classes, so vk_x = T[class] + commitment·IC2
-/// takes one ecMul and one ecAdd, followed by one pairing check
-/// e(-A, B)·e(alpha, beta)·e(vk_x, gamma)·e(C, delta) = 1.
+/// @notice Groth16 (BN254) verification key of one circuit with public signals [class, commitment], for
+/// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the ${classes} classes.
 contract ${contractName} is Groth16ResultVerifier {
-    /// BN254 base field order: proof coordinates must lie below it.
-    uint256 private constant _Q = ${BASE_FIELD};
     uint256 private constant _CLASSES = ${classes};
 
     // T[k] = IC0 + k·IC1 (affine G1).
@@ -178,55 +177,14 @@ ${[...g2("BETA", beta), ...g2("GAMMA", gamma), ...g2("DELTA", delta)].join("\n")
         return _CLASSES;
     }
 
-    /// @dev Pairing input at m (free memory, not claimed): four (G1, G2) pairs of 0xc0 bytes each,
-    /// (-A, B) at 0x000, (alpha, beta) at 0x0c0, (vk_x, gamma) at 0x180, (C, delta) at 0x240.
-    /// vk_x is computed in place: commitment·IC2 at 0x1c0 (ecMul), then T[class] + it at 0x180 (ecAdd).
-    function _verifyGroth16(
-        uint256 proofOffset,
-        uint256 outputClass,
-        uint256 commitment
-    ) internal view override returns (bool valid) {
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            valid := lt(outputClass, _CLASSES)
-${words.map((w) => `            valid := and(valid, lt(calldataload(${w}), _Q))`).join("\n")}
-            if valid {
-                let m := mload(0x40)
-                // vk_x = T[class] + commitment·IC2
-                mstore(add(m, 0x1c0), _IC2_X)
-                mstore(add(m, 0x1e0), _IC2_Y)
-                mstore(add(m, 0x200), commitment)
-                valid := staticcall(gas(), 0x07, add(m, 0x1c0), 0x60, add(m, 0x1c0), 0x40)
-                switch outputClass
-${cases.join("\n")}
-                valid := and(valid, staticcall(gas(), 0x06, add(m, 0x180), 0x80, add(m, 0x180), 0x40))
-                // (-A, B): -A = (A.x, (q - A.y) mod q); B is already in the precompile's order.
-                mstore(m, calldataload(proofOffset))
-                mstore(add(m, 0x20), mod(sub(_Q, calldataload(add(proofOffset, 0x20))), _Q))
-                calldatacopy(add(m, 0x40), add(proofOffset, 0x40), 0x80)
-                // (alpha, beta)
-                mstore(add(m, 0xc0), _ALPHA_X)
-                mstore(add(m, 0xe0), _ALPHA_Y)
-                mstore(add(m, 0x100), _BETA_X_IM)
-                mstore(add(m, 0x120), _BETA_X_RE)
-                mstore(add(m, 0x140), _BETA_Y_IM)
-                mstore(add(m, 0x160), _BETA_Y_RE)
-                // (vk_x, gamma)
-                mstore(add(m, 0x1c0), _GAMMA_X_IM)
-                mstore(add(m, 0x1e0), _GAMMA_X_RE)
-                mstore(add(m, 0x200), _GAMMA_Y_IM)
-                mstore(add(m, 0x220), _GAMMA_Y_RE)
-                // (C, delta)
-                calldatacopy(add(m, 0x240), add(proofOffset, 0xc0), 0x40)
-                mstore(add(m, 0x280), _DELTA_X_IM)
-                mstore(add(m, 0x2a0), _DELTA_X_RE)
-                mstore(add(m, 0x2c0), _DELTA_Y_IM)
-                mstore(add(m, 0x2e0), _DELTA_Y_RE)
-                // The product of the four pairings is 1: the precompile returns 1 in scratch space.
-                valid := and(valid, staticcall(gas(), 0x08, m, 0x300, 0x00, 0x20))
-                valid := and(valid, mload(0x00))
-            }
-        }
+    function _classPoint(uint256 outputClass) internal pure override returns (uint256 x, uint256 y) {
+${classPoints.join("\n")}
+    }
+
+    function _key() internal pure virtual override returns (uint256[16] memory) {
+        return [
+${keyNames.map((n) => `            ${n}`).join(",\n")}
+        ];
     }
 }
 `;

@@ -114,7 +114,7 @@ describe("ZkVerifier", function () {
       .to.emit(d.coordinator, "InferenceFulfilled")
       .withArgs(requestId, operator, keccak256(OUTPUT), zeroPadValue(await d.irisGroth16.getAddress(), 32));
     const fulfilled = (await (await tx).wait())!;
-    // Regression guard: the first fulfil pays for new balance slots (steady state ≈ 300k, see bench/zk.ts).
+    // Regression guard: the first fulfil pays for new balance slots (steady state ≈ 256k, see bench/zk.ts).
     expect(fulfilled.gasUsed).to.be.lessThan(340_000n);
     expect(await d.coordinator.checkOutput(requestId, OUTPUT)).to.equal(true);
     expect(await d.coordinator.balanceOf(operator)).to.equal(
