@@ -18,7 +18,7 @@ import type {
 
 import type { Deployment } from "./deployment.ts";
 import { requestIdOf, requestParams, toRequest } from "./request.ts";
-import { Mode, STATUS_NAMES } from "./types.ts";
+import { STATUS_NAMES } from "./types.ts";
 import type { Request, RequestParams } from "./types.ts";
 
 /** A result as integrators see it: stored status and hash, plus what the events say. */
@@ -113,11 +113,6 @@ export class VerityClient {
    */
   async request(params: Partial<RequestParams> & { modelId: string }) {
     const p = requestParams(params);
-    if (p.mode === Mode.ZK && BigInt(p.operator) === 0n) {
-      throw new VerityError(
-        "operator: a ZK request must name the operator that serves it (the proof does not bind the submitter); set params.operator",
-      );
-    }
     const me = await this.signer().getAddress();
     const { fee } = await this.quote(p);
     const balance = await this.coordinator.balanceOf(me);

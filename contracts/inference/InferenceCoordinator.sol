@@ -277,7 +277,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     function acceptRequest(Request calldata request) external whenNotPaused {
         uint256 requestId = _idOf(request);
         bytes32 slot = _results[requestId];
-        if (!_isState(slot, _OPEN)) _revertNotOpen(requestId, slot);
+        if (_statusOf(slot) != RequestStatus.Open) _revertNotOpen(requestId, slot);
         if (request.operator != msg.sender) {
             revert CoordinatorNotAssignedOperator(requestId, request.operator, msg.sender);
         }
@@ -302,7 +302,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         // A failing slash (e.g. the coordinator lost its slasher role) never blocks the refund.
         uint256 slashed;
         uint256 penalty = _missedDeadlinePenalty;
-        if (_isState(slot, _ACCEPTED) && penalty != 0) {
+        if (_statusOf(slot) == RequestStatus.Accepted && penalty != 0) {
             try staking.slash(request.operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false) returns (
                 uint256 amount
             ) {
@@ -375,7 +375,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @inheritdoc IInferenceCoordinator
     function pinnedVerifierOf(uint256 requestId) external view returns (address) {
         bytes32 slot = _results[requestId];
-        return _isPending(slot) ? address(uint160(uint256(slot) >> 8)) : address(0);
+        return _isPending(slot) ? _pinnedVerifier(slot) : address(0);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -532,7 +532,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
         bytes32 outputHash = keccak256(output);
         if (uint256(outputHash) < _STATE_WORD_LIMIT) revert CoordinatorReservedOutputHash(outputHash);
-        bytes32 record = _verify(requestId, req, outputHash, proof, address(uint160(uint256(slot) >> 8)));
+        bytes32 record = _verify(requestId, req, outputHash, proof, _pinnedVerifier(slot));
 
         _results[requestId] = outputHash;
         if (req.storeOutput) _outputs[requestId] = output;
@@ -624,16 +624,17 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         revert CoordinatorRequestNotOpen(requestId, _statusOf(slot));
     }
 
-    /// @dev Open or accepted: it can still be fulfilled or refunded.
+    /// @dev Open or accepted: it can still be fulfilled or refunded. The same decoding as `_statusOf`,
+    /// spelled out because every fulfil runs it.
     function _isPending(bytes32 slot) private pure returns (bool) {
         uint256 word = uint256(slot);
         uint256 state = word & _STATE_MASK;
         return word < _STATE_WORD_LIMIT && (state == _OPEN || state == _ACCEPTED);
     }
 
-    function _isState(bytes32 slot, uint256 state) private pure returns (bool) {
-        uint256 word = uint256(slot);
-        return word < _STATE_WORD_LIMIT && (word & _STATE_MASK) == state;
+    /// @dev The verifier pinned in a pending request's state word (zero: the mode's verifier).
+    function _pinnedVerifier(bytes32 slot) private pure returns (address) {
+        return address(uint160(uint256(slot) >> 8));
     }
 
     function _statusOf(bytes32 slot) private pure returns (RequestStatus) {

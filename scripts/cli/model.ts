@@ -57,6 +57,9 @@ function withVersionFlags(cmd: Command): Command {
     .option("--zk-verifier <address>", "Groth16 verifier of this version's circuit", addressArg("--zk-verifier"));
 }
 
+/** Parser of a variadic <modelIds...> argument: each a bytes32. */
+const modelIdList = (v: string, prev: string[] = []): string[] => [...prev, bytes32Arg("modelId")(v)];
+
 export function modelCommand(): Command {
   const model = new Command("model").description("model owners: register models, publish versions, set prices");
 
@@ -121,7 +124,7 @@ export function modelCommand(): Command {
   model
     .command("royalties")
     .description("royalties your models have earned and not yet claimed")
-    .argument("<modelIds...>", "model ids", (v: string, prev: string[] = []) => [...prev, bytes32Arg("modelId")(v)])
+    .argument("<modelIds...>", "model ids", modelIdList)
     .action(async (modelIds: string[], _o, cmd: Command) => {
       const ctx = await connect(cmd, false);
       const rows = await Promise.all(
@@ -133,7 +136,7 @@ export function modelCommand(): Command {
   model
     .command("claim")
     .description("move the royalties of models you own into your coordinator balance (then: balance withdraw)")
-    .argument("<modelIds...>", "model ids", (v: string, prev: string[] = []) => [...prev, bytes32Arg("modelId")(v)])
+    .argument("<modelIds...>", "model ids", modelIdList)
     .action(async (modelIds: string[], _o, cmd: Command) => {
       const ctx = await connect(cmd, true);
       const { total, receipt } = await ctx.client.claimRoyalties(modelIds);
