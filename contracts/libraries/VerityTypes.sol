@@ -14,6 +14,9 @@ uint8 constant SLASH_FRAUD = 3;
 
 uint16 constant BPS = 10_000;
 
+/// @dev BN254 scalar field order: ZK public signals and Poseidon values lie below it.
+uint256 constant BN254_SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
 /// @notice Lifecycle of a request, as stored by the coordinator.
 enum RequestStatus {
     None,

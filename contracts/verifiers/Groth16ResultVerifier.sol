@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
 import {IGroth16ResultVerifier} from "../interfaces/IZkVerifier.sol";
-import {MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
+import {BN254_SCALAR_FIELD, MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 
 /// @title Groth16ResultVerifier
 /// @notice The hand-written half of every per-version ZK verifier: it checks a claim against a proof and
@@ -12,8 +12,7 @@ import {MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 /// a field element, and the proof verifies for public signals [outputClass, commitment].
 abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     /// @notice BN254 scalar field order: public signals are below it.
-    uint256 public constant SNARK_SCALAR_FIELD =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 public constant SNARK_SCALAR_FIELD = BN254_SCALAR_FIELD;
     /// @dev BN254 base field order: proof coordinates must lie below it.
     uint256 private constant _BASE_FIELD =
         21888242871839275222246405745257275088696311157297823662689037894645226208583;

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
 import {IPoseidon5, IZkVerifier} from "../interfaces/IZkVerifier.sol";
-import {MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
+import {BN254_SCALAR_FIELD, MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 
 /// @title ZkVerifier
 /// @notice ZK mode's entry in the coordinator: registering it enables the mode. Each request's result is
@@ -14,8 +14,7 @@ import {MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 /// check of an input commitment, with circomlibjs's generated Poseidon.
 contract ZkVerifier is IZkVerifier {
     /// @notice BN254 scalar field order: public signals and Poseidon values are below it.
-    uint256 public constant SNARK_SCALAR_FIELD =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 public constant SNARK_SCALAR_FIELD = BN254_SCALAR_FIELD;
     /// @notice Circuit inputs are range-checked to [0, INPUT_LIMIT).
     uint256 public constant INPUT_LIMIT = 1 << 16;
 
