@@ -10,8 +10,8 @@
  *
  * ZK mode: proofs are made off the event loop by prover threads (worker/prover.ts). They take a
  * few hundred ms each (bench/results/zk.json), so ZK jobs do not hold up the pass: they move to
- * executing, are queued to the prover, and become attested (output = abi.encode(class), proof = encodeZkProof) when their proof
- * is back, waking the worker to submit them.
+ * executing, are queued to the prover, and become attested (output = abi.encode(class), proof =
+ * encodeZkProof) when their proof is back, waking the worker to submit them.
  */
 import { ZeroAddress, getBytes, hexlify, keccak256 } from "ethers";
 import type { Logger } from "pino";
