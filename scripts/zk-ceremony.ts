@@ -24,16 +24,14 @@ import { keccak256, toUtf8Bytes } from "ethers";
 
 import {
   IRIS_CLASSES,
-  IRIS_ZK,
-  IrisProver,
   irisCommitment,
   irisFixedForward,
   irisFixedWeights,
-  loadVkey,
   milliInputs,
   verifyOffchain,
   zkShutdown,
-} from "../sdk/zk.ts";
+} from "@verity-ai/sdk";
+import { IRIS_ZK, loadVkey, irisProver } from "./zk/paths.ts";
 import {
   ROOT,
   compileCircom,
@@ -255,7 +253,7 @@ async function main(): Promise<void> {
   const x = milliInputs([6.5, 3.0, 5.2, 2.0]);
   const salt = 12345n;
   const sample = (await step("sample proof", "groth16 fullprove + verify", [], async () => {
-    const { proof, publicSignals } = await IrisProver.load().prove(x, salt);
+    const { proof, publicSignals } = await irisProver().prove(x, salt);
     const expected = [irisFixedForward(x).outputClass, await irisCommitment(x, salt)].map(String);
     if (JSON.stringify(publicSignals) !== JSON.stringify(expected))
       throw new Error(`public signals ${publicSignals} ≠ ${expected}`);

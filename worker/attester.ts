@@ -22,9 +22,17 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 
-import { RESULT_TYPES, claimFor, resultDigest, resultDomain, recoverResultSigner } from "../sdk/tee.ts";
-import type { Request, ResultClaim } from "../sdk/types.ts";
-import { STAKING_ABI, TEE_ABI } from "./abi.ts";
+import {
+  claimFor,
+  OperatorStakingAbi,
+  recoverResultSigner,
+  RESULT_TYPES,
+  resultDigest,
+  resultDomain,
+  TeeVerifierAbi,
+  type Request,
+  type ResultClaim,
+} from "@verity-ai/sdk";
 
 type Field = { name: string; type: string };
 const FIELDS: readonly Field[] = (RESULT_TYPES as Record<string, Field[]>).InferenceResult!;
@@ -122,8 +130,8 @@ export class Attester {
   ): Promise<string[]> {
     const problems: string[] = [];
     const operatorAddress = await operator.getAddress();
-    const stakingC = new Contract(staking, STAKING_ABI, operator);
-    const teeC = new Contract(tee, TEE_ABI, operator);
+    const stakingC = new Contract(staking, OperatorStakingAbi, operator);
+    const teeC = new Contract(tee, TeeVerifierAbi, operator);
     const eligible = (await stakingC.getFunction("isEligible")(operatorAddress)) as boolean;
     if (!eligible) {
       const [minStake, stake] = await Promise.all([

@@ -7,7 +7,7 @@
  * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_METRICS_PORT.
  */
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 import { z } from "zod";
 
@@ -80,6 +80,8 @@ export const configSchema = z.object({
     .object({
       /** Default: on when the circuit files (wasm, proving key) are present. */
       enabled: z.boolean().optional(),
+      /** Folder of circuit artefacts (`<name>/<name>.wasm`, `<name>_final.zkey`); default: `circuits` beside modelsDir. */
+      circuitsDir: z.string().min(1).optional(),
       /** Prover threads (worker_threads), each proving one request at a time. */
       threads: z.number().int().min(1).max(32).default(1),
       /** ZK results per fulfilBatch transaction (~300k gas each, vs ~25k for a TEE result). */
@@ -181,6 +183,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
   return {
     ...c,
     modelsDir: abs(c.modelsDir),
+    zk: { ...c.zk, circuitsDir: abs(c.zk.circuitsDir ?? join(c.modelsDir, "..", "circuits")) },
     dbPath: c.dbPath === ":memory:" ? c.dbPath : abs(c.dbPath),
     operatorKeystore: c.operatorKeystore === undefined ? undefined : abs(c.operatorKeystore),
   };

@@ -6,12 +6,14 @@
 import { Interface, getAddress, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
-import { REQUEST_LAYOUT, toRequest } from "../sdk/request.ts";
-import type { Request } from "../sdk/types.ts";
-import { COORDINATOR_ABI } from "./abi.ts";
+import { InferenceCoordinatorAbi, PROTOCOL_ERRORS, REQUEST_LAYOUT, toRequest, type Request } from "@verity-ai/sdk";
 import type { Cursor, JobStore } from "./db.ts";
 
-export const coordinatorInterface = new Interface(COORDINATOR_ABI);
+/** The coordinator's functions and events, and every protocol error (verifiers' errors bubble up through it). */
+export const coordinatorInterface = new Interface([
+  ...InferenceCoordinatorAbi.filter((item) => item.type !== "error"),
+  ...PROTOCOL_ERRORS,
+]);
 const T_REQUESTED = coordinatorInterface.getEvent("InferenceRequested")!.topicHash;
 const T_FULFILLED = coordinatorInterface.getEvent("InferenceFulfilled")!.topicHash;
 const T_REFUNDED = coordinatorInterface.getEvent("RequestRefunded")!.topicHash;

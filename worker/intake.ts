@@ -18,8 +18,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
-import { commitmentFor, MODE_TEE, MODE_ZK } from "../sdk/private.ts";
-import type { Request } from "../sdk/types.ts";
+import { commitmentFor, isSettled, Mode, modeName, RequestStatus, statusName, type Request } from "@verity-ai/sdk";
 import { FINAL_STATES, type JobStore } from "./db.ts";
 import { coordinatorInterface, type EventSource } from "./events.ts";
 import { requestFromJson, type JobRunner } from "./jobs.ts";
@@ -32,7 +31,6 @@ export const INTAKE_BODY_OVERHEAD = 1024;
 const ID = /^0x[0-9a-fA-F]{64}$/;
 const HEX_BYTES = /^0x(?:[0-9a-fA-F]{2})+$/;
 const SALT = /^0x[0-9a-fA-F]{64}$/;
-const STATUS = ["unknown", "open", "fulfilled", "refunded", "accepted"];
 
 export interface IntakeOptions {
   store: JobStore;
@@ -128,7 +126,7 @@ export class Intake {
       const woken = this.#o.store.putPrivateInput(requestId, input.toLowerCase(), salt.toLowerCase());
       this.#o.wake();
       metrics.intake.inc({ status: "202" });
-      const mode = request.mode === BigInt(MODE_ZK) ? "ZK" : "TEE";
+      const mode = modeName(request.mode);
       log.info({ requestId, bytes, mode, woken }, "private input received");
       send(res, 202, { requestId, accepted: true, mode, bytes });
     } catch (err) {
@@ -280,17 +278,17 @@ export class Intake {
         `cannot check the request's status on the chain right now (${shortError(err)}): retry shortly`,
       );
     }
-    if (status === 0)
+    if (status === RequestStatus.None)
       throw new Refusal(
         404,
         "unknown",
         `unknown request ${requestId}: coordinator ${coordinator} does not know it (reorged out?); check the id`,
       );
-    if (status === 2 || status === 3)
+    if (isSettled(status))
       throw new Refusal(
         409,
         "settled",
-        `request ${requestId} is already ${STATUS[status]} on-chain: the input is no longer needed`,
+        `request ${requestId} is already ${statusName(status)} on-chain: the input is no longer needed`,
       );
     return request;
   }
@@ -335,7 +333,7 @@ export class Intake {
     }
     if (commitment.toLowerCase() !== request.inputHash.toLowerCase()) {
       const formula =
-        mode === MODE_TEE
+        mode === Mode.TEE
           ? "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
           : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
       throw new Refusal(

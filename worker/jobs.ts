@@ -16,18 +16,23 @@
 import { ZeroAddress, getBytes, hexlify, keccak256 } from "ethers";
 import type { Logger } from "pino";
 
-import { teeCommitment, zkSalt } from "../sdk/private.ts";
-import { Mode, type Request } from "../sdk/types.ts";
-import { classOutput, encodeZkProof, irisFixedForward, irisInputFromBytes } from "../sdk/zk.ts";
 import {
-  Executor,
   InputDecodeError,
+  Mode,
   ModelError,
   ModelHashMismatchError,
-  ModelStore,
   UnknownModelError,
+  classOutput,
   decodeInput,
-} from "./models/index.ts";
+  encodeZkProof,
+  irisFixedForward,
+  irisInputFromBytes,
+  teeCommitment,
+  zkSalt,
+  type Request,
+} from "@verity-ai/sdk";
+
+import { Executor, ModelStore } from "./models/index.ts";
 import type { Attester } from "./attester.ts";
 import type { JobRow, JobState, JobStore } from "./db.ts";
 import type { Metrics } from "./metrics.ts";
@@ -62,11 +67,6 @@ export function requestFromJson(s: string): Request {
   const o = JSON.parse(s) as Record<string, unknown>;
   for (const k of BIGINT_KEYS) o[k] = BigInt(o[k] as string);
   return o as unknown as Request;
-}
-
-/** Operator's share: fee - royalty - protocolFee. */
-export function earningsOf(r: Request): bigint {
-  return r.fee - r.royalty - r.protocolFee;
 }
 
 export interface Verdict {

@@ -4,13 +4,13 @@
  * handed to an idle thread one at a time, so a job whose deadline has passed while it waited is
  * dropped before any proving work is spent on it.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Worker as Thread } from "node:worker_threads";
 
 import type { Logger } from "pino";
 
-import { IRIS_ZK, type Groth16Proof } from "../sdk/zk.ts";
+import { IRIS_CIRCUIT, type Groth16Proof } from "@verity-ai/sdk";
 
 export interface ZkCircuit {
   /** Circuit name (e.g. "iris"). */
@@ -22,14 +22,15 @@ export interface ZkCircuit {
 }
 
 /**
- * Circuits shipped with the repository whose artefacts are present: the iris circuit
- * (circuits/iris, keys from scripts/zk-ceremony.ts) proves the model of models/iris/manifest.json.
+ * The circuits whose artefacts are present in `circuitsDir` (config `zk.circuitsDir`): the iris
+ * circuit (`<circuitsDir>/iris/iris.wasm` and `iris_final.zkey`, from scripts/zk-ceremony.ts) proves
+ * the model whose weights hash the SDK's circuit descriptor names.
  */
-export function bundledCircuits(): ZkCircuit[] {
-  const manifest = join(dirname(IRIS_ZK.training), "manifest.json");
-  if (![IRIS_ZK.wasm, IRIS_ZK.zkey, manifest].every((p) => existsSync(p))) return [];
-  const { weightsHash } = JSON.parse(readFileSync(manifest, "utf8")) as { weightsHash: string };
-  return [{ name: "iris", weightsHash: weightsHash.toLowerCase(), wasm: IRIS_ZK.wasm, zkey: IRIS_ZK.zkey }];
+export function availableCircuits(circuitsDir: string): ZkCircuit[] {
+  const wasm = join(circuitsDir, "iris", "iris.wasm");
+  const zkey = join(circuitsDir, "iris", "iris_final.zkey");
+  if (![wasm, zkey].every((p) => existsSync(p))) return [];
+  return [{ name: IRIS_CIRCUIT.name, weightsHash: IRIS_CIRCUIT.weightsHash, wasm, zkey }];
 }
 
 export interface ProofOut {
@@ -70,6 +71,9 @@ interface Slot {
   id: number;
   ready: boolean;
 }
+
+/** The prover thread's script: beside this module, as TypeScript in the repository and JavaScript once built. */
+const THREAD_SCRIPT = new URL(import.meta.url.endsWith(".ts") ? "./zk-thread.ts" : "./zk-thread.js", import.meta.url);
 
 /** Threads in a row that may die before they are ready before queued proofs are failed. */
 const MAX_START_FAILURES = 3;
@@ -112,7 +116,7 @@ export class ProverPool {
   }
 
   #spawn(): void {
-    const thread = new Thread(new URL("./zk-thread.ts", import.meta.url), {
+    const thread = new Thread(THREAD_SCRIPT, {
       workerData: { wasm: this.circuit.wasm, zkey: this.circuit.zkey, warmup: this.#warmup },
     });
     const slot: Slot = { thread, busy: undefined, id: 0, ready: false };

@@ -27,11 +27,19 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 
-import { REQUEST_LAYOUT } from "../sdk/request.ts";
-import type { Request } from "../sdk/types.ts";
+import {
+  callbackGasBudget,
+  isPending,
+  Mode,
+  operatorShare,
+  REQUEST_LAYOUT,
+  RequestStatus,
+  statusName,
+  type Request,
+} from "@verity-ai/sdk";
 import type { JobRow, JobStore, TxRow } from "./db.ts";
 import { coordinatorInterface, requestKey } from "./events.ts";
-import { earningsOf, requestFromJson } from "./jobs.ts";
+import { requestFromJson } from "./jobs.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface GasSettings {
@@ -93,7 +101,6 @@ function isRevert(err: unknown): boolean {
   return e?.code === "CALL_EXCEPTION" || revertOf(err) !== undefined || /revert/i.test(e?.message ?? "");
 }
 
-const STATUS = ["none", "open", "fulfilled", "refunded", "accepted"];
 const T_FULFILLED = coordinatorInterface.getEvent("InferenceFulfilled")!.topicHash;
 const T_SKIPPED = coordinatorInterface.getEvent("FulfillmentSkipped")!.topicHash;
 
@@ -276,13 +283,6 @@ export function signEip1559(wallet: Wallet, f: Eip1559Fields): { raw: string; ha
   if (mine.raw !== tx.serialized || mine.hash !== tx.hash) throw new Error("signEip1559 disagrees with ethers");
 }
 
-/** Gas the coordinator needs on top of the callback's own limit (see InferenceCoordinator._deliver). */
-function callbackGas(r: Request): bigint {
-  return r.callback === "0x0000000000000000000000000000000000000000"
-    ? 0n
-    : r.callbackGasLimit + r.callbackGasLimit / 63n + 15_000n;
-}
-
 export class Submitter {
   readonly stats: SubmitStats = { simulateMs: 0, sendMs: 0, receiptMs: 0, txs: 0, gasUsed: 0n, results: 0, chainMs: 0 };
   readonly #provider: JsonRpcProvider;
@@ -368,7 +368,7 @@ export class Submitter {
     }
     const chunks: JobRow[][] = [];
     for (const [mode, list] of [...byMode.entries()].sort((a, b) => a[0] - b[0])) {
-      const size = mode === 2 ? this.#zkBatchSize : this.#batchSize;
+      const size = mode === Mode.ZK ? this.#zkBatchSize : this.#batchSize;
       for (let i = 0; i < list.length && chunks.length < slots; i += size) chunks.push(list.slice(i, i + size));
     }
 
@@ -529,7 +529,7 @@ export class Submitter {
    * times): per-result gas × n + callback gas, plus the margin. An out-of-gas revert resets the model.
    */
   #modelGas(jobs: readonly JobRow[], perResult: bigint): bigint {
-    const callbacks = jobs.reduce((a, j) => a + callbackGas(requestFromJson(j.request)), 0n);
+    const callbacks = jobs.reduce((a, j) => a + callbackGasBudget(requestFromJson(j.request)), 0n);
     const base = 40_000n + perResult * BigInt(jobs.length) + callbacks;
     return (base * BigInt(100 + this.#gas.marginPercent)) / 100n;
   }
@@ -573,13 +573,12 @@ export class Submitter {
     const open: JobRow[] = [];
     jobs.forEach((j, i) => {
       const s = statuses[i]!;
-      // Open, or accepted by its assigned operator (4): still fulfillable.
-      if (s === 1 || s === 4) open.push(j);
+      if (isPending(s)) open.push(j);
       else
         this.#classify(
           j,
           { name: "CoordinatorRequestNotOpen", args: [BigInt(j.requestId), BigInt(s)] },
-          `status ${STATUS[s]}`,
+          `status ${statusName(s)}`,
         );
     });
     return open;
@@ -597,12 +596,12 @@ export class Submitter {
     };
     if (name === "CoordinatorRequestNotOpen") {
       const status = Number(r!.args[1]);
-      const reason = status === 3 ? "refunded" : "already-fulfilled";
+      const reason = status === RequestStatus.Refunded ? "refunded" : "already-fulfilled";
       this.#log.warn(
-        { requestId: job.requestId, status: STATUS[status] },
-        `request already ${STATUS[status]} on-chain; skipped`,
+        { requestId: job.requestId, status: statusName(status) },
+        `request already ${statusName(status)} on-chain; skipped`,
       );
-      set("skipped", reason, `request is ${STATUS[status]} on-chain`);
+      set("skipped", reason, `request is ${statusName(status)} on-chain`);
     } else if (name === "CoordinatorRequestExpired") {
       this.#log.warn({ requestId: job.requestId }, "request expired before it could be submitted");
       set("expired", "expired", `deadline ${r!.args[1]} passed`);
@@ -759,7 +758,7 @@ export class Submitter {
       if (name === "InferenceFulfilled" && operator.toLowerCase() === me) {
         const job = this.#store.get(id);
         const request: Request | undefined = job ? requestFromJson(job.request) : undefined;
-        const earned = request ? earningsOf(request) : 0n;
+        const earned = request ? operatorShare(request) : 0n;
         confirmed.push({ id, fields: { earnings: earned.toString() } });
         this.#metrics.earnings.inc(Number(earned));
         if (job) this.#metrics.latency.observe(Math.max(0, now / 1000 - job.blockTime));
@@ -778,7 +777,7 @@ export class Submitter {
     if (tx.requestIds.length > 1 && confirmed.length > 0) {
       const callbacks = confirmed.reduce((a, c) => {
         const j = this.#store.get(c.id);
-        return a + (j ? callbackGas(requestFromJson(j.request)) : 0n);
+        return a + (j ? callbackGasBudget(requestFromJson(j.request)) : 0n);
       }, 0n);
       const per = (receipt.gasUsed - callbacks + BigInt(tx.requestIds.length) - 1n) / BigInt(tx.requestIds.length);
       // Batches are single-mode (see submit), so the first job's mode is the batch's.

@@ -8,6 +8,8 @@
 import { FetchRequest, JsonRpcProvider, Network, type Wallet } from "ethers";
 import { pino, type Logger } from "pino";
 
+import { RequestStatus } from "@verity-ai/sdk";
+
 import { Attester } from "./attester.ts";
 import { redactedConfig, type WorkerConfig } from "./config.ts";
 import { JobStore, type JobState } from "./db.ts";
@@ -17,7 +19,7 @@ import { JobRunner, requestFromJson, requestToJson, type Verdict } from "./jobs.
 import { loadOperator } from "./keys.ts";
 import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
 import { Executor, ModelStore } from "./models/index.ts";
-import { ProverPool, bundledCircuits } from "./prover.ts";
+import { ProverPool, availableCircuits } from "./prover.ts";
 import { Submitter, shortError } from "./submitter.ts";
 
 export interface WorkerOptions {
@@ -157,11 +159,11 @@ export class Worker {
       },
       this.log,
     );
-    const circuits = bundledCircuits();
+    const circuits = availableCircuits(c.zk.circuitsDir!);
     const zkOn = c.zk.enabled ?? circuits.length > 0;
     if (c.zk.enabled === true && circuits.length === 0)
       throw new Error(
-        "zk.enabled: no circuit files found (circuits/iris/iris.wasm and iris_final.zkey): run npm run zk:ceremony, or set zk.enabled to false",
+        `zk.enabled: no circuit files found in ${c.zk.circuitsDir} (iris/iris.wasm and iris/iris_final.zkey): set zk.circuitsDir to the folder holding them, or set zk.enabled to false`,
       );
     this.provers = new Map(
       zkOn ? circuits.map((k) => [k.weightsHash, new ProverPool(k, c.zk.threads, this.log, c.zk.prestart)]) : [],
@@ -354,11 +356,11 @@ export class Worker {
     );
     jobs.forEach((j, i) => {
       const s = statuses[i]!;
-      if (s === 0) {
+      if (s === RequestStatus.None) {
         this.log.warn({ requestId: j.requestId, state: j.state }, "request no longer on-chain after a reorg");
         this.store.transition([j.requestId], "failed", { error: "reorged-out: the request is no longer on-chain" });
         this.metrics.failed.inc({ reason: "reorged-out" });
-      } else if (s === 1 && (j.state === "confirmed" || j.state === "skipped")) {
+      } else if (s === RequestStatus.Open && (j.state === "confirmed" || j.state === "skipped")) {
         this.log.warn({ requestId: j.requestId, state: j.state }, "request open again after a reorg; re-submitting");
         this.store.transition([j.requestId], j.signature !== null ? "attested" : "seen");
       }

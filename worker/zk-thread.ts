@@ -28,8 +28,9 @@ stub.exports = class WebWorkerUnavailable {
   }
 };
 require.cache[webWorkerPath] = stub;
-const { IrisProver, zkShutdown } = await import("../sdk/zk.ts");
-// After sdk/zk.ts loaded its libraries: each ffjavascript copy clears globalThis.curve_bn128 on load.
+const { IrisProver } = await import("./zk-prover.ts");
+const { zkShutdown } = await import("@verity-ai/sdk");
+// After the prover loaded its libraries: each ffjavascript copy clears globalThis.curve_bn128 on load.
 const ffjavascript = createRequire(snarkjsMain)("ffjavascript") as {
   buildBn128(singleThread: boolean): Promise<unknown>;
 };

@@ -1,6 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import InferenceCoordinatorModule from "./InferenceCoordinator.ts";
+import { Mode } from "@verity-ai/sdk";
 
 /**
  * TEE mode: the enclave registry and EIP-712 result verifier, with the DEVELOPMENT attestation
@@ -19,6 +20,6 @@ export default buildModule("TeeVerifier", (m) => {
   const tee = m.contract("TeeVerifier", [coordinator, staking, attestation, admin, equivocationPenalty]);
   const slasherRole = m.staticCall(staking, "SLASHER_ROLE", [], 0, { id: "SlasherRole" });
   m.call(staking, "grantRole", [slasherRole, tee], { id: "GrantSlasherToTee" });
-  m.call(coordinator, "setVerifier", [1, tee], { id: "SetTeeVerifier" });
+  m.call(coordinator, "setVerifier", [Mode.TEE, tee], { id: "SetTeeVerifier" });
   return { attestation, tee };
 });

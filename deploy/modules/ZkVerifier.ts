@@ -1,6 +1,7 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import VerityModule from "./Verity.ts";
+import { Mode } from "@verity-ai/sdk";
 
 /**
  * ZK mode on top of the whole protocol: the generated Groth16 verifier of the iris circuit (a model
@@ -12,6 +13,6 @@ export default buildModule("ZkVerifier", (m) => {
   const irisGroth16 = m.contract("IrisGroth16Verifier");
   const poseidon = m.contract("PoseidonT6");
   const zk = m.contract("ZkVerifier", [registry, poseidon]);
-  m.call(coordinator, "setVerifier", [2, zk], { id: "SetZkVerifier" });
+  m.call(coordinator, "setVerifier", [Mode.ZK, zk], { id: "SetZkVerifier" });
   return { token, staking, registry, coordinator, attestation, tee, irisGroth16, poseidon, zk };
 });

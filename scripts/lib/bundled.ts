@@ -4,7 +4,7 @@ import path from "node:path";
 import { ZeroAddress } from "ethers";
 
 import type { ModelRegistry } from "../../typechain-types/index.ts";
-import { MANIFEST_FILE, parseManifest } from "../../worker/models/index.ts";
+import { MANIFEST_FILE, parseManifest } from "@verity-ai/sdk";
 
 /** What `npm start` and the CLI need from a bundled model's manifest. */
 export interface BundledModel {

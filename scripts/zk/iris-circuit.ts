@@ -9,7 +9,7 @@ import {
   IRIS_HIDDEN,
   WEIGHT_SHIFT,
   type IrisFixedWeights,
-} from "../../sdk/zk.ts";
+} from "@verity-ai/sdk";
 
 const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 const bitLength = (v: bigint): number => v.toString(2).length;

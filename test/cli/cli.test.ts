@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
-import { teeCommitment } from "../../sdk/private.ts";
+import { teeCommitment } from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
@@ -40,7 +40,7 @@ describe("verity CLI (against a local node with a worker)", function () {
           "--disable-warning=ExperimentalWarning",
           "--import",
           "tsx",
-          join(ROOT, "scripts/cli/main.ts"),
+          join(ROOT, "cli/main.ts"),
           "--rpc",
           node.url,
           "--deployment",

@@ -2,10 +2,9 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
-import { requestParams } from "../../sdk/request.ts";
+import { requestParams, toRequest } from "@verity-ai/sdk";
 import { E18, INPUT_64, OUTPUT, PRICE } from "../helpers/fixture.ts";
 import { deployEnv, eventsOf, fulfilTee } from "../helpers/coordinator.ts";
-import { toRequest } from "../../sdk/request.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;

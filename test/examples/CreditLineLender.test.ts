@@ -2,8 +2,7 @@ import { expect } from "chai";
 import { AbiCoder } from "ethers";
 import { network } from "hardhat";
 
-import { toRequest } from "../../sdk/request.ts";
-import { RequestStatus } from "../../sdk/types.ts";
+import { RequestStatus, toRequest } from "@verity-ai/sdk";
 import { E18, INPUT_64, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS } from "../helpers/fixture.ts";
 import { deployEnv, eventsOf, fulfilTee, split } from "../helpers/coordinator.ts";
 

@@ -1,9 +1,7 @@
 import { ZeroAddress, keccak256 } from "ethers";
 import type { ContractTransactionReceipt, HDNodeWallet, Signer } from "ethers";
 
-import { requestIdOf } from "../../sdk/request.ts";
-import { claimFor, recoverResultSigner, resultDomain } from "../../sdk/tee.ts";
-import type { Request } from "../../sdk/types.ts";
+import { claimFor, recoverResultSigner, requestIdOf, resultDomain, type Request } from "@verity-ai/sdk";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import type { Deployment } from "./fixture.ts";

@@ -2,9 +2,16 @@ import { Wallet, ZeroAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { ContractTransactionReceipt, HDNodeWallet, Signer } from "ethers";
 
 import VerityModule from "../../deploy/modules/Verity.ts";
-import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
-import { claimFor, resultDomain, signResult } from "../../sdk/tee.ts";
-import type { Request, RequestParams } from "../../sdk/types.ts";
+import {
+  claimFor,
+  requestIdOf,
+  requestParams,
+  resultDomain,
+  signResult,
+  toRequest,
+  type Request,
+  type RequestParams,
+} from "@verity-ai/sdk";
 import type {
   DevApprovedMeasurementAttestationVerifier,
   InferenceCoordinator,

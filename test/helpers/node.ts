@@ -28,8 +28,7 @@ import {
 } from "ethers";
 
 import { freePort } from "../../scripts/lib/ports.ts";
-import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
-import type { Request, RequestParams } from "../../sdk/types.ts";
+import { requestIdOf, requestParams, toRequest, type Request, type RequestParams } from "@verity-ai/sdk";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const MODELS_DIR = join(ROOT, "models");

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { requestParams } from "../../sdk/request.ts";
+import { requestParams } from "@verity-ai/sdk";
 import { E18, INPUT_64, OUTPUT, PRICE, openRequest } from "../helpers/fixture.ts";
 import { deployEnv, fulfilTee, operatorPayout } from "../helpers/coordinator.ts";
 

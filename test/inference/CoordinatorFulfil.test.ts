@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { Wallet, ZeroAddress, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import { RequestStatus } from "../../sdk/types.ts";
+import { RequestStatus } from "@verity-ai/sdk";
 import {
   E18,
   MIN_STAKE,

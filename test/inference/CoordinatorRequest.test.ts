@@ -3,9 +3,7 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
-import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
-import { RequestStatus } from "../../sdk/types.ts";
-import type { RequestParams } from "../../sdk/types.ts";
+import { requestIdOf, requestParams, RequestStatus, toRequest, type RequestParams } from "@verity-ai/sdk";
 import {
   E18,
   INPUT_64,

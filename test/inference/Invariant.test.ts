@@ -4,11 +4,9 @@ import type { HDNodeWallet } from "ethers";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { RequestStatus } from "../../sdk/types.ts";
-import type { Request } from "../../sdk/types.ts";
+import { requestIdOf, requestParams, RequestStatus, toRequest, type Request } from "@verity-ai/sdk";
 import { E18, INPUT_64, teeProof } from "../helpers/fixture.ts";
 import { deployEnv, eventsOf, operatorPayout, registerModelAs } from "../helpers/coordinator.ts";
-import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 
 const conn = await network.create();
 const { networkHelpers } = conn;

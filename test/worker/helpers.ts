@@ -7,7 +7,7 @@ import { Wallet, hexlify, parseEther } from "ethers";
 import { pino } from "pino";
 
 import { parseConfig, type WorkerConfig } from "../../worker/config.ts";
-import { encodeInput } from "../../worker/models/index.ts";
+import { encodeInput } from "@verity-ai/sdk";
 import { MEASUREMENT, MODELS_DIR, audioFrame, irisValues, stakeOperator, type Protocol } from "../helpers/node.ts";
 
 export interface Operator {

@@ -10,19 +10,17 @@ import ort from "onnxruntime-node";
 
 import { forward, argmax, type MlpWeights } from "../../scripts/iris/mlp.ts";
 import {
-  Executor,
   InputDecodeError,
   ManifestError,
   ModelHashMismatchError,
-  ModelStore,
-  SESSION_OPTIONS,
   UnknownModelError,
   decodeInput,
   decodeOutput,
   encodeInput,
   encodeOutput,
   type ModelManifest,
-} from "../../worker/models/index.ts";
+} from "@verity-ai/sdk";
+import { Executor, ModelStore, SESSION_OPTIONS } from "../../worker/models/index.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MODELS = join(root, "models");

@@ -1,8 +1,15 @@
 import { expect } from "chai";
 import { getBytes, hexlify, keccak256, randomBytes, zeroPadValue, type Contract } from "ethers";
 
-import { IntakeError, newSalt, sendPrivateInput, teeCommitment } from "../../sdk/private.ts";
-import { claimFor, recoverResultSigner, resultDomain } from "../../sdk/tee.ts";
+import {
+  claimFor,
+  IntakeError,
+  newSalt,
+  recoverResultSigner,
+  resultDomain,
+  sendPrivateInput,
+  teeCommitment,
+} from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 import { Worker } from "../../worker/worker.ts";
 import {

@@ -3,7 +3,7 @@ import { keccak256, getBytes } from "ethers";
 
 import { Worker } from "../../worker/worker.ts";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
-import { requestIdOf } from "../../sdk/request.ts";
+import { requestIdOf } from "@verity-ai/sdk";
 import {
   MODELS_DIR,
   deployProtocol,

@@ -4,7 +4,7 @@ import { expect } from "chai";
 
 import type { Contract } from "ethers";
 
-import { requestParams } from "../../sdk/request.ts";
+import { requestParams } from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,

@@ -1,8 +1,17 @@
 import { expect } from "chai";
 import { getBytes, keccak256, toBeHex, zeroPadValue } from "ethers";
 
-import { MODE_ZK, commitmentFor, newSalt, operatorAt, sendPrivateInput, zkSalt } from "../../sdk/private.ts";
-import { classOutput, irisFixedForward, irisInputFromBytes } from "../../sdk/zk.ts";
+import {
+  classOutput,
+  commitmentFor,
+  irisFixedForward,
+  irisInputFromBytes,
+  Mode,
+  newSalt,
+  operatorAt,
+  sendPrivateInput,
+  zkSalt,
+} from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,
@@ -63,13 +72,13 @@ describe("worker: ZK mode with private inputs", function () {
     const iris = p.models.iris!.modelId;
     const inputs = [irisInput(0), irisInput(1), irisInput(2)];
     const salts = inputs.map(() => newSalt());
-    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(MODE_ZK, x, salts[i]!)));
+    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(Mode.ZK, x, salts[i]!)));
     const zk: Opened[] = [];
     for (let i = 0; i < inputs.length; i++)
       zk.push(
         await openRequest(p, requester, {
           modelId: iris,
-          mode: MODE_ZK,
+          mode: Mode.ZK,
           inputCommitment: commitments[i]!,
           operator: op.wallet.address,
         }),
@@ -77,7 +86,7 @@ describe("worker: ZK mode with private inputs", function () {
     // A public ZK request cannot be proved (its inputHash is keccak256(input), not a Poseidon commitment).
     const publicZk = await openRequest(p, requester, {
       modelId: iris,
-      mode: MODE_ZK,
+      mode: Mode.ZK,
       input: irisInput(3),
       operator: op.wallet.address,
     });

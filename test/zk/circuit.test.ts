@@ -18,27 +18,27 @@ import {
 } from "../../scripts/zk/artefacts.ts";
 import { irisCircom } from "../../scripts/zk/iris-circuit.ts";
 import {
-  FIELD,
-  IRIS_CLASSES,
-  IRIS_ZK,
-  IrisProver,
   checkDisclosure,
   classOutput,
   commitmentHex,
+  decodeOutput,
+  encodeInput,
   encodeZkProof,
+  FIELD,
   groth16Calldata,
+  IRIS_CLASSES,
   irisCommitment,
   irisFixedForward,
   irisFixedWeights,
   irisInputFromBytes,
-  loadVkey,
   milliInputs,
   verifyOffchain,
   zkShutdown,
   type Groth16Proof,
-} from "../../sdk/zk.ts";
+} from "@verity-ai/sdk";
+import { IRIS_ZK, loadVkey, irisProver } from "../../scripts/zk/paths.ts";
 import type { IrisGroth16Verifier } from "../../typechain-types/index.ts";
-import { Executor, ModelStore, decodeOutput, encodeInput } from "../../worker/models/index.ts";
+import { Executor, ModelStore } from "../../worker/models/index.ts";
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,7 +67,7 @@ const classes = iris.getClasses().map((c) => labels.indexOf(c as (typeof labels)
 const heldOut = training.split.heldOutIndices;
 
 describe("ZK iris circuit", function () {
-  const prover = IrisProver.load();
+  const prover = irisProver();
 
   after(async () => {
     await zkShutdown();

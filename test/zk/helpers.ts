@@ -4,9 +4,16 @@ import { join } from "node:path";
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
-import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
-import type { Request, RequestParams } from "../../sdk/types.ts";
-import { IRIS_ZK, commitmentHex, irisCommitment } from "../../sdk/zk.ts";
+import {
+  commitmentHex,
+  irisCommitment,
+  requestIdOf,
+  requestParams,
+  toRequest,
+  type Request,
+  type RequestParams,
+} from "@verity-ai/sdk";
+import { IRIS_ZK } from "../../scripts/zk/paths.ts";
 import type {
   InferenceCoordinator,
   IrisGroth16Verifier,

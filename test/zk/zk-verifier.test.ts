@@ -3,19 +3,19 @@ import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers"
 import { network } from "hardhat";
 
 import {
-  FIELD,
-  IrisProver,
   classOutput,
   commitmentHex,
+  encodeInput,
   encodeZkProof,
+  FIELD,
   irisFixedForward,
   milliInputs,
   zkShutdown,
   type ZkProofResult,
-} from "../../sdk/zk.ts";
-import { encodeInput } from "../../worker/models/index.ts";
+} from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
 import { IRIS_WEIGHTS_HASH, MODE_ZK, deployZk, openZkRequest } from "./helpers.ts";
+import { irisProver } from "../../scripts/zk/paths.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -28,7 +28,7 @@ const CLASS = irisFixedForward(X).outputClass;
 const OUTPUT = classOutput(CLASS);
 
 describe("ZkVerifier", function () {
-  const prover = IrisProver.load();
+  const prover = irisProver();
   const proofs = new Map<string, ZkProofResult>();
   /** Proofs depend only on (input, salt): cache them across fixtures. */
   async function proofFor(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {

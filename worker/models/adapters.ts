@@ -1,7 +1,7 @@
 /** Turn decoded inputs into ONNX feeds and the graph's output back into one raw row per input. */
 import ort from "onnxruntime-node";
 
-import type { ModelManifest } from "./manifest.ts";
+import type { ModelManifest } from "@verity-ai/sdk";
 
 type Feeds = Record<string, ort.Tensor>;
 

@@ -13,9 +13,7 @@
 import ort from "onnxruntime-node";
 
 import { buildFeeds, splitOutput } from "./adapters.ts";
-import { decodeInput, encodeOutput } from "./codec.ts";
-import { InputDecodeError } from "./errors.ts";
-import type { ModelManifest } from "./manifest.ts";
+import { InputDecodeError, decodeInput, encodeOutput, type ModelManifest } from "@verity-ai/sdk";
 import type { ModelStore } from "./store.ts";
 
 export const SESSION_OPTIONS: Readonly<ort.InferenceSession.SessionOptions> =

@@ -1,6 +1,4 @@
-export * from "./errors.ts";
-export * from "./codec.ts";
-export * from "./manifest.ts";
+export * from "./manifest-file.ts";
 export * from "./store.ts";
 export * from "./adapters.ts";
 export * from "./executor.ts";

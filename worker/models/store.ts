@@ -5,14 +5,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-import { keccak256 } from "ethers";
+import { MANIFEST_FILE, ManifestError, weightsHashOf, ModelHashMismatchError, UnknownModelError, type ModelManifest } from "@verity-ai/sdk";
 
-import {
-  ManifestError,
-  ModelHashMismatchError,
-  UnknownModelError,
-} from "./errors.ts";
-import { MANIFEST_FILE, readManifest, type ModelManifest } from "./manifest.ts";
+import { readManifest } from "./manifest-file.ts";
 
 export interface ModelEntry {
   readonly manifest: ModelManifest;
@@ -27,10 +22,6 @@ export interface VerifiedModel extends ModelEntry {
   readonly bytes: Uint8Array;
 }
 
-/** keccak256 of bytes as lower-case 0x-hex, the form used for weightsHash everywhere. */
-export function weightsHashOf(bytes: Uint8Array): string {
-  return keccak256(bytes).toLowerCase();
-}
 
 function normalise(hash: string): string {
   return hash.toLowerCase();

@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+
+import { InvalidArgumentError } from "commander";
+import type { Command } from "commander";
+import { JsonRpcProvider, NonceManager, Wallet, getAddress, isHexString, parseUnits } from "ethers";
+import type { Signer } from "ethers";
+
+import { VerityClient } from "@verity-ai/sdk";
+import { loadDeploymentFile, loadIgnitionDeployment } from "@verity-ai/sdk/node";
+
+/** Global options every command accepts. */
+export interface GlobalOptions {
+  network?: string;
+  rpc?: string;
+  deployment?: string;
+  json?: boolean;
+}
+
+/** Known network names and their RPC endpoints. */
+const NETWORKS: Record<string, string> = { localhost: "http://127.0.0.1:8545" };
+
+/** An error the CLI prints as one line, naming the bad argument and the fix. */
+export class CliError extends Error {}
+
+export interface Context {
+  client: VerityClient;
+  provider: JsonRpcProvider;
+  signer?: Signer;
+  address?: string;
+  json: boolean;
+}
+
+/** Connects to the chain and the deployment named by the global options, with the key from the environment. */
+export async function connect(cmd: Command, needSigner: boolean): Promise<Context> {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  if (g.network && g.rpc) throw new CliError("give either --network or --rpc, not both");
+  const url = g.rpc ?? NETWORKS[g.network ?? "localhost"];
+  if (!url)
+    throw new CliError(
+      `unknown --network "${g.network}": use one of ${Object.keys(NETWORKS).join(", ")}, or --rpc <url> with --deployment <file>`,
+    );
+  const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1 });
+  let chainId: number;
+  try {
+    chainId = Number((await provider.getNetwork()).chainId);
+  } catch {
+    provider.destroy();
+    throw new CliError(`no chain answers at ${url}: start one (e.g. "npm start -- --serve") or pass --rpc <url>`);
+  }
+  const deployment = g.deployment ? loadDeploymentFile(g.deployment, chainId) : loadIgnitionDeployment(chainId);
+  let signer: Signer | undefined;
+  if (needSigner) signer = new NonceManager(loadKey(provider));
+  const client = new VerityClient(deployment, signer ?? provider);
+  return { client, provider, signer, address: signer ? await signer.getAddress() : undefined, json: Boolean(g.json) };
+}
+
+/** The caller's key: VERITY_PRIVATE_KEY, or VERITY_KEYSTORE (encrypted JSON) + VERITY_KEYSTORE_PASSWORD. */
+function loadKey(provider: JsonRpcProvider): Wallet {
+  const key = process.env.VERITY_PRIVATE_KEY;
+  if (key) {
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new CliError("VERITY_PRIVATE_KEY is not a 32-byte hex key");
+    return new Wallet(key, provider);
+  }
+  const file = process.env.VERITY_KEYSTORE;
+  if (file) {
+    const password = process.env.VERITY_KEYSTORE_PASSWORD;
+    if (password === undefined) throw new CliError("VERITY_KEYSTORE is set but VERITY_KEYSTORE_PASSWORD is not");
+    return Wallet.fromEncryptedJsonSync(readFileSync(file, "utf8"), password).connect(provider) as Wallet;
+  }
+  throw new CliError(
+    "this command signs a transaction: set VERITY_PRIVATE_KEY, or VERITY_KEYSTORE and VERITY_KEYSTORE_PASSWORD (keys are never taken from flags)",
+  );
+}
+
+/** Prints `value` as JSON with --json, else the human text. */
+export function output(ctx: { json: boolean }, value: unknown, human: () => string): void {
+  if (ctx.json) console.log(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+  else console.log(human());
+}
+
+// ------------------------------------------------------------------ argument parsers
+
+export const amountArg = (name: string) => (v: string) => {
+  if (!/^\d+(\.\d{1,18})?$/.test(v))
+    throw new InvalidArgumentError(`${name} must be a token amount like 10 or 2.5, got "${v}"`);
+  return parseUnits(v, 18);
+};
+
+export const intArg = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+};
+
+export const bytes32Arg = (name: string) => (v: string) => {
+  if (!isHexString(v, 32)) throw new InvalidArgumentError(`${name} must be 0x followed by 64 hex digits, got "${v}"`);
+  return v.toLowerCase();
+};
+
+export const addressArg = (name: string) => (v: string) => {
+  try {
+    return getAddress(v);
+  } catch {
+    throw new InvalidArgumentError(`${name} must be a 0x-prefixed 20-byte address, got "${v}"`);
+  }
+};
+
+export const requestIdArg = (v: string) => {
+  try {
+    return BigInt(v);
+  } catch {
+    throw new InvalidArgumentError(`request id must be a number or 0x-hex, got "${v}"`);
+  }
+};
+
+const MODES: Record<string, number> = { tee: 1, zk: 2, optimistic: 3 };
+export const modeArg = (v: string) => {
+  const m = MODES[v.toLowerCase()];
+  if (m === undefined)
+    throw new InvalidArgumentError(`mode must be one of ${Object.keys(MODES).join(", ")}, got "${v}"`);
+  return m;
+};
+export const modesArg = (v: string) => {
+  let bits = 0;
+  for (const part of v.split(",")) bits |= 1 << modeArg(part.trim());
+  return bits;
+};
+export const modeNames = (bits: number) =>
+  Object.entries(MODES)
+    .filter(([, m]) => bits & (1 << m))
+    .map(([n]) => n)
+    .join(",");

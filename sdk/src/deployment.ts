@@ -1,0 +1,53 @@
+import { getAddress } from "ethers";
+
+/** Addresses of one Verity deployment. */
+export interface Deployment {
+  chainId: number;
+  token: string;
+  registry: string;
+  staking: string;
+  coordinator: string;
+  tee: string;
+  attestation: string;
+  /** Present once the ZK mode is deployed: the ZkVerifier and the iris circuit's Groth16 verifier. */
+  zk?: string;
+  irisGroth16?: string;
+}
+
+const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId">, string> = {
+  token: "PaymentToken#VerityTestToken",
+  registry: "ModelRegistry#ModelRegistry",
+  staking: "OperatorStaking#OperatorStaking",
+  coordinator: "InferenceCoordinator#InferenceCoordinator",
+  tee: "TeeVerifier#TeeVerifier",
+  attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
+  zk: "ZkVerifier#ZkVerifier",
+  irisGroth16: "ZkVerifier#IrisGroth16Verifier",
+};
+
+/** Builds a `Deployment` from Ignition's `deployed_addresses.json` map. */
+export function fromIgnitionAddresses(chainId: number, addresses: Record<string, string>): Deployment {
+  const out: Record<string, unknown> = { chainId };
+  for (const [key, future] of Object.entries(IGNITION_KEYS)) {
+    const value = addresses[future];
+    if (value === undefined) {
+      if (key === "zk" || key === "irisGroth16") continue;
+      throw new Error(`deployment has no address for ${future} (needed for "${key}"): deploy the Verity module first`);
+    }
+    out[key] = getAddress(value);
+  }
+  return out as unknown as Deployment;
+}
+
+/** A `Deployment` from parsed JSON: either a `Deployment` object or Ignition's deployed_addresses.json map. */
+export function parseDeployment(json: Record<string, unknown>, chainId?: number, source = "deployment"): Deployment {
+  if (typeof json.coordinator === "string") {
+    const d = json as unknown as Deployment;
+    for (const key of ["token", "registry", "staking", "coordinator", "tee", "attestation"] as const) {
+      if (typeof d[key] !== "string") throw new Error(`${source} is missing "${key}": give every contract's address`);
+    }
+    return d;
+  }
+  if (chainId === undefined) throw new Error(`${source} is an Ignition address map: the chain id is needed too`);
+  return fromIgnitionAddresses(chainId, json as Record<string, string>);
+}

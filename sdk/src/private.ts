@@ -1,0 +1,111 @@
+/**
+ * Private inputs: only a commitment goes on-chain; the input and its salt travel off-chain to the
+ * serving operator's intake endpoint, which checks them against the on-chain commitment.
+ *
+ * Commitments by mode:
+ * - TEE: keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
+ * - ZK (iris): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers (the circuit's commitment).
+ */
+import { AbiCoder, getAddress, getBytes, hexlify, isAddress, keccak256, randomBytes, zeroPadValue } from "ethers";
+import type { BytesLike } from "ethers";
+
+import { Mode } from "./types.ts";
+import { commitmentHex, irisCommitment, irisInputFromBytes } from "./zk.ts";
+
+/** A random 32-byte salt (hex). For ZK it is reduced into the field by `zkSalt`. */
+export function newSalt(): string {
+  return hexlify(randomBytes(32));
+}
+
+/** The salt as a field element for the Poseidon commitment (top bits cleared so it is < p). */
+export function zkSalt(salt: BytesLike): bigint {
+  return BigInt(hexlify(salt)) & ((1n << 248n) - 1n);
+}
+
+/** TEE commitment to private input bytes. */
+export function teeCommitment(input: BytesLike, salt: BytesLike): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes", "bytes32"], [getBytes(input), zeroPadValue(salt, 32)]));
+}
+
+/** The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`. */
+export async function commitmentFor(mode: number, input: BytesLike, salt: BytesLike): Promise<string> {
+  if (mode === Mode.TEE) return teeCommitment(input, salt);
+  if (mode === Mode.ZK) return commitmentHex(await irisCommitment(irisInputFromBytes(input), zkSalt(salt)));
+  throw new Error(`mode ${mode} has no private-input commitment: use 1 (TEE) or 2 (ZK)`);
+}
+
+/** Does (input, salt) open `commitment` for a request in `mode`? False for any other input or salt. */
+export async function checkPrivateDisclosure(
+  mode: number,
+  commitment: string,
+  input: BytesLike,
+  salt: BytesLike,
+): Promise<boolean> {
+  try {
+    return (await commitmentFor(mode, input, salt)).toLowerCase() === commitment.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+export class IntakeError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+    this.name = "IntakeError";
+  }
+}
+
+/**
+ * Sends a private input to an operator's intake endpoint (`<operatorUrl>/intake/<requestId>`),
+ * which accepts it only if it opens the request's on-chain commitment.
+ */
+export async function sendPrivateInput(
+  operatorUrl: string,
+  requestId: bigint,
+  input: BytesLike,
+  salt: BytesLike,
+): Promise<void> {
+  const url = `${operatorUrl.replace(/\/$/, "")}/intake/0x${requestId.toString(16).padStart(64, "0")}`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: hexlify(input), salt: zeroPadValue(salt, 32) }),
+    });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new IntakeError(0, `cannot reach the operator's intake at ${url} (${cause}): check the operator URL`);
+  }
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as { error?: string };
+      if (body.error) message = body.error;
+    } catch {
+      // not JSON
+    }
+    throw new IntakeError(res.status, `operator intake refused the input for request ${requestId}: ${message}`);
+  }
+}
+
+/**
+ * The operator address a worker serves as, from its `/healthz` (the intake's HTTP port): what a ZK
+ * request must name when its input goes to that worker.
+ */
+export async function operatorAt(operatorUrl: string): Promise<string> {
+  const url = `${operatorUrl.replace(/\/$/, "")}/healthz`;
+  let body: { operator?: unknown };
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    body = (await res.json()) as { operator?: unknown };
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new IntakeError(0, `cannot read the operator from ${url} (${cause}): check the operator URL`);
+  }
+  if (typeof body.operator !== "string" || !isAddress(body.operator))
+    throw new IntakeError(0, `${url} names no operator address: is this a Verity worker?`);
+  return getAddress(body.operator);
+}

@@ -1,0 +1,62 @@
+/**
+ * Groth16 proving for the iris circuit: the witness calculator (circom's wasm) and snarkjs's prover,
+ * loaded once per instance. Runs inside the prover threads (worker/zk-thread.ts) and in tests.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+import { checkIrisInput, circuitInput, type ZkProofResult } from "@verity-ai/sdk";
+
+interface WitnessCalculator {
+  calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]>;
+  calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
+// CommonJS builds, as the SDK loads snarkjs in Node: one copy of the curve library per process.
+const require = createRequire(import.meta.url);
+const snarkjs = require("snarkjs") as {
+  groth16: { prove(zkey: unknown, witness: unknown): Promise<ZkProofResult> };
+};
+const circomRuntime = require("circom_runtime") as {
+  WitnessCalculatorBuilder(code: Uint8Array, options?: unknown): Promise<WitnessCalculator>;
+};
+
+/** Loads the circuit's wasm and proving key once and proves warm. Construct with `IrisProver.load()`. */
+export class IrisProver {
+  readonly wasm: Uint8Array;
+  readonly zkey: Uint8Array;
+
+  constructor(wasm: Uint8Array, zkey: Uint8Array) {
+    this.wasm = wasm;
+    this.zkey = zkey;
+  }
+
+  static load(wasmPath: string, zkeyPath: string): IrisProver {
+    return new IrisProver(readFileSync(wasmPath), readFileSync(zkeyPath));
+  }
+
+  #calculator: Promise<WitnessCalculator> | undefined;
+
+  /** Runs the witness calculator (compiled once and reused; dropped after a failure). */
+  async #calculate<T>(fn: (wc: WitnessCalculator) => Promise<T>): Promise<T> {
+    this.#calculator ??= circomRuntime.WitnessCalculatorBuilder(this.wasm);
+    try {
+      return await fn(await this.#calculator);
+    } catch (err) {
+      this.#calculator = undefined; // a failed assert may leave the instance's memory dirty
+      throw err;
+    }
+  }
+
+  /** Full witness (index 0 is 1, then class, commitment, then private signals). */
+  witness(x: readonly bigint[], salt: bigint): Promise<bigint[]> {
+    return this.#calculate((wc) => wc.calculateWitness(circuitInput(x, salt), true));
+  }
+
+  /** Groth16 proof that `class = iris(x)` for the commitment to (x, salt). */
+  async prove(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
+    checkIrisInput(x);
+    const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(circuitInput(x, salt), true));
+    return snarkjs.groth16.prove({ type: "mem", data: this.zkey }, { type: "mem", data: wtns });
+  }
+}
