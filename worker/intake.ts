@@ -18,10 +18,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
-import { commitmentFor, isSettled, Mode, modeName, RequestStatus, statusName, type Request } from "@verity-ai/sdk";
+import {
+  commitmentFor,
+  isSettled,
+  Mode,
+  modeName,
+  RequestStatus,
+  statusName,
+  type Request,
+  requestFromJson,
+} from "@verity-ai/sdk";
 import { FINAL_STATES, type JobStore } from "./db.ts";
 import { coordinatorInterface, type EventSource } from "./events.ts";
-import { requestFromJson, type JobRunner } from "./jobs.ts";
+import type { JobRunner } from "./jobs.ts";
 import type { Metrics, Route } from "./metrics.ts";
 import { shortError } from "./submitter.ts";
 

@@ -30,6 +30,7 @@ import {
   teeCommitment,
   zkSalt,
   type Request,
+  requestFromJson,
 } from "@verity-ai/sdk";
 
 import { Executor, ModelStore } from "./models/index.ts";
@@ -46,27 +47,6 @@ export interface Policy {
   minFeePerModel: Readonly<Record<string, bigint>>;
   maxInputBytes: number;
   deadlineMarginSec: number;
-}
-
-const BIGINT_KEYS = [
-  "nonce",
-  "deadline",
-  "version",
-  "mode",
-  "callbackGasLimit",
-  "fee",
-  "royalty",
-  "protocolFee",
-] as const;
-
-export function requestToJson(r: Request): string {
-  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-}
-
-export function requestFromJson(s: string): Request {
-  const o = JSON.parse(s) as Record<string, unknown>;
-  for (const k of BIGINT_KEYS) o[k] = BigInt(o[k] as string);
-  return o as unknown as Request;
 }
 
 export interface Verdict {

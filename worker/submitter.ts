@@ -36,10 +36,10 @@ import {
   RequestStatus,
   statusName,
   type Request,
+  requestFromJson,
 } from "@verity-ai/sdk";
 import type { JobRow, JobStore, TxRow } from "./db.ts";
 import { coordinatorInterface, requestKey } from "./events.ts";
-import { requestFromJson } from "./jobs.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface GasSettings {

@@ -8,14 +8,14 @@
 import { FetchRequest, JsonRpcProvider, Network, type Wallet } from "ethers";
 import { pino, type Logger } from "pino";
 
-import { RequestStatus } from "@verity-ai/sdk";
+import { RequestStatus, requestFromJson, requestToJson } from "@verity-ai/sdk";
 
 import { Attester } from "./attester.ts";
 import { redactedConfig, type WorkerConfig } from "./config.ts";
 import { JobStore, type JobState } from "./db.ts";
 import { EventSource, coordinatorInterface, type EventBatch } from "./events.ts";
 import { Intake } from "./intake.ts";
-import { JobRunner, requestFromJson, requestToJson, type Verdict } from "./jobs.ts";
+import { JobRunner, type Verdict } from "./jobs.ts";
 import { loadOperator } from "./keys.ts";
 import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
 import { Executor, ModelStore } from "./models/index.ts";

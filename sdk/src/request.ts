@@ -29,6 +29,18 @@ export const REQUEST_LAYOUT: readonly (readonly [keyof Request, "address" | "uin
 
 const REQUEST_KEYS = REQUEST_LAYOUT.map(([key]) => key);
 
+/** A request as JSON (uint fields as decimal strings), e.g. to store it. */
+export function requestToJson(r: Request): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+/** The request `requestToJson` wrote. */
+export function requestFromJson(s: string): Request {
+  const o = JSON.parse(s) as Record<string, unknown>;
+  for (const [key, kind] of REQUEST_LAYOUT) if (kind === "uint") o[key] = BigInt(o[key] as string);
+  return o as unknown as Request;
+}
+
 /** Copies a decoded event struct (an ethers Result) into a plain `Request`. */
 export function toRequest(value: Record<string, unknown>): Request {
   const out: Record<string, unknown> = {};

@@ -306,7 +306,12 @@ describe("packages, installed by an outside project", function () {
     const project = join(dir, "dapp");
     const help = await ok(
       "node",
-      ["--import", "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){if(s.includes('onnxruntime'))throw new Error('onnxruntime loaded by '+c.parentURL);return n(s,c)}})", join(project, "node_modules", ".bin", "verity"), "--help"],
+      [
+        "--import",
+        "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){if(s.includes('onnxruntime'))throw new Error('onnxruntime loaded by '+c.parentURL);return n(s,c)}})",
+        join(project, "node_modules", ".bin", "verity"),
+        "--help",
+      ],
       project,
     );
     expect(help).to.match(/model owners, operators, dApps and integrators/);
@@ -316,11 +321,21 @@ describe("packages, installed by an outside project", function () {
     mkdirSync(sdkOnly);
     writeFileSync(join(sdkOnly, "package.json"), JSON.stringify({ name: "sdk-only", private: true, type: "module" }));
     const tarball = readdirSync(join(dir, "tarballs")).find((f) => f.startsWith("verity-ai-sdk-"))!;
-    await ok("npm", ["install", "--offline", "--no-audit", "--no-fund", join(dir, "tarballs", tarball), locked("ethers")], sdkOnly);
+    await ok(
+      "npm",
+      ["install", "--offline", "--no-audit", "--no-fund", join(dir, "tarballs", tarball), locked("ethers")],
+      sdkOnly,
+    );
     const mb = duBytes(join(sdkOnly, "node_modules")) / 1e6;
     const ethersMb = duBytes(join(sdkOnly, "node_modules", "ethers")) / 1e6;
-    console.log(`      @verity-ai/sdk installed with its dependencies: ${mb.toFixed(1)} MB (of which ethers ${ethersMb.toFixed(1)} MB)`);
-    const imported = await ok("node", ["-e", "import('@verity-ai/sdk').then((s) => console.log(typeof s.VerityClient))"], sdkOnly);
+    console.log(
+      `      @verity-ai/sdk installed with its dependencies: ${mb.toFixed(1)} MB (of which ethers ${ethersMb.toFixed(1)} MB)`,
+    );
+    const imported = await ok(
+      "node",
+      ["-e", "import('@verity-ai/sdk').then((s) => console.log(typeof s.VerityClient))"],
+      sdkOnly,
+    );
     expect(imported.trim()).to.equal("function");
   });
 });

@@ -53,15 +53,19 @@ describe("@verity-ai/sdk as a package", function () {
     expect(await d.coordinator.verifierOf(Mode.TEE)).to.equal(await d.tee.getAddress());
     expect(Object.keys(RequestStatus)).to.deep.equal(["None", "Open", "Fulfilled", "Refunded", "Accepted"]);
     // A royalty larger than what the protocol fee leaves is capped, as requestInference caps it.
-    expect(splitFee(100n, 0n, 9_800n, 500n)).to.deep.equal({ fee: 100n, protocolFee: 5n, royalty: 95n, operatorShare: 0n });
+    expect(splitFee(100n, 0n, 9_800n, 500n)).to.deep.equal({
+      fee: 100n,
+      protocolFee: 5n,
+      royalty: 95n,
+      operatorShare: 0n,
+    });
   });
 
   it("decodes any protocol revert into its custom error and arguments", function () {
     expect(PROTOCOL_ERRORS.length).to.be.greaterThan(50);
-    const data = new Interface(["error CoordinatorRequestExpired(uint256 requestId, uint256 deadline)"]).encodeErrorResult(
-      "CoordinatorRequestExpired",
-      [7n, 99n],
-    );
+    const data = new Interface([
+      "error CoordinatorRequestExpired(uint256 requestId, uint256 deadline)",
+    ]).encodeErrorResult("CoordinatorRequestExpired", [7n, 99n]);
     expect(decodeRevert(data)).to.deep.equal({
       name: "CoordinatorRequestExpired",
       args: [7n, 99n],
@@ -88,6 +92,8 @@ describe("@verity-ai/sdk as a package", function () {
     // snarkjs sits in its own chunk, fetched the first time a ZK proof is verified.
     expect(main.text).to.not.include("groth16_verify");
     expect(out.outputFiles.length).to.be.greaterThan(1);
-    console.log(`      browser bundle: main ${(main.text.length / 1024).toFixed(0)} KiB (ethers external), ${out.outputFiles.length - 1} lazy chunk(s)`);
+    console.log(
+      `      browser bundle: main ${(main.text.length / 1024).toFixed(0)} KiB (ethers external), ${out.outputFiles.length - 1} lazy chunk(s)`,
+    );
   });
 });

@@ -4,15 +4,7 @@ import { join } from "node:path";
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
-import {
-  commitmentHex,
-  irisCommitment,
-  requestIdOf,
-  requestParams,
-  toRequest,
-  type Request,
-  type RequestParams,
-} from "@verity-ai/sdk";
+import { commitmentHex, irisCommitment, requestIdOf, requestParams, toRequest, type Request, type RequestParams, Mode } from "@verity-ai/sdk";
 import { IRIS_ZK } from "../../scripts/zk/paths.ts";
 import type {
   InferenceCoordinator,
@@ -29,7 +21,6 @@ export const IRIS_MANIFEST = JSON.parse(readFileSync(join(IRIS_ZK.training, ".."
   weightsHash: string;
 };
 export const IRIS_WEIGHTS_HASH = IRIS_MANIFEST.weightsHash;
-export const MODE_ZK = 2;
 
 // A minimal view of what `network.create()` returns that the fixture uses.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -112,7 +103,7 @@ export async function openZkRequest(
   const tx = await d.coordinator.connect(d.requester).requestInference(
     requestParams({
       modelId: d.modelId,
-      mode: MODE_ZK,
+      mode: Mode.ZK,
       inputCommitment: commitmentHex(commitment),
       input: "0x",
       operator: await d.operator.getAddress(),

@@ -2,19 +2,9 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import {
-  classOutput,
-  commitmentHex,
-  encodeInput,
-  encodeZkProof,
-  FIELD,
-  irisFixedForward,
-  milliInputs,
-  zkShutdown,
-  type ZkProofResult,
-} from "@verity-ai/sdk";
+import { classOutput, commitmentHex, encodeInput, encodeZkProof, FIELD, irisFixedForward, milliInputs, zkShutdown, type ZkProofResult, Mode } from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
-import { IRIS_WEIGHTS_HASH, MODE_ZK, deployZk, openZkRequest } from "./helpers.ts";
+import { IRIS_WEIGHTS_HASH, deployZk, openZkRequest } from "./helpers.ts";
 import { irisProver } from "../../scripts/zk/paths.ts";
 
 const conn = await network.create();
@@ -48,9 +38,9 @@ describe("ZkVerifier", function () {
 
   it("serves mode 2 and is the coordinator's ZK verifier; each request pins its version's verifier", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    expect(await d.zk.mode()).to.equal(MODE_ZK);
-    expect(await d.irisGroth16.mode()).to.equal(MODE_ZK);
-    expect(await d.coordinator.verifierOf(MODE_ZK)).to.equal(await d.zk.getAddress());
+    expect(await d.zk.mode()).to.equal(Mode.ZK);
+    expect(await d.irisGroth16.mode()).to.equal(Mode.ZK);
+    expect(await d.coordinator.verifierOf(Mode.ZK)).to.equal(await d.zk.getAddress());
     const version = await d.registry.getVersion(d.modelId, 1);
     expect(version.weightsHash).to.equal(IRIS_WEIGHTS_HASH);
     expect(version.zkVerifier).to.equal(await d.irisGroth16.getAddress());
@@ -62,7 +52,7 @@ describe("ZkVerifier", function () {
     const d = await networkHelpers.loadFixture(fixture);
     await expect(openZkRequest(d, X, SALT, { operator: ZeroAddress }))
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorRequired")
-      .withArgs(MODE_ZK);
+      .withArgs(Mode.ZK);
     const { request, requestId } = await openZkRequest(d, X, SALT);
     const { proof } = await proofFor(X, SALT);
     await expect(d.coordinator.connect(d.operator2).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
@@ -220,7 +210,7 @@ describe("ZkVerifier", function () {
     const tx = await d.coordinator.connect(d.requester).requestInference({
       modelId: d.modelId,
       version: 0,
-      mode: MODE_ZK,
+      mode: Mode.ZK,
       operator: await d.operator.getAddress(),
       callback: ZeroAddress,
       callbackGasLimit: 0,
