@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
-import { JsonRpcProvider, NonceManager, Wallet, getAddress, isHexString, parseUnits } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, formatUnits, getAddress, isHexString, parseUnits } from "ethers";
 import type { Signer } from "ethers";
 
 import { VerityClient } from "@verity-ai/sdk";
@@ -131,3 +131,12 @@ export const modeNames = (bits: number) =>
     .filter(([, m]) => bits & (1 << m))
     .map(([n]) => n)
     .join(",");
+
+/** A request id as everyone shows it: 0x and 64 hex digits. */
+export const hexId = (requestId: bigint): string => `0x${requestId.toString(16).padStart(64, "0")}`;
+
+/** Formats token amounts with the payment token's decimals and symbol (read once per command). */
+export async function tokenFormatter(ctx: Context): Promise<(amount: bigint) => string> {
+  const [symbol, decimals] = await Promise.all([ctx.client.token.symbol(), ctx.client.token.decimals()]);
+  return (amount: bigint) => `${formatUnits(amount, decimals)} ${symbol}`;
+}

@@ -13,7 +13,7 @@ import { balanceCommand } from "./balance.ts";
 import { CliError } from "./context.ts";
 import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
-import { requestCommand } from "./request.ts";
+import { refundCommand, requestCommand } from "./request.ts";
 import { resultCommand } from "./result.ts";
 import { tokenCommand } from "./token.ts";
 
@@ -29,7 +29,7 @@ const program = new Command()
 program.addCommand(modelCommand());
 program.addCommand(operatorCommand());
 program.addCommand(balanceCommand());
-program.addCommand(requestCommand());
+program.addCommand(requestCommand().addCommand(refundCommand()));
 program.addCommand(resultCommand());
 program.addCommand(tokenCommand());
 program

@@ -1,10 +1,66 @@
 import { readFileSync } from "node:fs";
 
 import { Command } from "commander";
-import { formatUnits, hexlify, isHexString } from "ethers";
+import { formatUnits, getBytes, hexlify, isHexString } from "ethers";
 
-import { Mode, commitmentFor, decodeOutput, encodeInput, newSalt, operatorAt, sendPrivateInput } from "@verity-ai/sdk";
-import { CliError, addressArg, amountArg, bytes32Arg, connect, intArg, modeArg, output } from "./context.ts";
+import {
+  Mode,
+  PreflightError,
+  commitmentFor,
+  decodeOutput,
+  encodeInput,
+  inputByteLength,
+  isInputEncoding,
+  modeName,
+  newSalt,
+  operatorAt,
+  preflight,
+  sendPrivateInput,
+  type RequestParams,
+} from "@verity-ai/sdk";
+import {
+  CliError,
+  addressArg,
+  amountArg,
+  bytes32Arg,
+  connect,
+  hexId,
+  intArg,
+  modeArg,
+  output,
+  requestIdArg,
+  tokenFormatter,
+  type Context,
+} from "./context.ts";
+
+/** The SDK's preflight, its problems turned into one CLI error (each a sentence with its fix). */
+async function preflightOrExplain(ctx: Context, params: Partial<RequestParams> & { modelId: string }) {
+  try {
+    return await preflight(ctx.client, ctx.address!, params);
+  } catch (err) {
+    if (err instanceof PreflightError) throw new CliError(err.problems.map((p) => p.message).join("\n"));
+    throw err;
+  }
+}
+
+/** Byte length of a version's input encoding ("<input>/<output>"); 0 when the encoding is not one the SDK knows. */
+function inputByteLengthOf(encoding: string): number {
+  const input = encoding.split("/")[0] ?? "";
+  return isInputEncoding(input) ? inputByteLength(input) : 0;
+}
+
+/** A private input goes to the operator's intake: check that it answers before paying. */
+async function intakeReachable(operatorUrl: string): Promise<void> {
+  const url = `${operatorUrl.replace(/\/$/, "")}/healthz`;
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new CliError(
+      `the operator's intake at ${operatorUrl} does not answer (${cause}): check --operator-url before paying`,
+    );
+  }
+}
 
 /** Input bytes from --input (hex), --input-file (raw bytes) or --values (JSON numbers in the model's encoding). */
 function inputBytes(o: { input?: string; inputFile?: string; values?: string }, encoding: string): string {
@@ -42,7 +98,7 @@ function inputBytes(o: { input?: string; inputFile?: string; values?: string }, 
 export function requestCommand(): Command {
   return new Command("request")
     .description("dApps: pay for an inference (from your balance, pulling any shortfall from your wallet)")
-    .requiredOption("--model <modelId>", "model id", bytes32Arg("--model"))
+    .option("--model <modelId>", "model id (required)", bytes32Arg("--model"))
     .option("--version <n>", "model version (0 = latest)", intArg("--version", 0, 2 ** 32 - 1), 0)
     .option("--mode <mode>", "verification mode: tee, zk", modeArg, 1)
     .option("--input <hex>", "public input bytes in the model's encoding")
@@ -60,8 +116,12 @@ export function requestCommand(): Command {
       "assign an operator (slashed if it misses an accepted job's deadline); --mode zk: default the one at --operator-url",
       addressArg("--operator"),
     )
-    .option("--tip <amount>", "extra payment for the operator", amountArg("--tip"), 0n)
-    .option("--max-fee <amount>", "refuse if price + tip exceeds this", amountArg("--max-fee"), 0n)
+    .option("--tip <amount>", "extra payment for the operator (default 0)", amountArg("--tip"))
+    .option(
+      "--max-fee <amount>",
+      "refuse if price + tip exceeds this (default: the fee quoted now)",
+      amountArg("--max-fee"),
+    )
     .option(
       "--timeout <seconds>",
       "seconds until the request can be refunded",
@@ -72,6 +132,7 @@ export function requestCommand(): Command {
     .option("--wait", "wait for the verified result", false)
     .option("--wait-timeout <seconds>", "how long --wait waits", intArg("--wait-timeout", 1, 3600), 120)
     .action(async (o, cmd: Command) => {
+      if (!o.model) throw new CliError('request needs --model <modelId>: the id "verity model list" shows');
       if (o.private && !o.operatorUrl) {
         throw new CliError(
           "--private needs --operator-url <url>: the serving operator's intake endpoint (its worker's HTTP port)",
@@ -91,26 +152,35 @@ export function requestCommand(): Command {
         }
       }
       const ctx = await connect(cmd, true);
-      const version = await ctx.client.registry.getVersion(
-        o.model,
-        o.version === 0 ? (await ctx.client.registry.getModel(o.model)).latestVersion : o.version,
-      );
-      const input = inputBytes(o, version.encoding);
+      const tip: bigint = o.tip ?? 0n;
+      const maxFee: bigint = o.maxFee ?? 0n;
+      // What the version takes is known before the input is read: refuse a misfit before paying.
+      const quote = await preflightOrExplain(ctx, { modelId: o.model, version: o.version, mode: o.mode, tip, maxFee });
+      const input = inputBytes(o, quote.encoding);
+      const expectedBytes = inputByteLengthOf(quote.encoding);
+      if (expectedBytes !== 0 && getBytes(input).length !== expectedBytes) {
+        throw new CliError(
+          `the input is ${getBytes(input).length} bytes; version ${quote.version} takes ${expectedBytes} (${quote.encoding.split("/")[0]}): encode it with --values`,
+        );
+      }
+      if (o.private) await intakeReachable(o.operatorUrl);
+      const units = (v: bigint) => `${formatUnits(v, quote.decimals)} ${quote.symbol}`;
       const salt: string = o.salt ?? newSalt();
       const payload = o.private
         ? { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt) }
         : { input };
       const { requestId, request, receipt, fee } = await ctx.client.request({
         modelId: o.model,
-        version: o.version,
+        version: quote.version,
         mode: o.mode,
         ...payload,
         operator: o.operator,
-        tip: o.tip,
-        maxFee: o.maxFee,
+        tip,
+        maxFee: maxFee === 0n ? quote.fee : maxFee,
         timeout: o.timeout,
         storeOutput: o.storeOutput,
       });
+      const version = { encoding: quote.encoding };
       const id = `0x${requestId.toString(16).padStart(64, "0")}`;
       if (o.private) {
         try {
@@ -136,10 +206,11 @@ export function requestCommand(): Command {
             ...(o.private ? { salt, commitment: request.inputHash } : {}),
           },
           () =>
-            `requested ${id} for ${formatUnits(fee, 18)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`,
+            `requested ${id} (${modeName(o.mode)}, model ${o.model} v${quote.version}) for ${units(fee)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`,
         );
         return;
       }
+      if (!ctx.json) console.error(`requested ${id} for ${units(fee)}; waiting for the verified result …`);
       const view = await ctx.client.waitForResult(requestId, {
         timeoutMs: o.waitTimeout * 1000,
         fromBlock: receipt.blockNumber,
@@ -164,6 +235,35 @@ export function requestCommand(): Command {
         },
         () =>
           `${id}: ${view.status}${out ? `, output ${out}${decoded !== undefined ? ` (${outputEncoding} = ${decoded})` : ""} by ${view.fulfilment!.operator}` : ""}`,
+      );
+    });
+}
+
+/** `verity request refund <requestId>`: a request nobody delivered by its deadline returns its escrow. */
+export function refundCommand(): Command {
+  return new Command("refund")
+    .description("dApps: refund a request past its deadline that nobody delivered (anyone may send it)")
+    .argument("<requestId>", "request id (0x-hex or decimal)", requestIdArg)
+    .action(async (requestId: bigint, _o, cmd: Command) => {
+      const ctx = await connect(cmd, true);
+      const units = await tokenFormatter(ctx);
+      const view = await ctx.client.readResult(requestId);
+      if (view.status === "Fulfilled" || view.status === "Refunded")
+        throw new CliError(
+          `request ${hexId(requestId)} is already ${view.status.toLowerCase()}: there is nothing to refund`,
+        );
+      const now = (await ctx.provider.getBlock("latest"))!.timestamp;
+      if (BigInt(now) <= view.request.deadline)
+        throw new CliError(
+          `request ${hexId(requestId)} is open until ${new Date(Number(view.request.deadline) * 1000).toISOString()}: refund it after its deadline`,
+        );
+      const { amount, slashed, receipt } = await ctx.client.refund(requestId);
+      output(
+        ctx,
+        { requestId: hexId(requestId), amount, slashed, requester: view.request.requester, tx: receipt.hash },
+        () =>
+          `refunded ${hexId(requestId)}: ${units(amount)} back to ${view.request.requester}'s coordinator balance` +
+          (slashed > 0n ? `; the operator that accepted it was slashed ${units(slashed)}` : ""),
       );
     });
 }

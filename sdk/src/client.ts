@@ -109,12 +109,16 @@ export class VerityClient {
 
   /**
    * Opens a request. The fee comes from the caller's coordinator balance; any shortfall is pulled
-   * from the wallet (approved here when the allowance is short).
+   * from the wallet (approved here when the allowance is short). What was quoted is what is paid
+   * for: the resolved version is pinned (a version published in between changes nothing) and, unless
+   * `maxFee` is given, the quoted fee is the most the coordinator may charge (a price change in
+   * between makes the request revert with `CoordinatorFeeAboveMax` instead of costing more).
    */
   async request(params: Partial<RequestParams> & { modelId: string }) {
-    const p = requestParams(params);
+    const quoted = requestParams(params);
     const me = await this.signer().getAddress();
-    const { fee } = await this.quote(p);
+    const { fee, version } = await this.quote(quoted);
+    const p = { ...quoted, version, maxFee: BigInt(quoted.maxFee) === 0n ? fee : quoted.maxFee };
     const balance = await this.coordinator.balanceOf(me);
     if (balance < fee) {
       const need = fee - balance;
@@ -134,6 +138,21 @@ export class VerityClient {
       }
     }
     throw new VerityError(`transaction ${receipt.hash} emitted no InferenceRequested`);
+  }
+
+  /**
+   * Refunds a request past its deadline that nobody delivered: its escrow returns to the requester's
+   * coordinator balance (and an assigned operator that accepted it is slashed). Anyone may call it.
+   */
+  async refund(requestId: bigint): Promise<{ amount: bigint; slashed: bigint; receipt: TransactionReceipt }> {
+    const { request } = await this.readResult(requestId);
+    const receipt = (await (await this.coordinator.refund(request)).wait())!;
+    for (const log of receipt.logs) {
+      const parsed = this.coordinator.interface.parseLog(log);
+      if (parsed?.name === "RequestRefunded")
+        return { amount: parsed.args.amount as bigint, slashed: parsed.args.slashed as bigint, receipt };
+    }
+    throw new VerityError(`transaction ${receipt.hash} emitted no RequestRefunded`);
   }
 
   /** Reads a request's stored result and the events around it. */

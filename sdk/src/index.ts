@@ -9,6 +9,7 @@ export * from "./fees.ts";
 export * from "./errors.ts";
 export * from "./deployment.ts";
 export * from "./client.ts";
+export * from "./preflight.ts";
 export * from "./tee.ts";
 export * from "./zk.ts";
 export * from "./private.ts";

@@ -215,7 +215,8 @@ describe("verity CLI (against a local node with a worker)", function () {
     const verify = await cli(["result", "verify", res.requestId]);
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.contain("✔ input: private input: commitment");
-    // A wrong intake URL is a clear error.
+    // A wrong intake URL is refused before anything is paid.
+    const before = await json(["balance", "show"]);
     const bad = await cli([
       "request",
       "--model",
@@ -228,9 +229,9 @@ describe("verity CLI (against a local node with a worker)", function () {
     ]);
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.match(
-      /request 0x[0-9a-f]{64} is open and paid, but its private input was not delivered: cannot reach the operator's intake/,
+      /the operator's intake at http:\/\/127\.0\.0\.1:\d+ does not answer \(.*\): check --operator-url before paying/,
     );
-    expect(bad.stderr).to.contain("or refund the request after its deadline");
+    expect(await json(["balance", "show"])).to.deep.equal(before);
   });
 
   it("model royalties / claim: the owner claims what its model earned; anyone else is refused", async function () {
@@ -285,6 +286,71 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(r.stderr).to.contain("check the operator URL, or pass --operator <address>");
     r = await cli(["result", "show", "0x1234"]);
     expect(r.stderr).to.contain("request 4660 is unknown to coordinator");
+  });
+
+  it("request --help prints every option (bigint defaults included)", async function () {
+    const r = await cli(["request", "--help"]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain("--max-fee <amount>");
+    expect(r.stdout).to.contain("refund <requestId>");
+  });
+
+  it("preflight: a 1,024-byte input to the 16-byte iris model, an unknown model, or no funds are refused before paying", async function () {
+    const before = await json(["balance", "show"]);
+    let r = await cli(["request", "--model", modelId, "--input", "0x" + "00".repeat(1024)]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(
+      "the input is 1024 bytes; version 2 takes 16 (int32be-milli-x4): encode it with --values",
+    );
+    r = await cli(["request", "--model", "0x" + "ee".repeat(32), "--values", "[5.1,3.5,1.4,0.2]"]);
+    expect(r.stderr).to.contain(`model 0x${"ee".repeat(32)} is not registered: check the id with "verity model list"`);
+    r = await cli(["request", "--model", modelId, "--values", "[5.1,3.5,1.4,0.2]", "--max-fee", "0.5"]);
+    expect(r.stderr).to.contain(
+      "the fee is 2.0 vUSD, above your maximum of 0.5 vUSD: raise the maximum or wait for a lower price",
+    );
+    const broke = Wallet.createRandom();
+    r = await cli(["request", "--model", modelId, "--values", "[5.1,3.5,1.4,0.2]"], {
+      VERITY_PRIVATE_KEY: broke.privateKey,
+    });
+    expect(r.stderr).to.contain(
+      "your wallet holds 0.0 vUSD and your coordinator balance 0.0 vUSD; the request needs 2.0 vUSD: fund the wallet",
+    );
+    expect(r.stderr).to.contain("holds no native currency to pay gas: send it some first");
+    expect(await json(["balance", "show"])).to.deep.equal(before);
+  });
+
+  it("request refund: refused before the deadline with the date, then the escrow returns; result wait follows a request", async function () {
+    const nobody = Wallet.createRandom().address; // assigned to an operator that never serves it
+    const res = await json([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[5.1,3.5,1.4,0.2]",
+      "--operator",
+      nobody,
+      "--timeout",
+      "600",
+    ]);
+    expect(res.requestId).to.match(/^0x[0-9a-f]{64}$/);
+    let r = await cli(["request", "refund", res.requestId]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.contain(`request ${res.requestId} is open until`);
+    expect(r.stderr).to.contain("refund it after its deadline");
+    const waiting = await cli(["result", "wait", res.requestId, "--timeout", "1"]);
+    expect(waiting.code).to.equal(1);
+    expect(waiting.stderr).to.contain(`request ${res.requestId} is still Open after 1 s`);
+    await node.provider.send("evm_increaseTime", [601]);
+    await node.provider.send("evm_mine", []);
+    const before = BigInt((await json(["balance", "show"])).balance);
+    const refunded = await json(["request", "refund", res.requestId]);
+    expect(refunded.amount).to.equal(res.fee);
+    expect(BigInt((await json(["balance", "show"])).balance)).to.equal(before + BigInt(res.fee));
+    r = await cli(["request", "refund", res.requestId]);
+    expect(r.stderr).to.contain(`request ${res.requestId} is already refunded: there is nothing to refund`);
+    const waited = await json(["result", "wait", requestId]);
+    expect(waited.status).to.equal("Fulfilled");
+    expect(waited.operator).to.equal(worker.operator.address);
   });
 
   it("operator stake / status / unstake / withdraw-too-early / register-enclave", async function () {
