@@ -6,7 +6,7 @@ import { JsonRpcProvider, NonceManager, Wallet, formatUnits, getAddress, isHexSt
 import type { Signer } from "ethers";
 
 import { VerityClient } from "@verity-ai/sdk";
-import { loadDeploymentFile, loadIgnitionDeployment } from "@verity-ai/sdk/node";
+import { findLocalDeployment, loadDeploymentFile } from "@verity-ai/sdk/node";
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -47,7 +47,15 @@ export async function connect(cmd: Command, needSigner: boolean): Promise<Contex
     provider.destroy();
     throw new CliError(`no chain answers at ${url}: start one (e.g. "npm start -- --serve") or pass --rpc <url>`);
   }
-  const deployment = g.deployment ? loadDeploymentFile(g.deployment, chainId) : loadIgnitionDeployment(chainId);
+  let deployment;
+  try {
+    deployment = g.deployment
+      ? loadDeploymentFile(g.deployment, chainId)
+      : await findLocalDeployment(chainId, async (a) => (await provider.getCode(a)) !== "0x");
+  } catch (err) {
+    provider.destroy();
+    throw new CliError((err as Error).message);
+  }
   let signer: Signer | undefined;
   if (needSigner) signer = new NonceManager(loadKey(provider));
   const client = new VerityClient(deployment, signer ?? provider);

@@ -16,6 +16,7 @@ import { operatorCommand } from "./operator.ts";
 import { refundCommand, requestCommand } from "./request.ts";
 import { resultCommand } from "./result.ts";
 import { tokenCommand } from "./token.ts";
+import { workerCommand } from "./worker.ts";
 
 const program = new Command()
   .name("verity")
@@ -32,25 +33,7 @@ program.addCommand(balanceCommand());
 program.addCommand(requestCommand().addCommand(refundCommand()));
 program.addCommand(resultCommand());
 program.addCommand(tokenCommand());
-program
-  .command("worker")
-  .description("operators: run the operator node")
-  .command("start")
-  .description("start the worker (same as npm run worker)")
-  .requiredOption("-c, --config <file>", "worker configuration (JSON)")
-  .option("--once", "run one pass and exit", false)
-  .action(async (o: { config: string; once: boolean }) => {
-    // The node runs in this process, so a SIGTERM to `verity worker start` stops it too. Loaded only
-    // here: no other command loads onnxruntime.
-    let node: { runWorker(config: string, opts: { once?: boolean }): Promise<number> };
-    try {
-      node = await import("@verity-ai/node");
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
-      throw new CliError("the operator node is not installed: run `npm install @verity-ai/node` beside @verity-ai/cli");
-    }
-    process.exitCode = await node.runWorker(o.config, { once: o.once });
-  });
+program.addCommand(workerCommand());
 
 try {
   await program.parseAsync();

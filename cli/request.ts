@@ -155,7 +155,14 @@ export function requestCommand(): Command {
       const tip: bigint = o.tip ?? 0n;
       const maxFee: bigint = o.maxFee ?? 0n;
       // What the version takes is known before the input is read: refuse a misfit before paying.
-      const quote = await preflightOrExplain(ctx, { modelId: o.model, version: o.version, mode: o.mode, tip, maxFee });
+      const quote = await preflightOrExplain(ctx, {
+        modelId: o.model,
+        version: o.version,
+        mode: o.mode,
+        tip,
+        maxFee,
+        operator: o.operator,
+      });
       const input = inputBytes(o, quote.encoding);
       const expectedBytes = inputByteLengthOf(quote.encoding);
       if (expectedBytes !== 0 && getBytes(input).length !== expectedBytes) {

@@ -12,6 +12,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { keccak256, toUtf8Bytes } from "ethers";
 import { runTypeChain } from "typechain";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -76,11 +77,16 @@ async function generate(): Promise<Map<string, string>> {
   for (const [name, abi] of abis) files.set(`contracts/abi/${name}.json`, JSON.stringify(abi, null, 2) + "\n");
 
   let ts = HEADER;
+  const sdkAbis: Record<string, AbiItem[]> = {};
   for (const name of SDK_CONTRACTS) {
     const abi = abis.get(name);
     if (!abi) throw new Error(`the SDK needs ${name}, which the build does not have`);
+    sdkAbis[name] = abi;
     ts += `\nexport const ${name}Abi = ${JSON.stringify(abi)} as const;\n`;
   }
+  // Changes whenever any ABI the SDK speaks changes: deployments record it, the SDK compares.
+  const abiVersion = keccak256(toUtf8Bytes(JSON.stringify(sdkAbis))).slice(0, 18);
+  ts += `\n/** Fingerprint of the ABIs above (keccak256 of their JSON, 8 bytes): a deployment records the one it was made with. */\nexport const ABI_VERSION = "${abiVersion}";\n`;
   files.set("sdk/src/generated/abis.ts", ts);
 
   // Every custom error once (same signature from several contracts counts once), for revert decoding.

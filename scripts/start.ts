@@ -28,7 +28,7 @@ import {
   type Deployment,
   operatorShare,
 } from "@verity-ai/sdk";
-import { loadIgnitionDeployment } from "@verity-ai/sdk/node";
+import { NPM_START_DEPLOYMENT_ID, loadIgnitionDeployment, writeDeploymentRecord } from "@verity-ai/sdk/node";
 import { Worker, parseConfig } from "@verity-ai/node";
 import { readBundledModels, registerBundledModel } from "./lib/bundled.ts";
 import type { BundledModel } from "./lib/bundled.ts";
@@ -103,7 +103,9 @@ async function main() {
     pollingInterval: 100,
   });
   const chainId = Number((await provider.getNetwork()).chainId);
-  const deploymentId = opts.serve ? `chain-${chainId}` : `npm-start-${process.pid}`;
+  // --serve keeps its deployment in a folder of its own (a user's `ignition deploy` to the served chain
+  // writes chain-<id>, so neither overwrites the other); otherwise a throwaway folder removed at exit.
+  const deploymentId = opts.serve ? NPM_START_DEPLOYMENT_ID : `npm-start-${process.pid}`;
   if (!opts.serve)
     cleanups.push(() => rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true }));
 
@@ -111,13 +113,15 @@ async function main() {
   const deployment: Deployment = await steps.run(
     "Deploying Verity with Ignition",
     async () => {
-      // With --serve the deployment is the chain's default one, which the CLI finds; otherwise it is
-      // a throwaway folder removed at exit.
-      rmSync(path.join(ROOT, "deploy/deployments", deploymentId), { recursive: true, force: true });
+      const dir = path.join(ROOT, "deploy/deployments", deploymentId);
+      rmSync(dir, { recursive: true, force: true });
+      const startBlock = await provider.getBlockNumber();
       const conn = await hre.network.connect({ network: "localhost", override: { url: rpcUrl } });
       const parameters = path.join(ROOT, "deploy/parameters/localhost.json");
       await conn.ignition.deploy(ZkVerifierModule, { parameters, deploymentId, displayUi: false });
-      return loadIgnitionDeployment(chainId, ROOT, deploymentId);
+      const d = { ...loadIgnitionDeployment(chainId, ROOT, deploymentId), startBlock };
+      writeDeploymentRecord(dir, d);
+      return d;
     },
     (d) => `coordinator ${d.coordinator}`,
   );
@@ -333,7 +337,7 @@ async function main() {
 
   if (opts.serve) {
     console.log(
-      `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: deploy/deployments/chain-${chainId}/deployed_addresses.json`,
+      `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: deploy/deployments/${NPM_START_DEPLOYMENT_ID}/verity.json`,
     );
     for (const [k, v] of Object.entries(deployment)) console.log(`  ${k.padEnd(12)} ${v}`);
     console.log(`  worker metrics: http://127.0.0.1:9464/metrics and :9465; press Ctrl-C to stop.`);

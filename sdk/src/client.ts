@@ -15,6 +15,7 @@ import type {
   TeeVerifier,
   VerityTestToken,
 } from "./generated/contracts/index.ts";
+import type { TypedContractEvent, TypedDeferredTopicFilter, TypedEventLog } from "./generated/contracts/common.ts";
 
 import type { Deployment } from "./deployment.ts";
 import { requestIdOf, requestParams, toRequest } from "./request.ts";
@@ -54,9 +55,19 @@ export class VerityClient {
   readonly deployment: Deployment;
   readonly runner: ContractRunner;
 
-  constructor(deployment: Deployment, runner: ContractRunner) {
+  /** Blocks per `eth_getLogs` query: public RPCs refuse wide ranges. */
+  readonly logRange: number;
+
+  /**
+   * `opts.logRange`: blocks per log query (default 10,000). Event queries start at the deployment's
+   * `startBlock` and page forward in ranges of that size.
+   */
+  constructor(deployment: Deployment, runner: ContractRunner, opts: { logRange?: number } = {}) {
     this.deployment = deployment;
     this.runner = runner;
+    this.logRange = opts.logRange ?? 10_000;
+    if (!Number.isInteger(this.logRange) || this.logRange < 1)
+      throw new VerityError(`logRange must be a whole number of blocks ≥ 1, got ${opts.logRange}`);
     const provider = (runner as Signer).provider ?? (runner as Provider);
     if (!provider || typeof (provider as Provider).getBlockNumber !== "function") {
       throw new VerityError("runner must be a Signer connected to a provider, or a Provider");
@@ -155,13 +166,27 @@ export class VerityClient {
     throw new VerityError(`transaction ${receipt.hash} emitted no RequestRefunded`);
   }
 
-  /** Reads a request's stored result and the events around it. */
-  async readResult(requestId: bigint, fromBlock = 0): Promise<ResultView> {
+  /** The first log matching `filter` at or after block `from`, paging forward in `logRange` windows. */
+  async #firstLog<E extends TypedContractEvent>(
+    filter: TypedDeferredTopicFilter<E>,
+    from: number,
+  ): Promise<TypedEventLog<E> | undefined> {
+    const head = await this.provider.getBlockNumber();
+    for (let lo = from; lo <= head; lo += this.logRange) {
+      const [first] = await this.coordinator.queryFilter(filter, lo, Math.min(lo + this.logRange - 1, head));
+      if (first) return first;
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads a request's stored result and the events around it. Logs are searched from `fromBlock`
+   * (default: the deployment's `startBlock`, else 0) in bounded ranges.
+   */
+  async readResult(requestId: bigint, fromBlock = this.deployment.startBlock ?? 0): Promise<ResultView> {
     const c = this.coordinator;
-    const requested = await c.queryFilter(c.filters.InferenceRequested(requestId), fromBlock);
-    if (requested.length === 0)
-      throw new VerityError(`request ${requestId} is unknown to coordinator ${this.deployment.coordinator}`);
-    const ev = requested[0]!;
+    const ev = await this.#firstLog(c.filters.InferenceRequested(requestId), fromBlock);
+    if (!ev) throw new VerityError(`request ${requestId} is unknown to coordinator ${this.deployment.coordinator}`);
     const request = toRequest((ev.args.request as unknown as { toObject(): Record<string, unknown> }).toObject());
     const stored = await c.getResult(requestId);
     const view: ResultView = {
@@ -174,7 +199,7 @@ export class VerityClient {
       requestBlock: ev.blockNumber,
     };
     if (view.status === "Fulfilled") {
-      const [f] = await c.queryFilter(c.filters.InferenceFulfilled(requestId), ev.blockNumber);
+      const f = await this.#firstLog(c.filters.InferenceFulfilled(requestId), ev.blockNumber);
       if (f) {
         view.fulfilment = {
           operator: f.args.operator,
@@ -186,7 +211,7 @@ export class VerityClient {
         if (cb) view.fulfilment.callbackSuccess = cb.args.success;
       }
     } else if (view.status === "Refunded") {
-      const [r] = await c.queryFilter(c.filters.RequestRefunded(requestId), ev.blockNumber);
+      const r = await this.#firstLog(c.filters.RequestRefunded(requestId), ev.blockNumber);
       if (r) view.refund = { txHash: r.transactionHash, blockNumber: r.blockNumber, slashed: r.args.slashed };
     }
     return view;
@@ -202,7 +227,7 @@ export class VerityClient {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const status = Number(await this.coordinator.requestStatus(requestId));
-      if (isSettled(status)) return this.readResult(requestId, opts.fromBlock ?? 0);
+      if (isSettled(status)) return this.readResult(requestId, opts.fromBlock);
       if (Date.now() > until) {
         throw new VerityError(
           `request ${requestId} not settled after ${timeoutMs} ms (status ${STATUS_NAMES[status]}): raise the timeout, or refund it after its deadline`,

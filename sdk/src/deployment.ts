@@ -12,9 +12,13 @@ export interface Deployment {
   /** Present once the ZK mode is deployed: the ZkVerifier and the iris circuit's Groth16 verifier. */
   zk?: string;
   irisGroth16?: string;
+  /** Block the deployment started in: event queries (the SDK's, the node's scan) start here. */
+  startBlock?: number;
+  /** `ABI_VERSION` of the contracts deployed. */
+  abiVersion?: string;
 }
 
-const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId">, string> = {
+const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId" | "startBlock" | "abiVersion">, string> = {
   token: "PaymentToken#VerityTestToken",
   registry: "ModelRegistry#ModelRegistry",
   staking: "OperatorStaking#OperatorStaking",

@@ -2,9 +2,10 @@
  * Checks made before anything is paid: a request that cannot succeed is refused here, with a
  * sentence that names the problem and the fix, instead of being paid for and then failing.
  */
-import { formatUnits, getBytes, type Provider } from "ethers";
+import { formatUnits, getBytes, resolveAddress, type Provider } from "ethers";
 
 import type { VerityClient } from "./client.ts";
+import { decodeRevert } from "./errors.ts";
 import { inputByteLength, isInputEncoding } from "./models/codec.ts";
 import { requestParams } from "./request.ts";
 import { modeName, type RequestParams } from "./types.ts";
@@ -19,7 +20,8 @@ export interface PreflightProblem {
     | "input-length"
     | "funds"
     | "gas-money"
-    | "fee-above-max";
+    | "fee-above-max"
+    | "operator-not-eligible";
   message: string;
 }
 
@@ -57,14 +59,22 @@ export async function preflight(
 ): Promise<PreflightQuote> {
   const p = requestParams(params);
   const problems: PreflightProblem[] = [];
-  const model = await client.registry.getModel(p.modelId);
+  const unknown = new PreflightError([
+    { kind: "model-unknown", message: `model ${p.modelId} is not registered: check the id with "verity model list"` },
+  ]);
+  const model = await client.registry.getModel(p.modelId).catch((err: unknown) => {
+    if (decodeRevert(err)?.name === "RegistryUnknownModel") throw unknown;
+    throw err;
+  });
+  if (BigInt(model.owner) === 0n) throw unknown;
   const [symbol, decimals] = await Promise.all([client.token.symbol(), client.token.decimals()]);
   const units = (v: bigint) => `${formatUnits(v, decimals)} ${symbol}`;
-  if (model.owner === "0x0000000000000000000000000000000000000000") {
-    throw new PreflightError([
-      { kind: "model-unknown", message: `model ${p.modelId} is not registered: check the id with "verity model list"` },
-    ]);
-  }
+  const operator = await resolveAddress(p.operator);
+  if (BigInt(operator) !== 0n && !(await client.staking.isEligible(operator)))
+    problems.push({
+      kind: "operator-not-eligible",
+      message: `operator ${operator} is not eligible (not staked to the minimum, or jailed): assign a staked operator, or none`,
+    });
   if (!model.active)
     problems.push({
       kind: "model-inactive",

@@ -12,6 +12,7 @@ import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
 import { teeCommitment } from "@verity-ai/sdk";
+import { loadConfig } from "../../worker/config.ts";
 import { Worker } from "../../worker/worker.ts";
 import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
@@ -320,7 +321,19 @@ describe("verity CLI (against a local node with a worker)", function () {
   });
 
   it("request refund: refused before the deadline with the date, then the escrow returns; result wait follows a request", async function () {
-    const nobody = Wallet.createRandom().address; // assigned to an operator that never serves it
+    const idle = (await newOperator(p)).wallet.address; // staked, but runs no node: never serves it
+    const unstaked = await cli([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      "[5.1,3.5,1.4,0.2]",
+      "--operator",
+      user.address,
+    ]);
+    expect(unstaked.stderr).to.contain(
+      `operator ${user.address} is not eligible (not staked to the minimum, or jailed)`,
+    );
     const res = await json([
       "request",
       "--model",
@@ -328,7 +341,7 @@ describe("verity CLI (against a local node with a worker)", function () {
       "--values",
       "[5.1,3.5,1.4,0.2]",
       "--operator",
-      nobody,
+      idle,
       "--timeout",
       "600",
     ]);
@@ -415,6 +428,40 @@ describe("verity CLI (against a local node with a worker)", function () {
     const r = await cli(["worker", "start", "--config", file]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain("rpcUrl: must be an http(s) URL");
+  });
+
+  it("worker init writes a configuration the node accepts, with a fresh encrypted key; refuses to overwrite", async function () {
+    const dir = await tmp("cli-init");
+    const out = join(dir, "node", "worker.json");
+    const env = { VERITY_KEYSTORE_PASSWORD: "correct horse" };
+    const init = await json(["worker", "init", "--measurement", MEASUREMENT, "--out", out, "--new-key"], env);
+    expect(init.operator).to.match(/^0x[0-9a-fA-F]{40}$/);
+    const written = JSON.parse(readFileSync(out, "utf8"));
+    expect(written).to.deep.include({
+      rpcUrl: node.url,
+      chainId: 31337,
+      deployment: { coordinator: await p.coordinator.getAddress(), tee: await p.tee.getAddress() },
+      startBlock: 0,
+      measurement: MEASUREMENT,
+      confirmations: 0,
+      operatorKeystore: "operator.keystore.json",
+    });
+    const config = await loadConfig(out, { ...env, VERITY_ENCLAVE_KEY: Wallet.createRandom().privateKey });
+    expect(config.operatorKeystore).to.equal(join(dir, "node", "operator.keystore.json"));
+    expect(config.modelsDir).to.equal(join(dir, "node", "models"));
+    const again = await cli(["worker", "init", "--measurement", MEASUREMENT, "--out", out], env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain(`${out} exists: choose another --out, or pass --force to overwrite it`);
+    const noPassword = await cli([
+      "worker",
+      "init",
+      "--measurement",
+      MEASUREMENT,
+      "--out",
+      join(dir, "b.json"),
+      "--new-key",
+    ]);
+    expect(noPassword.stderr).to.contain("--new-key encrypts the key: set VERITY_KEYSTORE_PASSWORD first");
   });
 
   it("the README's SDK example runs as written", async function () {

@@ -1,11 +1,12 @@
-/** Worker configuration: the example file parses; every bad setting is named with its fix. */
+/** Worker configuration: a config file parses; every bad setting is named with its fix. */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
 import { ConfigError, loadConfig, parseConfig } from "../../worker/config.ts";
-import { ROOT } from "../helpers/node.ts";
+import { tmp } from "./helpers.ts";
 
 const env = {
   VERITY_OPERATOR_KEY: Wallet.createRandom().privateKey,
@@ -13,11 +14,25 @@ const env = {
 };
 
 describe("worker configuration", function () {
-  it("worker/config.example.json parses with keys from the environment; paths are relative to the file", async function () {
-    const c = await loadConfig(join(ROOT, "worker/config.example.json"), env);
+  it("a config file parses with keys from the environment; paths are relative to the file", async function () {
+    const dir = join(await tmp("config"), "node");
+    mkdirSync(dir);
+    const file = join(dir, "worker.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rpcUrl: "http://127.0.0.1:8545",
+        deployment: { coordinator: Wallet.createRandom().address, tee: Wallet.createRandom().address },
+        measurement: "0x" + "11".repeat(32),
+        modelsDir: "../models",
+        dbPath: "data/worker.sqlite",
+        policy: { minFeePerModel: { "*": "0" } },
+      }),
+    );
+    const c = await loadConfig(file, env);
     expect(c.rpcUrl).to.equal("http://127.0.0.1:8545");
-    expect(c.modelsDir).to.equal(join(ROOT, "models"));
-    expect(c.dbPath).to.equal(join(ROOT, ".worker-data/worker.sqlite"));
+    expect(c.modelsDir).to.equal(join(dir, "..", "models"));
+    expect(c.dbPath).to.equal(join(dir, "data", "worker.sqlite"));
     expect(c.operatorKey).to.equal(env.VERITY_OPERATOR_KEY);
     expect(c.policy.minFeePerModel["*"]).to.equal(0n);
   });

@@ -4,7 +4,16 @@ import { join } from "node:path";
 import type { ContractTransactionReceipt, Signer } from "ethers";
 
 import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
-import { commitmentHex, irisCommitment, requestIdOf, requestParams, toRequest, type Request, type RequestParams, Mode } from "@verity-ai/sdk";
+import {
+  commitmentHex,
+  irisCommitment,
+  requestIdOf,
+  requestParams,
+  toRequest,
+  type Request,
+  type RequestParams,
+  Mode,
+} from "@verity-ai/sdk";
 import { IRIS_ZK } from "../../scripts/zk/paths.ts";
 import type {
   InferenceCoordinator,

@@ -2,7 +2,18 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import { classOutput, commitmentHex, encodeInput, encodeZkProof, FIELD, irisFixedForward, milliInputs, zkShutdown, type ZkProofResult, Mode } from "@verity-ai/sdk";
+import {
+  classOutput,
+  commitmentHex,
+  encodeInput,
+  encodeZkProof,
+  FIELD,
+  irisFixedForward,
+  milliInputs,
+  zkShutdown,
+  type ZkProofResult,
+  Mode,
+} from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
 import { IRIS_WEIGHTS_HASH, deployZk, openZkRequest } from "./helpers.ts";
 import { irisProver } from "../../scripts/zk/paths.ts";

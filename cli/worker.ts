@@ -1,0 +1,131 @@
+/** `verity worker …`: write an operator node's configuration from a deployment, and run the node. */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { Command } from "commander";
+import { Wallet } from "ethers";
+
+import { CliError, bytes32Arg, connect, intArg, output } from "./context.ts";
+
+/** Chains that are this machine's own (their blocks never reorg under a node's feet). */
+const LOCAL_CHAINS = new Set([31337, 1337]);
+
+export function workerCommand(): Command {
+  const worker = new Command("worker").description("operators: configure and run the operator node");
+
+  worker
+    .command("init")
+    .description("write a worker configuration from the deployment (addresses, start block, chain id, key reference)")
+    .requiredOption(
+      "--measurement <hex>",
+      "the enclave code measurement approved on-chain",
+      bytes32Arg("--measurement"),
+    )
+    .option("-o, --out <file>", "where to write the configuration", "worker.json")
+    .option("--models-dir <dir>", "folder of bundled models (<name>/manifest.json), relative to the config", "models")
+    .option("--db <file>", "the node's job database, relative to the config", "data/worker.sqlite")
+    .option(
+      "--confirmations <n>",
+      "blocks behind the head (default: 0 on a local chain, 3 elsewhere)",
+      intArg("--confirmations", 0, 1000),
+    )
+    .option(
+      "--http-port <port>",
+      "port of /metrics, /healthz and the private-input intake",
+      intArg("--http-port", 1, 65535),
+      9464,
+    )
+    .option(
+      "--new-key",
+      "create a fresh operator key in an encrypted keystore beside the config (password: VERITY_KEYSTORE_PASSWORD)",
+    )
+    .option(
+      "--keystore <file>",
+      "use this encrypted keystore for the operator key (password: VERITY_KEYSTORE_PASSWORD)",
+    )
+    .option("--force", "overwrite an existing configuration file", false)
+    .action(
+      async (
+        o: {
+          measurement: string;
+          out: string;
+          modelsDir: string;
+          db: string;
+          confirmations?: number;
+          httpPort: number;
+          newKey?: boolean;
+          keystore?: string;
+          force: boolean;
+        },
+        cmd: Command,
+      ) => {
+        if (o.newKey && o.keystore) throw new CliError("give --new-key or --keystore <file>, not both");
+        if (existsSync(o.out) && !o.force)
+          throw new CliError(`${o.out} exists: choose another --out, or pass --force to overwrite it`);
+        const ctx = await connect(cmd, false);
+        const { chainId } = await ctx.provider.getNetwork();
+        const d = ctx.client.deployment;
+        const rpcUrl = ctx.provider._getConnection().url;
+        const dir = path.dirname(path.resolve(o.out));
+        mkdirSync(dir, { recursive: true });
+        let keystore = o.keystore ? path.relative(dir, path.resolve(o.keystore)) : undefined;
+        let operator: string | undefined;
+        if (o.newKey) {
+          const password = process.env.VERITY_KEYSTORE_PASSWORD;
+          if (!password) throw new CliError("--new-key encrypts the key: set VERITY_KEYSTORE_PASSWORD first");
+          const wallet = Wallet.createRandom();
+          const file = path.join(dir, "operator.keystore.json");
+          if (existsSync(file) && !o.force)
+            throw new CliError(
+              `${file} exists: pass --force to replace it (the old key is then lost), or use --keystore ${file}`,
+            );
+          writeFileSync(file, await wallet.encrypt(password), { mode: 0o600 });
+          keystore = path.relative(dir, file);
+          operator = wallet.address;
+        }
+        const config = {
+          rpcUrl,
+          chainId: Number(chainId),
+          deployment: { coordinator: d.coordinator, tee: d.tee },
+          startBlock: d.startBlock ?? 0,
+          measurement: o.measurement,
+          modelsDir: o.modelsDir,
+          dbPath: o.db,
+          confirmations: o.confirmations ?? (LOCAL_CHAINS.has(Number(chainId)) ? 0 : 3),
+          metricsPort: o.httpPort,
+          ...(keystore ? { operatorKeystore: keystore } : {}),
+        };
+        writeFileSync(o.out, JSON.stringify(config, null, 2) + "\n");
+        output(ctx, { file: o.out, operator, ...config }, () =>
+          [
+            `wrote ${o.out} for chain ${chainId} (coordinator ${d.coordinator}, scan from block ${config.startBlock})`,
+            operator ? `  operator key: ${operator} in ${keystore} — stake with it, then start the node` : "",
+            `  start it: ${keystore ? "VERITY_KEYSTORE_PASSWORD=…" : "VERITY_OPERATOR_KEY=0x…"} VERITY_ENCLAVE_KEY=0x… verity worker start --config ${o.out}`,
+          ]
+            .filter(Boolean)
+            .join("\n"),
+        );
+        ctx.provider.destroy();
+      },
+    );
+
+  worker
+    .command("start")
+    .description("run the operator node in this process (SIGINT/SIGTERM stop it gracefully)")
+    .requiredOption("-c, --config <file>", "worker configuration (JSON)")
+    .option("--once", "run one pass and exit", false)
+    .action(async (o: { config: string; once: boolean }) => {
+      // Loaded only here: no other command loads onnxruntime.
+      let node: { runWorker(config: string, opts: { once?: boolean }): Promise<number> };
+      try {
+        node = await import("@verity-ai/node");
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
+        throw new CliError(
+          "the operator node is not installed: run `npm install @verity-ai/node` beside @verity-ai/cli",
+        );
+      }
+      process.exitCode = await node.runWorker(o.config, { once: o.once });
+    });
+  return worker;
+}
