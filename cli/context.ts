@@ -30,6 +30,9 @@ export interface Context {
   json: boolean;
 }
 
+/** The last connection made, so an error can show amounts in the payment token's units. */
+export let lastContext: Context | undefined;
+
 /** Connects to the chain and the deployment named by the global options, with the key from the environment. */
 export async function connect(cmd: Command, needSigner: boolean): Promise<Context> {
   const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -59,7 +62,14 @@ export async function connect(cmd: Command, needSigner: boolean): Promise<Contex
   let signer: Signer | undefined;
   if (needSigner) signer = new NonceManager(loadKey(provider));
   const client = new VerityClient(deployment, signer ?? provider);
-  return { client, provider, signer, address: signer ? await signer.getAddress() : undefined, json: Boolean(g.json) };
+  lastContext = {
+    client,
+    provider,
+    signer,
+    address: signer ? await signer.getAddress() : undefined,
+    json: Boolean(g.json),
+  };
+  return lastContext;
 }
 
 /** The caller's key: VERITY_PRIVATE_KEY, or VERITY_KEYSTORE (encrypted JSON) + VERITY_KEYSTORE_PASSWORD. */

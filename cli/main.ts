@@ -7,10 +7,10 @@
  */
 import { Command, CommanderError } from "commander";
 
-import { decodeRevert, zkShutdown } from "@verity-ai/sdk";
+import { decodeRevert, explainRevert, zkShutdown } from "@verity-ai/sdk";
 
 import { balanceCommand } from "./balance.ts";
-import { CliError } from "./context.ts";
+import { CliError, lastContext } from "./context.ts";
 import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
 import { refundCommand, requestCommand } from "./request.ts";
@@ -41,7 +41,12 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    console.error(`error: ${describeError(err)}`);
+    const { message, revert } = await describeError(err);
+    if (program.opts<{ json?: boolean }>().json)
+      console.error(
+        JSON.stringify({ error: { message, ...revert } }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+      );
+    else console.error(`error: ${message}`);
     process.exitCode = 1;
   }
 } finally {
@@ -49,15 +54,28 @@ try {
   await zkShutdown();
 }
 
-/** A contract revert as `ErrorName(args)` decoded with the protocol's ABIs, else the error's message. */
-function describeError(err: unknown): string {
-  if (err instanceof CliError) return err.message;
-  const e = err as Error & {
-    data?: string;
-    info?: { error?: { data?: string } };
-    shortMessage?: string;
-    revert?: { name: string; args: unknown[] };
-  };
-  if (e.revert) return `${e.revert.name}(${e.revert.args.join(", ")})`;
-  return decodeRevert(err)?.text ?? e.shortMessage ?? e.message;
+/**
+ * What went wrong, for people: a protocol revert as its sentence (amounts in the payment token's
+ * units) followed by the raw error, anything else by its message.
+ */
+async function describeError(err: unknown): Promise<{ message: string; revert?: { name: string; args: unknown[] } }> {
+  if (err instanceof CliError) return { message: err.message };
+  const decoded = decodeRevert(err);
+  if (decoded) {
+    let ctx = {};
+    try {
+      if (lastContext) {
+        const { token } = lastContext.client;
+        ctx = { symbol: await token.symbol(), decimals: Number(await token.decimals()) };
+      }
+    } catch {
+      // amounts then show in 18-decimal units
+    }
+    return {
+      message: `${explainRevert(err, ctx)} (${decoded.text})`,
+      revert: { name: decoded.name, args: decoded.args },
+    };
+  }
+  const e = err as Error & { shortMessage?: string };
+  return { message: e.shortMessage ?? e.message };
 }

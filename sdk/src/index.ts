@@ -7,6 +7,7 @@ export * from "./types.ts";
 export * from "./request.ts";
 export * from "./fees.ts";
 export * from "./errors.ts";
+export * from "./sentences.ts";
 export * from "./deployment.ts";
 export * from "./client.ts";
 export * from "./preflight.ts";

@@ -19,6 +19,8 @@ import {
   RequestStatus,
   callbackGasBudget,
   decodeRevert,
+  ERROR_SENTENCES,
+  explainRevert,
   splitFee,
 } from "@verity-ai/sdk";
 import { deployEnv } from "../helpers/coordinator.ts";
@@ -95,5 +97,25 @@ describe("@verity-ai/sdk as a package", function () {
     console.log(
       `      browser bundle: main ${(main.text.length / 1024).toFixed(0)} KiB (ethers external), ${out.outputFiles.length - 1} lazy chunk(s)`,
     );
+  });
+});
+
+describe("error sentences", function () {
+  it("every custom error of every shipped contract has a sentence that names the problem and a fix", function () {
+    const names = PROTOCOL_ERRORS.map((e) => /^error (\w+)\(/.exec(e)![1]!);
+    const missing = names.filter((n) => !(n in ERROR_SENTENCES));
+    expect(missing, `errors without a sentence in sdk/src/sentences.ts: ${missing.join(", ")}`).to.deep.equal([]);
+    const extra = Object.keys(ERROR_SENTENCES).filter((n) => !names.includes(n));
+    expect(extra, `sentences for errors no contract declares: ${extra.join(", ")}`).to.deep.equal([]);
+  });
+
+  it("reads a revert as a sentence with amounts in the token's units", function () {
+    const data = new Interface([
+      "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+    ]).encodeErrorResult("ERC20InsufficientBalance", [ZeroAddress, 0n, 2_000_000n]);
+    expect(explainRevert(data, { symbol: "USDC", decimals: 6 })).to.equal(
+      `${ZeroAddress} holds 0.0 USDC and needs 2.0 USDC: fund the wallet (on a local chain: "verity token mint")`,
+    );
+    expect(explainRevert("0x12345678")).to.equal(undefined);
   });
 });
