@@ -151,7 +151,10 @@ async function typechainBindings(abis: Map<string, AbiItem[]>): Promise<Map<stri
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
-        else out.set(path.relative(outDir, full).split(path.sep).join("/"), tsImports(readFileSync(full, "utf8"), dir));
+        else {
+          const rel = path.relative(outDir, full).split(path.sep).join("/");
+          out.set(rel, sharedAbi(tsImports(readFileSync(full, "utf8"), dir), rel));
+        }
       }
     };
     walk(outDir);
@@ -159,6 +162,20 @@ async function typechainBindings(abis: Map<string, AbiItem[]>): Promise<Map<stri
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** A factory takes its ABI from abis.ts instead of carrying a second copy of it. */
+function sharedAbi(text: string, rel: string): string {
+  const m = /^factories\/(\w+)__factory\.ts$/.exec(rel);
+  if (!m) return text;
+  const start = text.indexOf("const _abi = [");
+  const end = text.indexOf("] as const;", start);
+  if (start < 0 || end < 0) throw new Error(`TypeChain's ${rel} has no _abi literal where expected`);
+  return (
+    text.slice(0, start) +
+    `import { ${m[1]}Abi as _abi } from "../../abis.ts";` +
+    text.slice(end + "] as const;".length)
+  );
 }
 
 /**

@@ -8,61 +8,7 @@ import type {
   IAttestationVerifierInterface,
 } from "../IAttestationVerifier.ts";
 
-const _abi = [
-  {
-    inputs: [
-      {
-        internalType: "bytes32",
-        name: "measurement",
-        type: "bytes32",
-      },
-    ],
-    name: "isMeasurementApproved",
-    outputs: [
-      {
-        internalType: "bool",
-        name: "",
-        type: "bool",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "address",
-        name: "operator",
-        type: "address",
-      },
-      {
-        internalType: "address",
-        name: "enclaveKey",
-        type: "address",
-      },
-      {
-        internalType: "bytes32",
-        name: "measurement",
-        type: "bytes32",
-      },
-      {
-        internalType: "bytes",
-        name: "report",
-        type: "bytes",
-      },
-    ],
-    name: "verifyAttestation",
-    outputs: [
-      {
-        internalType: "bool",
-        name: "",
-        type: "bool",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-] as const;
+import { IAttestationVerifierAbi as _abi } from "../../abis.ts";
 
 export class IAttestationVerifier__factory {
   static readonly abi = _abi;

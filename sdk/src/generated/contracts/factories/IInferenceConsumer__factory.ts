@@ -8,26 +8,7 @@ import type {
   IInferenceConsumerInterface,
 } from "../IInferenceConsumer.ts";
 
-const _abi = [
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "requestId",
-        type: "uint256",
-      },
-      {
-        internalType: "bytes",
-        name: "output",
-        type: "bytes",
-      },
-    ],
-    name: "onInferenceResult",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-] as const;
+import { IInferenceConsumerAbi as _abi } from "../../abis.ts";
 
 export class IInferenceConsumer__factory {
   static readonly abi = _abi;
