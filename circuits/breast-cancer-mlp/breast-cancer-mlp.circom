@@ -15,7 +15,7 @@ template IsNonNegative(n) {
 }
 
 // 10 -> 4 -> 2, argmax (lowest index wins a tie).
-// Public signals: [class, commitment]; commitment = root of the depth-4 Poseidon tree of
+// Public signals: [class, commitment]; commitment = root of the depth-2, 4-ary Poseidon tree of
 // leaf_i = Poseidon(x[i], salt[i]) (empty leaves 0), as sdk/src/fields/tree.ts computes it.
 template BreastCancerMlp() {
     signal input x[10];
@@ -52,40 +52,27 @@ template BreastCancerMlp() {
         leaf[i].inputs[0] <== x[i];
         leaf[i].inputs[1] <== salt[i];
     }
-    component node1_0 = Poseidon(2);
+    component node1_0 = Poseidon(4);
     node1_0.inputs[0] <== leaf[0].out;
     node1_0.inputs[1] <== leaf[1].out;
-    component node1_1 = Poseidon(2);
-    node1_1.inputs[0] <== leaf[2].out;
-    node1_1.inputs[1] <== leaf[3].out;
-    component node1_2 = Poseidon(2);
-    node1_2.inputs[0] <== leaf[4].out;
-    node1_2.inputs[1] <== leaf[5].out;
-    component node1_3 = Poseidon(2);
-    node1_3.inputs[0] <== leaf[6].out;
-    node1_3.inputs[1] <== leaf[7].out;
-    component node1_4 = Poseidon(2);
-    node1_4.inputs[0] <== leaf[8].out;
-    node1_4.inputs[1] <== leaf[9].out;
-    component node2_0 = Poseidon(2);
+    node1_0.inputs[2] <== leaf[2].out;
+    node1_0.inputs[3] <== leaf[3].out;
+    component node1_1 = Poseidon(4);
+    node1_1.inputs[0] <== leaf[4].out;
+    node1_1.inputs[1] <== leaf[5].out;
+    node1_1.inputs[2] <== leaf[6].out;
+    node1_1.inputs[3] <== leaf[7].out;
+    component node1_2 = Poseidon(4);
+    node1_2.inputs[0] <== leaf[8].out;
+    node1_2.inputs[1] <== leaf[9].out;
+    node1_2.inputs[2] <== 0;
+    node1_2.inputs[3] <== 0;
+    component node2_0 = Poseidon(4);
     node2_0.inputs[0] <== node1_0.out;
     node2_0.inputs[1] <== node1_1.out;
-    component node2_1 = Poseidon(2);
-    node2_1.inputs[0] <== node1_2.out;
-    node2_1.inputs[1] <== node1_3.out;
-    component node2_2 = Poseidon(2);
-    node2_2.inputs[0] <== node1_4.out;
-    node2_2.inputs[1] <== 14744269619966411208579211824598458697587494354926760081771325075741142829156;
-    component node3_0 = Poseidon(2);
-    node3_0.inputs[0] <== node2_0.out;
-    node3_0.inputs[1] <== node2_1.out;
-    component node3_1 = Poseidon(2);
-    node3_1.inputs[0] <== node2_2.out;
-    node3_1.inputs[1] <== 7423237065226347324353380772367382631490014989348495481811164164159255474657;
-    component node4_0 = Poseidon(2);
-    node4_0.inputs[0] <== node3_0.out;
-    node4_0.inputs[1] <== node3_1.out;
-    commitment <== node4_0.out;
+    node2_0.inputs[2] <== node1_2.out;
+    node2_0.inputs[3] <== 2351654555892372227640888372176282444150254868378439619268573230312091195718;
+    commitment <== node2_0.out;
 
     // Layer 1: 10 -> 4, ReLU; values × 2^42 (exact).
     signal a1[4];

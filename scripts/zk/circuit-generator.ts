@@ -14,7 +14,7 @@
  * constant, so its argmax / sign is the graph's up to float32 rounding in onnxruntime (tests check
  * agreement on every held-out row).
  */
-import { EMPTY_LEAF, emptyRoots, treeDepth } from "../../sdk/src/fields/tree.ts";
+import { ARITY, EMPTY_LEAF, emptyRoots, treeDepth } from "../../sdk/src/fields/tree.ts";
 import type { OnnxMlp } from "./onnx-graph.ts";
 
 /** Most fractional bits a layer's constants are scaled by (rounded beyond it). */
@@ -192,7 +192,7 @@ export function generateCircom(q: QuantizedMlp, templateName: string, header: re
   emit();
   const sizes = [F, ...q.layers.map((l) => l.bias.length)].join(" -> ");
   emit(`// ${sizes}, ${q.output.kind === "argmax" ? "argmax (lowest index wins a tie)" : "sign (class 1 iff output > 0)"}.`);
-  emit(`// Public signals: [class, commitment]; commitment = root of the depth-${depth} Poseidon tree of`);
+  emit(`// Public signals: [class, commitment]; commitment = root of the depth-${depth}, ${ARITY}-ary Poseidon tree of`);
   emit("// leaf_i = Poseidon(x[i], salt[i]) (empty leaves 0), as sdk/src/fields/tree.ts computes it.");
   emit(`template ${templateName}() {`);
   emit(`    signal input x[${F}];`);
@@ -215,13 +215,12 @@ export function generateCircom(q: QuantizedMlp, templateName: string, header: re
   emit("    }");
   const child = (d: number, k: number): string => {
     if (d === 0) return k < F ? `leaf[${k}].out` : `${EMPTY_LEAF}`;
-    return k * 2 ** d >= F ? `${zeros[d]}` : `node${d}_${k}.out`;
+    return k * ARITY ** d >= F ? `${zeros[d]}` : `node${d}_${k}.out`;
   };
   for (let d = 1; d <= depth; d++) {
-    for (let k = 0; k * 2 ** d < F; k++) {
-      emit(`    component node${d}_${k} = Poseidon(2);`);
-      emit(`    node${d}_${k}.inputs[0] <== ${child(d - 1, 2 * k)};`);
-      emit(`    node${d}_${k}.inputs[1] <== ${child(d - 1, 2 * k + 1)};`);
+    for (let k = 0; k * ARITY ** d < F; k++) {
+      emit(`    component node${d}_${k} = Poseidon(${ARITY});`);
+      for (let c = 0; c < ARITY; c++) emit(`    node${d}_${k}.inputs[${c}] <== ${child(d - 1, ARITY * k + c)};`);
     }
   }
   emit(`    commitment <== node${depth}_0.out;`);

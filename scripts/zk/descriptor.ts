@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
+import { ARITY } from "../../sdk/src/fields/tree.ts";
 import type { FixedPointEncoding, FixedPointField, QuantizedMlp } from "./circuit-generator.ts";
 
 const require = createRequire(import.meta.url);
@@ -31,6 +32,7 @@ export interface CircuitDescriptor {
     scheme: typeof COMMITMENT_SCHEME;
     leaf: string;
     node: string;
+    arity: number;
     fieldCount: number;
     depth: number;
     emptyLeaf: string;
@@ -109,7 +111,8 @@ export function describe(
     commitment: {
       scheme: COMMITMENT_SCHEME,
       leaf: "Poseidon(value, salt)",
-      node: "Poseidon(left, right)",
+      node: "Poseidon(c0, c1, c2, c3)",
+      arity: ARITY,
       fieldCount: encoding.fields.length,
       depth,
       emptyLeaf: "0",
@@ -148,6 +151,48 @@ export interface Groth16Proof {
   pi_c: string[];
   protocol: string;
   curve: string;
+}
+
+interface WitnessCalculator {
+  calculateWTNSBin(input: Record<string, unknown>, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
+/**
+ * Proves warm for one descriptor's circuit: the wasm and the proving key are read once and the
+ * witness calculator is built once. `CircuitProver.load(descriptorPath)`.
+ */
+export class CircuitProver {
+  readonly descriptor: CircuitDescriptor;
+  readonly #wasm: Uint8Array;
+  readonly #zkey: Uint8Array;
+  #calculator: Promise<WitnessCalculator> | undefined;
+
+  private constructor(descriptor: CircuitDescriptor, wasm: Uint8Array, zkey: Uint8Array) {
+    this.descriptor = descriptor;
+    this.#wasm = wasm;
+    this.#zkey = zkey;
+  }
+
+  static load(descriptorPath: string): CircuitProver {
+    const d = readDescriptor(descriptorPath);
+    return new CircuitProver(d, readFileSync(artefactPath(descriptorPath, d, "wasm")), readFileSync(artefactPath(descriptorPath, d, "zkey")));
+  }
+
+  async prove(values: readonly bigint[], salts: readonly bigint[]): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const snarkjs = require("snarkjs") as any;
+    const runtime = require("circom_runtime") as { WitnessCalculatorBuilder(wasm: Uint8Array): Promise<WitnessCalculator> };
+    this.#calculator ??= runtime.WitnessCalculatorBuilder(this.#wasm);
+    const input = { [this.descriptor.privateInputs.values]: values.map(String), [this.descriptor.privateInputs.salts]: salts.map(String) };
+    let wtns: Uint8Array;
+    try {
+      wtns = await (await this.#calculator).calculateWTNSBin(input, true);
+    } catch (err) {
+      this.#calculator = undefined; // a failed assert may leave the instance's memory dirty
+      throw err;
+    }
+    return snarkjs.groth16.prove({ type: "mem", data: this.#zkey }, { type: "mem", data: wtns });
+  }
 }
 
 /** A Groth16 proof for a record (fixed-point integers) and its salts with the descriptor's circuit. */
