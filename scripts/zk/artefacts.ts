@@ -210,9 +210,13 @@ export function poseidonRuntime(n: number): string {
 }
 
 /** A Solidity contract whose constructor installs circomlibjs's Poseidon bytecode as its code. */
-export function poseidonSource(n: number, contractName: string): string {
+export function poseidonSource(
+  n: number,
+  contractName: string,
+  header: string = generatedHeader(`circomlibjs ${toolVersions().circomlibjs} poseidonContract.createCode(${n})`),
+): string {
   return `// SPDX-License-Identifier: GPL-3.0
-${generatedHeader(`circomlibjs ${toolVersions().circomlibjs} poseidonContract.createCode(${n})`)}pragma solidity ^0.8.28;
+${header}pragma solidity ^0.8.28;
 
 /// @title ${contractName}
 /// @notice Poseidon hash of ${n} field elements (BN254, t = ${n + 1}), as circomlib's \`Poseidon(${n})\` circuit
