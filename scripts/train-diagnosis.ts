@@ -46,7 +46,11 @@ const { values: args } = parseArgs({ options: { out: { type: "string" } } });
 const outDir = args.out ?? join(root, "models", "breast-cancer-mlp");
 
 const data = loadDataset(root);
-const datasetSha256 = "0x" + createHash("sha256").update(await readFile(join(root, DATASET_FILE))).digest("hex");
+const datasetSha256 =
+  "0x" +
+  createHash("sha256")
+    .update(await readFile(join(root, DATASET_FILE)))
+    .digest("hex");
 const encoded = data.rows.map((r) => encodeFields(r));
 const split = proportionalSplit(data.classes, HELD_OUT_FRACTION, SEED);
 const pick = <T>(rows: readonly T[], idx: number[]) => idx.map((i) => rows[i]!);
@@ -75,7 +79,8 @@ const heldConfusion = confusion(exported, heldX, heldY);
 const trainConfusion = confusion(exported, trainX, trainY);
 const heldOutAccuracy = correct(heldConfusion) / heldX.length;
 const trainAccuracy = correct(trainConfusion) / trainX.length;
-if (heldOutAccuracy < 0.95) throw new Error(`held-out accuracy ${heldOutAccuracy} is below 95 %: retune before committing`);
+if (heldOutAccuracy < 0.95)
+  throw new Error(`held-out accuracy ${heldOutAccuracy} is below 95 %: retune before committing`);
 
 const fieldNames = DIAGNOSIS_FIELDS.map((f) => f.name);
 const model = exportMlp(exported, {

@@ -25,7 +25,14 @@ import { parseArgs } from "node:util";
 import { keccak256, toUtf8Bytes } from "ethers";
 
 import { fieldTree, treeDepth } from "../sdk/src/fields/tree.ts";
-import { ROOT, compileCircom, groth16VerifierSource, hashFile, toolVersions, type ArtefactHash } from "./zk/artefacts.ts";
+import {
+  ROOT,
+  compileCircom,
+  groth16VerifierSource,
+  hashFile,
+  toolVersions,
+  type ArtefactHash,
+} from "./zk/artefacts.ts";
 import { fixedForward, generateCircom, pascalName, quantize } from "./zk/circuit-generator.ts";
 import { describe, encodingFromManifest, proveRecord, type CircuitDescriptor } from "./zk/descriptor.ts";
 import { parseOnnxMlp } from "./zk/onnx-graph.ts";
@@ -82,7 +89,9 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
     const modelFile = join(modelDir, manifest.file);
     const onnxBytes = readFileSync(modelFile);
     if (keccak256(onnxBytes) !== manifest.weightsHash) {
-      throw new Error(`${relative(ROOT, modelFile)}'s keccak256 is not the manifest's weightsHash: retrain or fix the manifest`);
+      throw new Error(
+        `${relative(ROOT, modelFile)}'s keccak256 is not the manifest's weightsHash: retrain or fix the manifest`,
+      );
     }
     const mlp = parseOnnxMlp(onnxBytes);
     const encoding = encodingFromManifest(manifest);
@@ -117,14 +126,23 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
           `\`node scripts/zk/ptau.ts ${power}\` once (slow) and commit circuits/ptau/, then rerun`,
       );
     }
-    log(`    ${info.nConstraints} constraints, domain ${domain}: powers of tau ${relative(ROOT, ptau.path)} (2^${ptau.power})`);
+    log(
+      `    ${info.nConstraints} constraints, domain ${domain}: powers of tau ${relative(ROOT, ptau.path)} (2^${ptau.power})`,
+    );
 
     await step("groth16 setup", [], () => snarkjs.zKey.newZKey(r1cs, ptau.path, tmp("k0.zkey"), silent));
     for (const i of [1, 2]) {
       await step(
         `zkey contribution ${i}`,
         [],
-        () => snarkjs.zKey.contribute(tmp(`k${i - 1}.zkey`), tmp(`k${i}.zkey`), `verity-dev-zkey-contributor-${i}`, randomBytes(32).toString("hex"), silent),
+        () =>
+          snarkjs.zKey.contribute(
+            tmp(`k${i - 1}.zkey`),
+            tmp(`k${i}.zkey`),
+            `verity-dev-zkey-contributor-${i}`,
+            randomBytes(32).toString("hex"),
+            silent,
+          ),
         { entropy: "32 random bytes, discarded" },
       );
     }
@@ -179,9 +197,11 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
     const sample = await step("sample proof", [], async () => {
       const { proof, publicSignals } = await proveRecord(descriptorPath, x, salts);
       const expected = [String(fixedForward(q, x).outputClass), String(fieldTree(x, salts).root)];
-      if (JSON.stringify(publicSignals) !== JSON.stringify(expected)) throw new Error(`sample proof gives ${publicSignals}, reference ${expected}`);
+      if (JSON.stringify(publicSignals) !== JSON.stringify(expected))
+        throw new Error(`sample proof gives ${publicSignals}, reference ${expected}`);
       const vkey = JSON.parse(readFileSync(vkeyPath, "utf8"));
-      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, silent))) throw new Error("sample proof does not verify");
+      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, silent)))
+        throw new Error("sample proof does not verify");
       return { values: x.map(String), salts: salts.map(String), publicSignals };
     });
 
@@ -191,7 +211,12 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
       date: new Date().toISOString(),
       tools: toolVersions(),
       model: { name, version: manifest.version, weightsHash: manifest.weightsHash },
-      r1cs: { constraints: info.nConstraints, wires: info.nVars, publicOutputs: info.nOutputs, privateInputs: info.nPrvInputs },
+      r1cs: {
+        constraints: info.nConstraints,
+        wires: info.nVars,
+        publicOutputs: info.nOutputs,
+        privateInputs: info.nPrvInputs,
+      },
       powersOfTau: { file: hashFile(ptau.path), power: ptau.power },
       steps,
       sampleProof: sample,
@@ -210,8 +235,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     allowPositionals: true,
     options: { out: { type: "string" }, "verifier-dir": { type: "string" }, contract: { type: "string" } },
   });
-  if (positionals.length !== 1) throw new Error("usage: npm run zk:setup -- models/<name> [--out dir] [--verifier-dir dir] [--contract Name]");
-  await setupModel({ modelDir: positionals[0]!, outDir: values.out, verifierDir: values["verifier-dir"], contract: values.contract });
+  if (positionals.length !== 1)
+    throw new Error("usage: npm run zk:setup -- models/<name> [--out dir] [--verifier-dir dir] [--contract Name]");
+  await setupModel({
+    modelDir: positionals[0]!,
+    outDir: values.out,
+    verifierDir: values["verifier-dir"],
+    contract: values.contract,
+  });
   // snarkjs leaves its curve's worker threads running.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   await ((globalThis as any).curve_bn128?.terminate?.() ?? Promise.resolve());

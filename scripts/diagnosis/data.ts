@@ -30,16 +30,65 @@ const ratio = "dimensionless";
  * Scales keep every digit of the data; bits give headroom of about 2× the data set's maximum.
  */
 export const DIAGNOSIS_FIELDS: readonly FieldSpec[] = [
-  { column: 20, name: "worst_radius", unit: length, scale: 1_000, bits: 17, description: "mean distance from centre to perimeter" },
-  { column: 21, name: "worst_texture", unit: "grey level (standard deviation)", scale: 100, bits: 14, description: "standard deviation of grey-scale values" },
+  {
+    column: 20,
+    name: "worst_radius",
+    unit: length,
+    scale: 1_000,
+    bits: 17,
+    description: "mean distance from centre to perimeter",
+  },
+  {
+    column: 21,
+    name: "worst_texture",
+    unit: "grey level (standard deviation)",
+    scale: 100,
+    bits: 14,
+    description: "standard deviation of grey-scale values",
+  },
   { column: 22, name: "worst_perimeter", unit: length, scale: 100, bits: 16, description: "nuclear perimeter" },
   { column: 23, name: "worst_area", unit: area, scale: 10, bits: 17, description: "nuclear area" },
-  { column: 24, name: "worst_smoothness", unit: ratio, scale: 100_000, bits: 16, description: "local variation in radius lengths" },
-  { column: 25, name: "worst_compactness", unit: ratio, scale: 100_000, bits: 18, description: "perimeter² / area − 1.0" },
-  { column: 26, name: "worst_concavity", unit: ratio, scale: 1_000_000, bits: 22, description: "severity of concave portions of the contour" },
-  { column: 27, name: "worst_concave_points", unit: ratio, scale: 1_000_000, bits: 20, description: "number of concave portions of the contour" },
+  {
+    column: 24,
+    name: "worst_smoothness",
+    unit: ratio,
+    scale: 100_000,
+    bits: 16,
+    description: "local variation in radius lengths",
+  },
+  {
+    column: 25,
+    name: "worst_compactness",
+    unit: ratio,
+    scale: 100_000,
+    bits: 18,
+    description: "perimeter² / area − 1.0",
+  },
+  {
+    column: 26,
+    name: "worst_concavity",
+    unit: ratio,
+    scale: 1_000_000,
+    bits: 22,
+    description: "severity of concave portions of the contour",
+  },
+  {
+    column: 27,
+    name: "worst_concave_points",
+    unit: ratio,
+    scale: 1_000_000,
+    bits: 20,
+    description: "number of concave portions of the contour",
+  },
   { column: 28, name: "worst_symmetry", unit: ratio, scale: 10_000, bits: 14, description: "symmetry of the nucleus" },
-  { column: 29, name: "worst_fractal_dimension", unit: ratio, scale: 100_000, bits: 16, description: "coastline approximation − 1" },
+  {
+    column: 29,
+    name: "worst_fractal_dimension",
+    unit: ratio,
+    scale: 100_000,
+    bits: 16,
+    description: "coastline approximation − 1",
+  },
 ];
 
 export interface Dataset {
@@ -73,7 +122,8 @@ export function encodeFields(row: readonly number[], fields: readonly FieldSpec[
   return fields.map((f) => {
     const v = row[f.column]!;
     const n = Math.round(v * f.scale);
-    if (n < 0 || n >= 2 ** f.bits) throw new RangeError(`${f.name} = ${v} is outside [0, 2^${f.bits}) after × ${f.scale}`);
+    if (n < 0 || n >= 2 ** f.bits)
+      throw new RangeError(`${f.name} = ${v} is outside [0, 2^${f.bits}) after × ${f.scale}`);
     return n;
   });
 }

@@ -76,17 +76,23 @@ function scaled(v: number, s: number): bigint {
 
 function signedBits(maxAbs: bigint, what: string): number {
   const n = bitLength(maxAbs) + 1;
-  if (n > MAX_SIGN_BITS) throw new Error(`${what} needs ${n}-bit values, more than ${MAX_SIGN_BITS}: the weights' range is too wide for the field; retrain with a smaller range or fewer layers`);
+  if (n > MAX_SIGN_BITS)
+    throw new Error(
+      `${what} needs ${n}-bit values, more than ${MAX_SIGN_BITS}: the weights' range is too wide for the field; retrain with a smaller range or fewer layers`,
+    );
   return Math.max(n, 2);
 }
 
 /** Quantizes the graph for the encoding; throws if the encoding does not match the graph. */
 export function quantize(mlp: OnnxMlp, encoding: FixedPointEncoding): QuantizedMlp {
   const F = encoding.fields.length;
-  if (F !== mlp.inputs) throw new Error(`the encoding has ${F} fields but the graph reads ${mlp.inputs}: fix the manifest's input fields`);
+  if (F !== mlp.inputs)
+    throw new Error(`the encoding has ${F} fields but the graph reads ${mlp.inputs}: fix the manifest's input fields`);
   encoding.fields.forEach((f) => {
-    if (!Number.isSafeInteger(f.scale) || f.scale < 1) throw new Error(`field ${f.name}: scale ${f.scale} must be a positive integer`);
-    if (!Number.isSafeInteger(f.bits) || f.bits < 1 || f.bits > 64) throw new Error(`field ${f.name}: bits ${f.bits} must be in 1..64`);
+    if (!Number.isSafeInteger(f.scale) || f.scale < 1)
+      throw new Error(`field ${f.name}: scale ${f.scale} must be a positive integer`);
+    if (!Number.isSafeInteger(f.bits) || f.bits < 1 || f.bits > 64)
+      throw new Error(`field ${f.name}: bits ${f.bits} must be in 1..64`);
   });
   const scales = encoding.fields.map((f) => BigInt(f.scale));
   const L = encoding.onnxInput === "scaled" ? scales.reduce((a, b) => (a * b) / gcd(a, b), 1n) : 1n;
@@ -125,7 +131,8 @@ export function quantize(mlp: OnnxMlp, encoding: FixedPointEncoding): QuantizedM
   });
   const maxOut = [...lo, ...hi].map(abs).reduce((a, b) => (a > b ? a : b), 0n);
   const classes = mlp.outputs === 1 ? 2 : mlp.outputs;
-  if (mlp.outputs === 1 && mlp.argmaxNode) throw new Error("an ArgMax over one output is always 0: export two logits or drop the ArgMax");
+  if (mlp.outputs === 1 && mlp.argmaxNode)
+    throw new Error("an ArgMax over one output is always 0: export two logits or drop the ArgMax");
   return {
     encoding,
     inputMultiplier: L,
@@ -140,7 +147,8 @@ export function quantize(mlp: OnnxMlp, encoding: FixedPointEncoding): QuantizedM
 
 /** What the circuit computes, in bigints: the class and the last layer's integers. */
 export function fixedForward(q: QuantizedMlp, x: readonly bigint[]): { outputClass: number; logits: bigint[] } {
-  if (x.length !== q.encoding.fields.length) throw new RangeError(`expected ${q.encoding.fields.length} fields, got ${x.length}`);
+  if (x.length !== q.encoding.fields.length)
+    throw new RangeError(`expected ${q.encoding.fields.length} fields, got ${x.length}`);
   x.forEach((v, i) => {
     const f = q.encoding.fields[i]!;
     if (v < 0n || v >= 1n << BigInt(f.bits)) throw new RangeError(`${f.name} = ${v} is outside [0, 2^${f.bits})`);
@@ -191,8 +199,12 @@ export function generateCircom(q: QuantizedMlp, templateName: string, header: re
   emit("}");
   emit();
   const sizes = [F, ...q.layers.map((l) => l.bias.length)].join(" -> ");
-  emit(`// ${sizes}, ${q.output.kind === "argmax" ? "argmax (lowest index wins a tie)" : "sign (class 1 iff output > 0)"}.`);
-  emit(`// Public signals: [class, commitment]; commitment = root of the depth-${depth}, ${ARITY}-ary Poseidon tree of`);
+  emit(
+    `// ${sizes}, ${q.output.kind === "argmax" ? "argmax (lowest index wins a tie)" : "sign (class 1 iff output > 0)"}.`,
+  );
+  emit(
+    `// Public signals: [class, commitment]; commitment = root of the depth-${depth}, ${ARITY}-ary Poseidon tree of`,
+  );
   emit("// leaf_i = Poseidon(x[i], salt[i]) (empty leaves 0), as sdk/src/fields/tree.ts computes it.");
   emit(`template ${templateName}() {`);
   emit(`    signal input x[${F}];`);
@@ -234,7 +246,9 @@ export function generateCircom(q: QuantizedMlp, templateName: string, header: re
     shifts += layer.shift;
     scale = `${q.inputMultiplier === 1n ? "" : `${q.inputMultiplier} * `}2^${shifts}`;
     emit();
-    emit(`    // Layer ${n}: ${layer.weights.length} -> ${outs}${layer.relu ? ", ReLU" : ""}; values × ${scale}${layer.exact ? " (exact)" : " (rounded)"}.`);
+    emit(
+      `    // Layer ${n}: ${layer.weights.length} -> ${outs}${layer.relu ? ", ReLU" : ""}; values × ${scale}${layer.exact ? " (exact)" : " (rounded)"}.`,
+    );
     emit(`    signal a${n}[${outs}];`);
     for (let j = 0; j < outs; j++) {
       const terms = layer.weights.flatMap((row, i) => (row[j] === 0n ? [] : [term(input(i), row[j]!)]));

@@ -46,7 +46,15 @@ export interface CircuitDescriptor {
     compareBits: number;
   };
   r1cs: { constraints: number; wires: number; powersOfTau: number };
-  artefacts: { circuit: string; r1cs: string; wasm: string; zkey: string; vkey: string; transcript: string; ptau: string };
+  artefacts: {
+    circuit: string;
+    r1cs: string;
+    wasm: string;
+    zkey: string;
+    vkey: string;
+    transcript: string;
+    ptau: string;
+  };
   verifier: { contract: string; source: string; classes: number };
 }
 
@@ -55,7 +63,10 @@ interface ManifestLike {
   version: string;
   weightsHash: string;
   file: string;
-  input: { encoding: string; fields?: { name: string; unit?: string; scale: number; bits: number; description?: string }[] };
+  input: {
+    encoding: string;
+    fields?: { name: string; unit?: string; scale: number; bits: number; description?: string }[];
+  };
   output: { labels?: string[] };
 }
 
@@ -70,7 +81,9 @@ export function encodingFromManifest(
 ): FixedPointEncoding & { fields: (FixedPointField & { description?: string })[] } {
   if (m.input.encoding.startsWith("int32be-fixed-x")) {
     if (!m.input.fields || m.input.fields.length === 0) {
-      throw new Error(`${m.name}: encoding ${m.input.encoding} needs input.fields (name, unit, scale, bits) in the manifest`);
+      throw new Error(
+        `${m.name}: encoding ${m.input.encoding} needs input.fields (name, unit, scale, bits) in the manifest`,
+      );
     }
     return { onnxInput: "integer", fields: m.input.fields.map((f) => ({ ...f })) };
   }
@@ -96,7 +109,9 @@ export function describe(
 ): Omit<CircuitDescriptor, "circuitId" | "r1cs" | "artefacts" | "verifier"> {
   const labels = m.output.labels ?? Array.from({ length: q.output.classes }, (_, k) => String(k));
   if (labels.length !== q.output.classes) {
-    throw new Error(`${m.name}: the manifest has ${labels.length} output labels, the graph gives ${q.output.classes} classes`);
+    throw new Error(
+      `${m.name}: the manifest has ${labels.length} output labels, the graph gives ${q.output.classes} classes`,
+    );
   }
   return {
     schema: DESCRIPTOR_SCHEMA,
@@ -142,8 +157,11 @@ export function readDescriptor(path: string): CircuitDescriptor {
 }
 
 /** Absolute path of one of the descriptor's artefacts. */
-export const artefactPath = (descriptorPath: string, d: CircuitDescriptor, key: keyof CircuitDescriptor["artefacts"]): string =>
-  join(dirname(descriptorPath), d.artefacts[key]);
+export const artefactPath = (
+  descriptorPath: string,
+  d: CircuitDescriptor,
+  key: keyof CircuitDescriptor["artefacts"],
+): string => join(dirname(descriptorPath), d.artefacts[key]);
 
 export interface Groth16Proof {
   pi_a: string[];
@@ -175,15 +193,27 @@ export class CircuitProver {
 
   static load(descriptorPath: string): CircuitProver {
     const d = readDescriptor(descriptorPath);
-    return new CircuitProver(d, readFileSync(artefactPath(descriptorPath, d, "wasm")), readFileSync(artefactPath(descriptorPath, d, "zkey")));
+    return new CircuitProver(
+      d,
+      readFileSync(artefactPath(descriptorPath, d, "wasm")),
+      readFileSync(artefactPath(descriptorPath, d, "zkey")),
+    );
   }
 
-  async prove(values: readonly bigint[], salts: readonly bigint[]): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
+  async prove(
+    values: readonly bigint[],
+    salts: readonly bigint[],
+  ): Promise<{ proof: Groth16Proof; publicSignals: string[] }> {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const snarkjs = require("snarkjs") as any;
-    const runtime = require("circom_runtime") as { WitnessCalculatorBuilder(wasm: Uint8Array): Promise<WitnessCalculator> };
+    const runtime = require("circom_runtime") as {
+      WitnessCalculatorBuilder(wasm: Uint8Array): Promise<WitnessCalculator>;
+    };
     this.#calculator ??= runtime.WitnessCalculatorBuilder(this.#wasm);
-    const input = { [this.descriptor.privateInputs.values]: values.map(String), [this.descriptor.privateInputs.salts]: salts.map(String) };
+    const input = {
+      [this.descriptor.privateInputs.values]: values.map(String),
+      [this.descriptor.privateInputs.salts]: salts.map(String),
+    };
     let wtns: Uint8Array;
     try {
       wtns = await (await this.#calculator).calculateWTNSBin(input, true);

@@ -48,8 +48,8 @@ interface Tensor {
   values: number[];
 }
 
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type TensorProto = onnxProto.onnx.ITensorProto;
+type NodeProto = onnxProto.onnx.INodeProto;
 
 function floatTensor(t: TensorProto): Tensor {
   const dims = (t.dims ?? []).map(Number);
@@ -63,7 +63,8 @@ function floatTensor(t: TensorProto): Tensor {
     values = Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
   } else values = (t.floatData ?? []).map(Math.fround);
   const size = dims.reduce((a, b) => a * b, 1);
-  if (values.length !== size) throw new UnsupportedGraphError(`initializer "${t.name}" has ${values.length} values for dims [${dims}]`);
+  if (values.length !== size)
+    throw new UnsupportedGraphError(`initializer "${t.name}" has ${values.length} values for dims [${dims}]`);
   return { dims, values };
 }
 
@@ -83,8 +84,10 @@ function matrix(t: Tensor, name: string, transpose: boolean): number[][] {
 }
 
 function vector(t: Tensor, name: string, width: number): number[] {
-  const ok = (t.dims.length === 1 && t.dims[0] === width) || (t.dims.length === 2 && t.dims[0] === 1 && t.dims[1] === width);
-  if (!ok) throw new UnsupportedGraphError(`bias "${name}" must have shape [${width}] or [1, ${width}], has [${t.dims}]`);
+  const ok =
+    (t.dims.length === 1 && t.dims[0] === width) || (t.dims.length === 2 && t.dims[0] === 1 && t.dims[1] === width);
+  if (!ok)
+    throw new UnsupportedGraphError(`bias "${name}" must have shape [${width}] or [1, ${width}], has [${t.dims}]`);
   return t.values.slice();
 }
 
@@ -117,7 +120,8 @@ export function parseOnnxMlp(bytes: Uint8Array): OnnxMlp {
     const where = `${op} node "${node.name ?? n}"`;
     const ins = node.input ?? [];
     if (argmaxNode) throw new UnsupportedGraphError(`${where} follows ArgMax, which must be the last node`);
-    if (!(SUPPORTED_OPS as readonly string[]).includes(op)) throw new UnsupportedGraphError(`ONNX op "${op}" (node "${node.name ?? n}") is not supported`);
+    if (!(SUPPORTED_OPS as readonly string[]).includes(op))
+      throw new UnsupportedGraphError(`ONNX op "${op}" (node "${node.name ?? n}") is not supported`);
     const data = ins.filter((i) => !constants.has(i));
     const consts = ins.filter((i) => constants.has(i));
     if (data.length !== 1 || data[0] !== current) {
@@ -128,15 +132,19 @@ export function parseOnnxMlp(bytes: Uint8Array): OnnxMlp {
       let weights: number[][];
       let bias = new Array<number>(0);
       if (op === "MatMul") {
-        if (ins[0] !== current || consts.length !== 1) throw new UnsupportedGraphError(`${where} must be (previous result) × (constant matrix)`);
+        if (ins[0] !== current || consts.length !== 1)
+          throw new UnsupportedGraphError(`${where} must be (previous result) × (constant matrix)`);
         weights = matrix(constants.get(ins[1]!)!, ins[1]!, false);
       } else {
         const alpha = attr(node, "alpha") ?? 1;
         const beta = attr(node, "beta") ?? 1;
         if (alpha !== 1 || beta !== 1 || (attr(node, "transA") ?? 0) !== 0) {
-          throw new UnsupportedGraphError(`${where} has alpha ${alpha}, beta ${beta}, transA ${attr(node, "transA") ?? 0}`);
+          throw new UnsupportedGraphError(
+            `${where} has alpha ${alpha}, beta ${beta}, transA ${attr(node, "transA") ?? 0}`,
+          );
         }
-        if (ins[0] !== current || ins.length < 2) throw new UnsupportedGraphError(`${where} must be Gemm(previous result, B[, C])`);
+        if (ins[0] !== current || ins.length < 2)
+          throw new UnsupportedGraphError(`${where} must be Gemm(previous result, B[, C])`);
         weights = matrix(constants.get(ins[1]!)!, ins[1]!, (attr(node, "transB") ?? 0) === 1);
         if (ins.length > 2 && ins[2]) bias = vector(constants.get(ins[2])!, ins[2], weights[0]!.length);
       }
@@ -148,7 +156,8 @@ export function parseOnnxMlp(bytes: Uint8Array): OnnxMlp {
       biasSet = bias.length > 0;
       layers.push(open);
     } else if (op === "Add") {
-      if (!open || biasSet) throw new UnsupportedGraphError(`${where} must add one constant bias right after a Gemm or MatMul`);
+      if (!open || biasSet)
+        throw new UnsupportedGraphError(`${where} must add one constant bias right after a Gemm or MatMul`);
       const b = vector(constants.get(consts[0]!)!, consts[0]!, currentWidth);
       open.bias = open.bias.map((v, j) => Math.fround(v + b[j]!));
       biasSet = true;
@@ -166,6 +175,14 @@ export function parseOnnxMlp(bytes: Uint8Array): OnnxMlp {
     current = node.output![0]!;
   });
   if (layers.length === 0) throw new UnsupportedGraphError("the graph has no Gemm or MatMul");
-  if (current !== outputs[0]!.name) throw new UnsupportedGraphError(`the chain ends at "${current}", not the graph output "${outputs[0]!.name}"`);
-  return { inputName: input.name!, outputName: outputs[0]!.name!, inputs: width, layers, argmaxNode, outputs: currentWidth };
+  if (current !== outputs[0]!.name)
+    throw new UnsupportedGraphError(`the chain ends at "${current}", not the graph output "${outputs[0]!.name}"`);
+  return {
+    inputName: input.name!,
+    outputName: outputs[0]!.name!,
+    inputs: width,
+    layers,
+    argmaxNode,
+    outputs: currentWidth,
+  };
 }

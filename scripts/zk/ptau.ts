@@ -80,10 +80,20 @@ export async function runPtauCeremony(power: number, dir: string = PTAU_DIR): Pr
       { entropy: "32 random bytes, discarded" },
     );
   }
-  const beacon = keccak256(toUtf8Bytes(`verity-shared-ptau-beacon/${power}/${hashFile(tmp("p2.ptau")).sha256}`)).slice(2);
+  const beacon = keccak256(toUtf8Bytes(`verity-shared-ptau-beacon/${power}/${hashFile(tmp("p2.ptau")).sha256}`)).slice(
+    2,
+  );
   await step(
     "beacon",
-    () => snarkjs.powersOfTau.beacon(tmp("p2.ptau"), tmp("pb.ptau"), "verity-dev-beacon", beacon, BEACON_ITERATIONS_EXP, logger),
+    () =>
+      snarkjs.powersOfTau.beacon(
+        tmp("p2.ptau"),
+        tmp("pb.ptau"),
+        "verity-dev-beacon",
+        beacon,
+        BEACON_ITERATIONS_EXP,
+        logger,
+      ),
     { beaconHash: beacon, iterationsExp: BEACON_ITERATIONS_EXP, note: "development beacon, not public randomness" },
   );
   await step("prepare phase2", () => snarkjs.powersOfTau.preparePhase2(tmp("pb.ptau"), out, logger));

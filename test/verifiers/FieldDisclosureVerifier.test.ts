@@ -28,7 +28,13 @@ const tree = fieldTree(VALUES, SALTS);
 const commitment = zeroPadValue(toBeHex(tree.root), 32);
 const disclosure = discloseFields(tree, VALUES, SALTS, [2, 7]);
 
-const asStruct = (f: FieldOpening) => ({ index: f.index, value: f.value, salt: f.salt, leaf: f.leaf, path: f.path });
+const asStruct = (f: FieldOpening) => ({
+  index: f.index,
+  value: f.value,
+  salt: f.salt,
+  leaf: f.leaf,
+  path: f.path as [bigint, bigint, bigint][],
+});
 const tamper = (k: number, change: Partial<FieldOpening>): FieldDisclosure => ({
   ...disclosure,
   fields: disclosure.fields.map((f, i) => (i === k ? { ...f, ...change } : f)),
@@ -37,7 +43,10 @@ const tamper = (k: number, change: Partial<FieldOpening>): FieldDisclosure => ({
 async function deploy() {
   const t3 = await ethers.deployContract("PoseidonT3");
   const t5 = await ethers.deployContract("PoseidonT5");
-  const verifier = (await ethers.deployContract("FieldDisclosureVerifier", [await t3.getAddress(), await t5.getAddress()])) as unknown as FieldDisclosureVerifier;
+  const verifier = (await ethers.deployContract("FieldDisclosureVerifier", [
+    await t3.getAddress(),
+    await t5.getAddress(),
+  ])) as unknown as FieldDisclosureVerifier;
   return { verifier, t3, t5 };
 }
 
@@ -61,14 +70,31 @@ describe("FieldDisclosureVerifier", function () {
   it("uses the generated Poseidon contracts, which hash as circomlib (and the SDK) do", async () => {
     const { t3, t5 } = await networkHelpers.loadFixture(deploy);
     for (const [n, name] of FIELD_POSEIDON_CONTRACTS) {
-      expect(fieldPoseidonSource(n, name)).to.equal(readFileSync(join(ROOT, "contracts", "generated", `${name}.sol`), "utf8"));
+      expect(fieldPoseidonSource(n, name)).to.equal(
+        readFileSync(join(ROOT, "contracts", "generated", `${name}.sol`), "utf8"),
+      );
     }
-    const leaf = new ethers.Contract(await t3.getAddress(), ["function poseidon(uint256[2]) pure returns (uint256)"], ethers.provider);
-    const node = new ethers.Contract(await t5.getAddress(), ["function poseidon(uint256[4]) pure returns (uint256)"], ethers.provider);
+    const leaf = new ethers.Contract(
+      await t3.getAddress(),
+      ["function poseidon(uint256[2]) pure returns (uint256)"],
+      ethers.provider,
+    );
+    const node = new ethers.Contract(
+      await t5.getAddress(),
+      ["function poseidon(uint256[4]) pure returns (uint256)"],
+      ethers.provider,
+    );
     expect(await leaf.poseidon([VALUES[0], SALTS[0]])).to.equal(tree.leaves[0]);
     expect(await node.poseidon(tree.levels[0]!.slice(0, 4))).to.equal(tree.levels[1]![0]);
     expect(await verifier.ARITY()).to.equal(4n);
-    expect([await verifier.depthOf(1), await verifier.depthOf(4), await verifier.depthOf(5), await verifier.depthOf(16), await verifier.depthOf(17), await verifier.depthOf(256)]).to.deep.equal([1n, 1n, 2n, 2n, 3n, 4n]);
+    expect([
+      await verifier.depthOf(1),
+      await verifier.depthOf(4),
+      await verifier.depthOf(5),
+      await verifier.depthOf(16),
+      await verifier.depthOf(17),
+      await verifier.depthOf(256),
+    ]).to.deep.equal([1n, 1n, 2n, 2n, 3n, 4n]);
   });
 
   it("accepts a disclosure of any subset, as the SDK does; gas of the check", async () => {
@@ -80,7 +106,13 @@ describe("FieldDisclosureVerifier", function () {
       console.log(`      verifyDisclosure of ${subset.length} field(s) of 10, as a transaction: ${gas} gas`);
     }
     const single = fieldTree([42n], [7n]);
-    expect(await verifier.verifyDisclosure(zeroPadValue(toBeHex(single.root), 32), 1, discloseFields(single, [42n], [7n], [0]).fields.map(asStruct))).to.equal(true);
+    expect(
+      await verifier.verifyDisclosure(
+        zeroPadValue(toBeHex(single.root), 32),
+        1,
+        discloseFields(single, [42n], [7n], [0]).fields.map(asStruct),
+      ),
+    ).to.equal(true);
   });
 
   it("rejects a wrong value or salt: the opening fails (FieldDisclosureOpeningMismatch), off-chain too", async () => {
@@ -88,7 +120,9 @@ describe("FieldDisclosureVerifier", function () {
       [tamper(0, { value: 18461n }), 2],
       [tamper(1, { salt: SALTS[7]! + 1n }), 7],
     ] as const) {
-      await expect(onChain(d)).to.be.revertedWithCustomError(verifier, "FieldDisclosureOpeningMismatch").withArgs(index, tree.leaves[index]);
+      await expect(onChain(d))
+        .to.be.revertedWithCustomError(verifier, "FieldDisclosureOpeningMismatch")
+        .withArgs(index, tree.leaves[index]);
       expect(offChain(d)).to.equal("opening");
     }
   });
@@ -105,15 +139,22 @@ describe("FieldDisclosureVerifier", function () {
   });
 
   it("rejects a wrong index: out of range, repeated, out of order, or another field's", async () => {
-    await expect(onChain(tamper(1, { index: 10 }))).to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexOutOfRange").withArgs(10, 10);
-    await expect(onChain(tamper(1, { index: 2 }))).to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexNotAscending").withArgs(2, 2);
+    await expect(onChain(tamper(1, { index: 10 })))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexOutOfRange")
+      .withArgs(10, 10);
+    await expect(onChain(tamper(1, { index: 2 })))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexNotAscending")
+      .withArgs(2, 2);
     const reversed = { ...disclosure, fields: [...disclosure.fields].reverse() };
-    await expect(onChain(reversed)).to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexNotAscending").withArgs(7, 2);
+    await expect(onChain(reversed))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureIndexNotAscending")
+      .withArgs(7, 2);
     const as3 = { ...disclosure, fields: [{ ...disclosure.fields[0]!, index: 3 }] };
     await expect(onChain(as3)).to.be.revertedWithCustomError(verifier, "FieldDisclosureWrongIndex").withArgs(3, 2);
     const as9 = { ...disclosure, fields: [{ ...disclosure.fields[1]!, index: 9 }] };
     await expect(onChain(as9)).to.be.revertedWithCustomError(verifier, "FieldDisclosureWrongIndex").withArgs(9, 7);
-    for (const d of [tamper(1, { index: 10 }), tamper(1, { index: 2 }), reversed, as3, as9]) expect(offChain(d)).to.equal("index");
+    for (const d of [tamper(1, { index: 10 }), tamper(1, { index: 2 }), reversed, as3, as9])
+      expect(offChain(d)).to.equal("index");
   });
 
   it("rejects a wrong path: a changed sibling, a wrong length, a sibling outside the field", async () => {
@@ -129,11 +170,18 @@ describe("FieldDisclosureVerifier", function () {
     await expect(onChain(tamper(0, { path: [...changed, changed[0]!] })))
       .to.be.revertedWithCustomError(verifier, "FieldDisclosurePathLength")
       .withArgs(2, 3, 2);
-    await expect(onChain(tamper(0, { path: outside }))).to.be.revertedWithCustomError(verifier, "FieldDisclosureSiblingOutOfField").withArgs(2, 1);
+    await expect(onChain(tamper(0, { path: outside })))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureSiblingOutOfField")
+      .withArgs(2, 1);
     // A re-hashed leaf for another value: the opening holds, the path does not.
     const other = tamper(0, { value: 1n, leaf: fieldLeaf(1n, SALTS[2]!) });
     await expect(onChain(other)).to.be.revertedWithCustomError(verifier, "FieldDisclosurePathMismatch");
-    for (const d of [tamper(0, { path: changed }), tamper(0, { path: changed.slice(0, 1) }), tamper(0, { path: outside }), other]) {
+    for (const d of [
+      tamper(0, { path: changed }),
+      tamper(0, { path: changed.slice(0, 1) }),
+      tamper(0, { path: outside }),
+      other,
+    ]) {
       expect(offChain(d)).to.equal("path");
     }
   });
@@ -150,11 +198,20 @@ describe("FieldDisclosureVerifier", function () {
     await expect(onChain(disclosure, otherCommitment))
       .to.be.revertedWithCustomError(verifier, "FieldDisclosurePathMismatch")
       .withArgs(2, commitment, otherCommitment);
-    await expect(onChain({ ...disclosure, fields: [] })).to.be.revertedWithCustomError(verifier, "FieldDisclosureEmpty");
-    await expect(onChain(disclosure, commitment, 0)).to.be.revertedWithCustomError(verifier, "FieldDisclosureBadFieldCount").withArgs(0, 256);
-    await expect(onChain(disclosure, commitment, 257)).to.be.revertedWithCustomError(verifier, "FieldDisclosureBadFieldCount").withArgs(257, 256);
+    await expect(onChain({ ...disclosure, fields: [] })).to.be.revertedWithCustomError(
+      verifier,
+      "FieldDisclosureEmpty",
+    );
+    await expect(onChain(disclosure, commitment, 0))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureBadFieldCount")
+      .withArgs(0, 256);
+    await expect(onChain(disclosure, commitment, 257))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosureBadFieldCount")
+      .withArgs(257, 256);
     // A field count with another depth: the paths have the wrong length.
-    await expect(onChain(disclosure, commitment, 17)).to.be.revertedWithCustomError(verifier, "FieldDisclosurePathLength").withArgs(2, 2, 3);
+    await expect(onChain(disclosure, commitment, 17))
+      .to.be.revertedWithCustomError(verifier, "FieldDisclosurePathLength")
+      .withArgs(2, 2, 3);
   });
 
   it("refuses zero addresses at construction", async () => {

@@ -10,7 +10,13 @@ import * as ort from "onnxruntime-node";
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { ROOT, compileCircom, hashFile } from "../../scripts/zk/artefacts.ts";
 import { fixedForward, generateCircom, quantize, type QuantizedMlp } from "../../scripts/zk/circuit-generator.ts";
-import { artefactPath, describe as describeCircuit, encodingFromManifest, proveRecord, readDescriptor } from "../../scripts/zk/descriptor.ts";
+import {
+  artefactPath,
+  describe as describeCircuit,
+  encodingFromManifest,
+  proveRecord,
+  readDescriptor,
+} from "../../scripts/zk/descriptor.ts";
 import { UnsupportedGraphError, parseOnnxMlp } from "../../scripts/zk/onnx-graph.ts";
 import { setupModel } from "../../scripts/zk-setup.ts";
 import { fieldTree, treeDepth } from "../../sdk/src/fields/tree.ts";
@@ -34,10 +40,12 @@ const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, "utf8")) as T;
 /** [1, class, commitment, ...] for a record and its salts. */
 async function witnessFn(wasm: Uint8Array) {
   const wc = await circomRuntime.WitnessCalculatorBuilder(wasm);
-  return (x: readonly bigint[], salts: readonly bigint[]) => wc.calculateWitness({ x: x.map(String), salt: salts.map(String) }, true);
+  return (x: readonly bigint[], salts: readonly bigint[]) =>
+    wc.calculateWitness({ x: x.map(String), salt: salts.map(String) }, true);
 }
 
-const saltsFor = (row: number, n: number): bigint[] => Array.from({ length: n }, (_, i) => BigInt(row) * 1_000_003n + BigInt(i) * 7n + 1n);
+const saltsFor = (row: number, n: number): bigint[] =>
+  Array.from({ length: n }, (_, i) => BigInt(row) * 1_000_003n + BigInt(i) * 7n + 1n);
 
 /** Compiles a generated circuit in a temp dir and returns its witness function. */
 async function compileGenerated(q: QuantizedMlp, name: string) {
@@ -61,11 +69,15 @@ describe("ZK circuit generator", function () {
 
   describe("breast-cancer-mlp (committed circuit)", () => {
     const descriptor = readDescriptor(DIAGNOSIS);
-    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(join(MODELS, "breast-cancer-mlp", "manifest.json"));
+    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(
+      join(MODELS, "breast-cancer-mlp", "manifest.json"),
+    );
     const onnx = readFileSync(join(MODELS, "breast-cancer-mlp", "model.onnx"));
     const encoding = encodingFromManifest(manifest);
     const q = quantize(parseOnnxMlp(onnx), encoding);
-    const training = readJson<{ split: { heldOutIndices: number[] } }>(join(MODELS, "breast-cancer-mlp", "training.json"));
+    const training = readJson<{ split: { heldOutIndices: number[] } }>(
+      join(MODELS, "breast-cancer-mlp", "training.json"),
+    );
     const data = loadDataset(ROOT);
 
     it("the committed .circom and descriptor are what the generator makes from the bundled model", () => {
@@ -76,7 +88,13 @@ describe("ZK circuit generator", function () {
         .slice(0, 2)
         .map((l) => l.slice(3));
       expect(generateCircom(q, "BreastCancerMlp", header)).to.equal(committed);
-      const fresh = describeCircuit(manifest, "../../models/breast-cancer-mlp/manifest.json", q, encoding, treeDepth(10));
+      const fresh = describeCircuit(
+        manifest,
+        "../../models/breast-cancer-mlp/manifest.json",
+        q,
+        encoding,
+        treeDepth(10),
+      );
       expect(descriptor).to.deep.include(JSON.parse(JSON.stringify(fresh)));
       expect(descriptor.model.weightsHash).to.equal(manifest.weightsHash);
       expect(descriptor.publicSignals).to.deep.equal(["class", "commitment"]);
@@ -105,7 +123,9 @@ describe("ZK circuit generator", function () {
       const ptau = artefactPath(DIAGNOSIS, descriptor, "ptau");
       expect(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, artefactPath(DIAGNOSIS, descriptor, "zkey"))).to.equal(true);
       expect((await snarkjs.r1cs.info(r1cs)).nConstraints).to.equal(descriptor.r1cs.constraints);
-      const transcript = readJson<{ committed: { file: string; sha256: string }[] }>(artefactPath(DIAGNOSIS, descriptor, "transcript"));
+      const transcript = readJson<{ committed: { file: string; sha256: string }[] }>(
+        artefactPath(DIAGNOSIS, descriptor, "transcript"),
+      );
       for (const c of transcript.committed) expect(hashFile(join(ROOT, c.file)).sha256, c.file).to.equal(c.sha256);
     });
 
@@ -161,7 +181,10 @@ describe("ZK circuit generator", function () {
         const cm = iris.getNumbers()[i]!;
         const x = cm.map((v) => BigInt(Math.round(v * 1000)));
         const salts = saltsFor(i, 4);
-        const onnxClass = decodeOutput("uint256-argmax", (await executor.run(manifest.weightsHash, encodeInput("int32be-milli-x4", cm))).output);
+        const onnxClass = decodeOutput(
+          "uint256-argmax",
+          (await executor.run(manifest.weightsHash, encodeInput("int32be-milli-x4", cm))).output,
+        );
         const w = await witness(x, salts);
         expect(w.slice(0, 3)).to.deep.equal([1n, BigInt(fixedForward(q, x).outputClass), fieldTree(x, salts).root]);
         if (w[1] === onnxClass) agree++;
@@ -176,7 +199,13 @@ describe("ZK circuit generator", function () {
     const w = { name: "W", dims: [2, 2], values: [1, 2, 3, 4] };
     const b = { name: "B", dims: [2], values: [0.5, -0.5] };
     const base = (nodes: GraphSpec["nodes"], extra: Partial<GraphSpec> = {}): Uint8Array =>
-      buildOnnx({ input: { name: "in", width: 2 }, output: { name: "out", width: 2 }, constants: [w, b], nodes, ...extra });
+      buildOnnx({
+        input: { name: "in", width: 2 },
+        output: { name: "out", width: 2 },
+        constants: [w, b],
+        nodes,
+        ...extra,
+      });
     const refuses = (bytes: Uint8Array, message: string) => {
       expect(() => parseOnnxMlp(bytes)).to.throw(UnsupportedGraphError, message);
       expect(() => parseOnnxMlp(bytes)).to.throw(UnsupportedGraphError, "supported: Gemm");
@@ -197,8 +226,14 @@ describe("ZK circuit generator", function () {
     it("Gemm with alpha ≠ 1 or transA, an Add with no MatMul before it, a second data input, a node after ArgMax", () => {
       refuses(base([{ op: "Gemm", inputs: ["in", "W", "B"], output: "out", attrs: { alpha: 2 } }]), "has alpha 2");
       refuses(base([{ op: "Gemm", inputs: ["in", "W", "B"], output: "out", attrs: { transA: 1 } }]), "transA 1");
-      refuses(base([{ op: "Add", inputs: ["in", "B"], output: "out" }]), "must add one constant bias right after a Gemm or MatMul");
-      refuses(base([{ op: "MatMul", inputs: ["in", "W"], output: "out" }], { extraInputs: ["in2"] }), "2 non-constant inputs");
+      refuses(
+        base([{ op: "Add", inputs: ["in", "B"], output: "out" }]),
+        "must add one constant bias right after a Gemm or MatMul",
+      );
+      refuses(
+        base([{ op: "MatMul", inputs: ["in", "W"], output: "out" }], { extraInputs: ["in2"] }),
+        "2 non-constant inputs",
+      );
       refuses(
         base([
           { op: "MatMul", inputs: ["in", "W"], output: "h" },
@@ -218,10 +253,21 @@ describe("ZK circuit generator", function () {
       constants: [{ name: "W", dims: [1, 2], values: [1, -1] }],
       nodes: [{ op: "Gemm", inputs: ["in", "W"], output: "out", attrs: { transB: 1 } }],
     });
-    const q = quantize(parseOnnxMlp(bytes), { onnxInput: "integer", fields: [{ name: "a", scale: 1, bits: 8 }, { name: "b", scale: 1, bits: 8 }] });
+    const q = quantize(parseOnnxMlp(bytes), {
+      onnxInput: "integer",
+      fields: [
+        { name: "a", scale: 1, bits: 8 },
+        { name: "b", scale: 1, bits: 8 },
+      ],
+    });
     expect(q.output).to.include({ kind: "sign", classes: 2 });
     const witness = await compileGenerated(q, "Sign");
-    for (const [x, expected] of [[[5n, 3n], 1n], [[3n, 3n], 0n], [[0n, 255n], 0n], [[255n, 0n], 1n]] as const) {
+    for (const [x, expected] of [
+      [[5n, 3n], 1n],
+      [[3n, 3n], 0n],
+      [[0n, 255n], 0n],
+      [[255n, 0n], 1n],
+    ] as const) {
       expect((await witness(x, [1n, 2n]))[1], `x = ${x}`).to.equal(expected);
       expect(BigInt(fixedForward(q, x).outputClass)).to.equal(expected);
     }
@@ -272,7 +318,9 @@ describe("ZK circuit generator", function () {
         log: () => {},
       });
       expect(descriptor.verifier.contract).to.equal("SyntheticMlpGroth16Verifier");
-      expect(readFileSync(verifierPath, "utf8")).to.include("contract SyntheticMlpGroth16Verifier is Groth16ResultVerifier");
+      expect(readFileSync(verifierPath, "utf8")).to.include(
+        "contract SyntheticMlpGroth16Verifier is Groth16ResultVerifier",
+      );
       expect(descriptor.quantization.layers.map((l) => [l.inputs, l.outputs, l.relu])).to.deep.equal([
         [4, 6, true],
         [6, 5, true],
@@ -281,7 +329,15 @@ describe("ZK circuit generator", function () {
 
       // The circuit agrees with onnxruntime on 20 inputs, and a real proof verifies with the new key.
       const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "disabled" });
-      const q = quantize(parseOnnxMlp(bytes), encodingFromManifest({ ...descriptor.model, name: "synthetic-mlp", input: { encoding: "int32be-milli-x4" }, output: {} }));
+      const q = quantize(
+        parseOnnxMlp(bytes),
+        encodingFromManifest({
+          ...descriptor.model,
+          name: "synthetic-mlp",
+          input: { encoding: "int32be-milli-x4" },
+          output: {},
+        }),
+      );
       const witness = await witnessFn(readFileSync(artefactPath(descriptorPath, descriptor, "wasm")));
       const rand = seededValues(80, 7);
       for (let r = 0; r < 20; r++) {
@@ -299,7 +355,9 @@ describe("ZK circuit generator", function () {
       expect(publicSignals).to.deep.equal([String(fixedForward(q, x).outputClass), String(fieldTree(x, salts).root)]);
       const vkey = readJson(artefactPath(descriptorPath, descriptor, "vkey"));
       expect(await snarkjs.groth16.verify(vkey, publicSignals, proof)).to.equal(true);
-      expect(await snarkjs.groth16.verify(vkey, [publicSignals[0], String(fieldTree(x, saltsFor(98, 4)).root)], proof)).to.equal(false);
+      expect(
+        await snarkjs.groth16.verify(vkey, [publicSignals[0], String(fieldTree(x, saltsFor(98, 4)).root)], proof),
+      ).to.equal(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -38,7 +38,9 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
   const proven: Proven[] = [];
 
   before(async () => {
-    verifier = (await ethers.deployContract("BreastCancerMlpGroth16Verifier")) as unknown as BreastCancerMlpGroth16Verifier;
+    verifier = (await ethers.deployContract(
+      "BreastCancerMlpGroth16Verifier",
+    )) as unknown as BreastCancerMlpGroth16Verifier;
     // The first held-out malignant and benign rows.
     for (const c of [0, 1]) {
       const i = training.split.heldOutIndices.find((r) => data.classes[r] === c)!;
@@ -58,7 +60,14 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
   it("is the verifier the generator writes from the committed vkey, with 2 classes, mode 2", async () => {
     const source = readFileSync(join(ROOT, "contracts", "generated", "BreastCancerMlpGroth16Verifier.sol"), "utf8");
     const header = source.split("\n")[1]! + "\n";
-    expect(await groth16VerifierSource(artefactPath(DESCRIPTOR, descriptor, "vkey"), 2, "BreastCancerMlpGroth16Verifier", header)).to.equal(source);
+    expect(
+      await groth16VerifierSource(
+        artefactPath(DESCRIPTOR, descriptor, "vkey"),
+        2,
+        "BreastCancerMlpGroth16Verifier",
+        header,
+      ),
+    ).to.equal(source);
     expect(await verifier.classes()).to.equal(2n);
     expect(await verifier.mode()).to.equal(2n);
   });
@@ -74,7 +83,9 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
       expect(await verifier.verifyProof(a, b, c, [p.outputClass, p.commitment + 1n])).to.equal(false);
       expect(await verifier.verifyProof(a, b, c, [p.outputClass, p.commitment + FIELD])).to.equal(false);
       // The same record under other salts is another commitment: the proof does not carry over.
-      expect(await verifier.verifyProof(a, b, c, [p.outputClass, fieldTree(p.x, randomSalts(10)).root])).to.equal(false);
+      expect(await verifier.verifyProof(a, b, c, [p.outputClass, fieldTree(p.x, randomSalts(10)).root])).to.equal(
+        false,
+      );
     }
   });
 
@@ -120,13 +131,20 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
           operator: await d.operator.getAddress(),
         }),
       );
-      const log = (await tx.wait())!.logs.map((l) => d.coordinator.interface.parseLog(l)).find((e) => e?.name === "InferenceRequested")!;
+      const log = (await tx.wait())!.logs
+        .map((l) => d.coordinator.interface.parseLog(l))
+        .find((e) => e?.name === "InferenceRequested")!;
       const request = toRequest(log.args.request.toObject());
       const output = classOutput(p.outputClass);
       const fulfil = d.coordinator.connect(d.operator).fulfill(request, output, encodeZkProof(p.proof, p.outputClass));
       await expect(fulfil)
         .to.emit(d.coordinator, "InferenceFulfilled")
-        .withArgs(requestIdOf(request), await d.operator.getAddress(), keccak256(output), zeroPadValue(await verifier.getAddress(), 32));
+        .withArgs(
+          requestIdOf(request),
+          await d.operator.getAddress(),
+          keccak256(output),
+          zeroPadValue(await verifier.getAddress(), 32),
+        );
       used.push((await (await fulfil).wait())!.gasUsed);
       expect(await d.coordinator.checkOutput(requestIdOf(request), output)).to.equal(true);
     }

@@ -22,7 +22,12 @@ export interface GraphSpec {
 function tensorInfo(name: string, width: number): InstanceType<typeof onnx.ValueInfoProto> {
   return onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: "N" }, { dimValue: width }] } } },
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: [{ dimParam: "N" }, { dimValue: width }] },
+      },
+    },
   });
 }
 
@@ -38,7 +43,12 @@ export function buildOnnx(g: GraphSpec): Uint8Array {
     input: [tensorInfo(g.input.name, g.input.width), ...(g.extraInputs ?? []).map((n) => tensorInfo(n, g.input.width))],
     output: [tensorInfo(g.output.name, g.output.width)],
     initializer: g.constants.map((c) =>
-      onnx.TensorProto.create({ name: c.name, dims: c.dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw(c.values) }),
+      onnx.TensorProto.create({
+        name: c.name,
+        dims: c.dims,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: raw(c.values),
+      }),
     ),
     node: g.nodes.map((n) =>
       onnx.NodeProto.create({

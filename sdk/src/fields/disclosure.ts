@@ -43,7 +43,12 @@ export class FieldDisclosureError extends Error {
 }
 
 /** Opens the fields at `indices` of a committed record (its tree from fieldTree). */
-export function discloseFields(tree: FieldTree, values: readonly bigint[], salts: readonly bigint[], indices: readonly number[]): FieldDisclosure {
+export function discloseFields(
+  tree: FieldTree,
+  values: readonly bigint[],
+  salts: readonly bigint[],
+  indices: readonly number[],
+): FieldDisclosure {
   const sorted = [...new Set(indices)].sort((a, b) => a - b);
   if (sorted.length === 0) throw new RangeError("name at least one field to disclose");
   return {
@@ -69,13 +74,21 @@ export interface CheckOptions {
  * Checks a disclosure against `commitment` and returns the disclosed values by index. Throws a
  * FieldDisclosureError naming the first problem found; nothing is accepted partially.
  */
-export function checkFieldDisclosure(commitment: bigint, d: FieldDisclosure, o: CheckOptions = {}): Map<number, bigint> {
+export function checkFieldDisclosure(
+  commitment: bigint,
+  d: FieldDisclosure,
+  o: CheckOptions = {},
+): Map<number, bigint> {
   const fail = (problem: DisclosureProblem, index: number | undefined, message: string): never => {
     throw new FieldDisclosureError(problem, index, message);
   };
   const fieldCount = o.fieldCount ?? d.fieldCount;
   if (o.fieldCount !== undefined && d.fieldCount !== o.fieldCount) {
-    fail("shape", undefined, `the disclosure says ${d.fieldCount} fields, the circuit has ${o.fieldCount}: it is for another record layout`);
+    fail(
+      "shape",
+      undefined,
+      `the disclosure says ${d.fieldCount} fields, the circuit has ${o.fieldCount}: it is for another record layout`,
+    );
   }
   let depth = 0;
   try {
@@ -84,7 +97,11 @@ export function checkFieldDisclosure(commitment: bigint, d: FieldDisclosure, o: 
     fail("shape", undefined, (err as Error).message);
   }
   if (d.commitment !== commitment) {
-    fail("shape", undefined, `the disclosure is for commitment ${d.commitment}, not ${commitment}: check which request it belongs to`);
+    fail(
+      "shape",
+      undefined,
+      `the disclosure is for commitment ${d.commitment}, not ${commitment}: check which request it belongs to`,
+    );
   }
   if (d.fields.length === 0) fail("shape", undefined, "the disclosure opens no field");
   const name = (i: number) => (o.fields?.[i] ? ` (${o.fields[i]!.name})` : "");
@@ -92,10 +109,13 @@ export function checkFieldDisclosure(commitment: bigint, d: FieldDisclosure, o: 
   let previous = -1;
   for (const f of d.fields) {
     const i = f.index;
-    if (!Number.isSafeInteger(i) || i < 0 || i >= fieldCount) fail("index", i, `field index ${i} is outside [0, ${fieldCount})`);
-    if (i <= previous) fail("index", i, `field index ${i} comes after ${previous}: list each field once, in ascending order`);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= fieldCount)
+      fail("index", i, `field index ${i} is outside [0, ${fieldCount})`);
+    if (i <= previous)
+      fail("index", i, `field index ${i} comes after ${previous}: list each field once, in ascending order`);
     previous = i;
-    if (!isElement(f.value)) fail("value", i, `the value of field ${i}${name(i)} is not an integer in [0, field order)`);
+    if (!isElement(f.value))
+      fail("value", i, `the value of field ${i}${name(i)} is not an integer in [0, field order)`);
     const bits = o.fields?.[i]?.bits;
     if (bits !== undefined && f.value >= 1n << BigInt(bits)) {
       fail("value", i, `the value ${f.value} of field ${i}${name(i)} is outside its range [0, 2^${bits})`);
@@ -104,9 +124,14 @@ export function checkFieldDisclosure(commitment: bigint, d: FieldDisclosure, o: 
     if (f.path.length !== depth || f.path.some((level) => level.length !== ARITY - 1)) {
       fail("path", i, `the path of field ${i}${name(i)} must have ${depth} levels of ${ARITY - 1} siblings`);
     }
-    if (f.path.some((level) => level.some((s) => !isElement(s)))) fail("path", i, `a sibling in the path of field ${i}${name(i)} is not a field element`);
+    if (f.path.some((level) => level.some((s) => !isElement(s))))
+      fail("path", i, `a sibling in the path of field ${i}${name(i)} is not a field element`);
     if (fieldLeaf(f.value, f.salt) !== f.leaf) {
-      fail("opening", i, `the value or the salt of field ${i}${name(i)} is wrong: Poseidon(value, salt) is not its committed leaf`);
+      fail(
+        "opening",
+        i,
+        `the value or the salt of field ${i}${name(i)} is wrong: Poseidon(value, salt) is not its committed leaf`,
+      );
     }
     if (rootFromPath(f.leaf, i, f.path) !== commitment) {
       for (let j = 0; j < fieldCount; j++) {
@@ -121,7 +146,11 @@ export function checkFieldDisclosure(commitment: bigint, d: FieldDisclosure, o: 
   return out;
 }
 
-type Json = { commitment: string; fieldCount: number; fields: { index: number; value: string; salt: string; leaf: string; path: string[][] }[] };
+type Json = {
+  commitment: string;
+  fieldCount: number;
+  fields: { index: number; value: string; salt: string; leaf: string; path: string[][] }[];
+};
 
 /** A disclosure as JSON-safe data (integers as decimal strings). */
 export function disclosureToJson(d: FieldDisclosure): Json {
@@ -141,7 +170,8 @@ export function disclosureToJson(d: FieldDisclosure): Json {
 /** Parses disclosureToJson's output; a malformed integer is reported with its field. */
 export function disclosureFromJson(j: Json): FieldDisclosure {
   const int = (s: string, what: string): bigint => {
-    if (typeof s !== "string" || !/^[0-9]+$/.test(s)) throw new FieldDisclosureError("shape", undefined, `${what} "${s}" is not a decimal integer`);
+    if (typeof s !== "string" || !/^[0-9]+$/.test(s))
+      throw new FieldDisclosureError("shape", undefined, `${what} "${s}" is not a decimal integer`);
     return BigInt(s);
   };
   return {
