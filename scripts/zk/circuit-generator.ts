@@ -63,6 +63,8 @@ const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
 
 /** Fewest fractional bits that make a float exact (float32 needs at most 149). */
 function fractionalBits(v: number): number {
+  if (!Number.isFinite(v))
+    throw new Error(`the graph has a constant ${v}: only finite weights can be put in a circuit`);
   let s = 0;
   while (!Number.isInteger(v * 2 ** s)) s++;
   return s;

@@ -10,7 +10,7 @@ import { ROOT } from "../../scripts/zk/artefacts.ts";
 import { Executor, ModelStore, decodeOutput, encodeInput } from "../../worker/models/index.ts";
 
 const MODEL_DIR = join(ROOT, "models", "breast-cancer-mlp");
-const FILES = ["model.onnx", "manifest.json", "training.json"];
+const FILES = ["model.onnx", "manifest.json", "training.json", "README.md"];
 const training = JSON.parse(readFileSync(join(MODEL_DIR, "training.json"), "utf8")) as {
   model: { weightsHash: string };
   split: { heldOutIndices: number[]; trainSize: number };
@@ -21,7 +21,7 @@ describe("breast-cancer-mlp (bundled diagnosis model)", function () {
   this.timeout(120_000);
   const data = loadDataset(ROOT);
 
-  it("retraining reproduces the committed model, manifest and training record byte for byte", () => {
+  it("retraining reproduces the committed model, manifest, training record and model card byte for byte", () => {
     const out = mkdtempSync(join(tmpdir(), "verity-train-diagnosis-"));
     try {
       execFileSync(process.execPath, [join(ROOT, "scripts", "train-diagnosis.ts"), "--out", out], { cwd: ROOT });
