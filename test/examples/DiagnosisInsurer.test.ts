@@ -256,18 +256,10 @@ describe("DiagnosisInsurer (example)", function () {
   it("refuses zero addresses at construction", async () => {
     const { d, insurer, disclosure } = await networkHelpers.loadFixture(deploy);
     const factory = await ethers.getContractFactory("DiagnosisInsurer");
-    const args = [
-      await d.coordinator.getAddress(),
-      await d.token.getAddress(),
-      await disclosure.getAddress(),
-      keccak256("0x01"),
-      10,
-      PAYOUT,
-      await d.other.getAddress(),
-    ];
+    const addresses = [await d.coordinator.getAddress(), await d.token.getAddress(), await disclosure.getAddress()];
     for (const [i, name] of ["coordinator", "payoutToken", "disclosureVerifier"].entries()) {
-      const bad = args.map((a, j) => (j === i ? ZeroAddress : a));
-      await expect(factory.deploy(...bad))
+      const [c, t, v] = addresses.map((a, j) => (j === i ? ZeroAddress : a)) as [string, string, string];
+      await expect(factory.deploy(c, t, v, keccak256("0x01"), 10, PAYOUT, await d.other.getAddress()))
         .to.be.revertedWithCustomError(insurer, "InsurerInvalidAddress")
         .withArgs(name);
     }
