@@ -7,7 +7,7 @@ import { network } from "hardhat";
 
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { ROOT, groth16VerifierSource } from "../../scripts/zk/artefacts.ts";
-import { artefactPath, proveRecord, readDescriptor, type Groth16Proof } from "../../scripts/zk/descriptor.ts";
+import { CircuitProver, artefactPath, readDescriptor, type Groth16Proof } from "../../scripts/zk/descriptor.ts";
 import { requestIdOf, requestParams, toRequest } from "../../sdk/request.ts";
 import { fieldTree, randomSalts } from "../../sdk/src/fields/tree.ts";
 import { FIELD, classOutput, commitmentHex, encodeZkProof, groth16Calldata, zkShutdown } from "../../sdk/zk.ts";
@@ -41,16 +41,21 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
     verifier = (await ethers.deployContract(
       "BreastCancerMlpGroth16Verifier",
     )) as unknown as BreastCancerMlpGroth16Verifier;
-    // The first held-out malignant and benign rows.
-    for (const c of [0, 1]) {
+    // The first held-out malignant and benign rows, proved with one warm prover (times are printed only).
+    const prover = CircuitProver.load(DESCRIPTOR);
+    const times: number[] = [];
+    for (const c of [0, 1, 0, 1, 0]) {
       const i = training.split.heldOutIndices.find((r) => data.classes[r] === c)!;
       const x = encodeFields(data.rows[i]!).map(BigInt);
       const salts = randomSalts(10);
       const t0 = performance.now();
-      const { proof, publicSignals } = await proveRecord(DESCRIPTOR, x, salts);
-      console.log(`      prove (cold) ${Math.round(performance.now() - t0)} ms`);
-      proven.push({ x, salts, outputClass: BigInt(publicSignals[0]!), commitment: BigInt(publicSignals[1]!), proof });
+      const { proof, publicSignals } = await prover.prove(x, salts);
+      times.push(Math.round(performance.now() - t0));
+      if (proven.length < 2) {
+        proven.push({ x, salts, outputClass: BigInt(publicSignals[0]!), commitment: BigInt(publicSignals[1]!), proof });
+      }
     }
+    console.log(`      prove times ${times.join(", ")} ms (the first one builds the witness calculator)`);
   });
 
   after(async () => {
