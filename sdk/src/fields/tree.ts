@@ -119,7 +119,7 @@ export function randomSalts(n: number): bigint[] {
   while (out.length < n) {
     globalThis.crypto.getRandomValues(bytes);
     bytes[0] = bytes[0]! & 0x3f; // 254-bit candidates: accepted with probability ≈ 0.76
-    const v = BigInt("0x" + Buffer.from(bytes).toString("hex"));
+    const v = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
     if (v < FIELD) out.push(v);
   }
   return out;
