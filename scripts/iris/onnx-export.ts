@@ -10,6 +10,8 @@ export interface ExportOptions {
   outputName: string;
   docString: string;
   metadata: Record<string, string>;
+  /** ModelProto.producer_name; "verity scripts/train-iris.ts" when absent. */
+  producerName?: string;
 }
 
 /** float32 little-endian bytes, the layout TensorProto.raw_data requires. */
@@ -69,7 +71,7 @@ export function exportMlp(w: MlpWeights, o: ExportOptions): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
-    producerName: "verity scripts/train-iris.ts",
+    producerName: o.producerName ?? "verity scripts/train-iris.ts",
     producerVersion: "1",
     docString: o.docString,
     graph,

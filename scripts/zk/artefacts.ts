@@ -108,7 +108,12 @@ function g2Words(p: string[][]): bigint[] {
  * The class is a small integer, so the generator precomputes T[k] = IC0 + k·IC1 for every class k:
  * on chain, vk_x = T[class] + commitment·IC2 costs one ecMul and one ecAdd.
  */
-export async function groth16VerifierSource(vkeyPath: string, classes: number, contractName: string): Promise<string> {
+export async function groth16VerifierSource(
+  vkeyPath: string,
+  classes: number,
+  contractName: string,
+  header: string = generatedHeader(`Groth16 verifier from ${relative(ROOT, vkeyPath)}, ${classes} classes`),
+): Promise<string> {
   const vkey = JSON.parse(readFileSync(vkeyPath, "utf8")) as Groth16Vkey;
   if (vkey.protocol !== "groth16" || vkey.curve !== "bn128") throw new Error("not a bn128 Groth16 verification key");
   if (vkey.nPublic !== 2 || vkey.IC.length !== 3) {
@@ -153,7 +158,7 @@ export async function groth16VerifierSource(vkeyPath: string, classes: number, c
   ];
 
   return `// SPDX-License-Identifier: MIT
-${generatedHeader(`Groth16 verifier from ${relative(ROOT, vkeyPath)}, ${classes} classes`)}pragma solidity ^0.8.28;
+${header}pragma solidity ^0.8.28;
 
 import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 
@@ -205,9 +210,13 @@ export function poseidonRuntime(n: number): string {
 }
 
 /** A Solidity contract whose constructor installs circomlibjs's Poseidon bytecode as its code. */
-export function poseidonSource(n: number, contractName: string): string {
+export function poseidonSource(
+  n: number,
+  contractName: string,
+  header: string = generatedHeader(`circomlibjs ${toolVersions().circomlibjs} poseidonContract.createCode(${n})`),
+): string {
   return `// SPDX-License-Identifier: GPL-3.0
-${generatedHeader(`circomlibjs ${toolVersions().circomlibjs} poseidonContract.createCode(${n})`)}pragma solidity ^0.8.28;
+${header}pragma solidity ^0.8.28;
 
 /// @title ${contractName}
 /// @notice Poseidon hash of ${n} field elements (BN254, t = ${n + 1}), as circomlib's \`Poseidon(${n})\` circuit

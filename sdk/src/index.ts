@@ -14,6 +14,7 @@ export * from "./preflight.ts";
 export * from "./tee.ts";
 export * from "./zk.ts";
 export * from "./private.ts";
+export * from "./fields/index.ts";
 export * from "./verify.ts";
 export * from "./models/codec.ts";
 export * from "./models/errors.ts";

@@ -21,8 +21,9 @@ import { poseidon5 } from "poseidon-lite/poseidon5";
 
 import { IRIS_CIRCUIT } from "./generated/iris.ts";
 
-/** BN254 scalar field order: every circuit signal and Poseidon value lives below it. */
-export const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { FIELD } from "./field.ts";
+
+export { FIELD };
 export const INPUT_SCALE = 1000;
 /** Inputs are range-checked to [0, 2^INPUT_BITS) milli-cm in the circuit. */
 export const INPUT_BITS = 16;

@@ -63,8 +63,8 @@ describe("worker/models", function () {
   });
 
   describe("ModelStore", function () {
-    it("loads both bundled manifests, whose hashes are keccak256 of the file bytes", async function () {
-      expect(store.list().map((m) => m.name)).to.deep.equal(["iris-mlp", "silero-vad"]);
+    it("loads every bundled manifest, whose hashes are keccak256 of the file bytes", async function () {
+      expect(store.list().map((m) => m.name)).to.deep.equal(["breast-cancer-mlp", "iris-mlp", "silero-vad"]);
       for (const m of store.list()) {
         const bytes = await readFile(store.entry(m.weightsHash).path);
         expect(keccak256(bytes)).to.equal(m.weightsHash);

@@ -7,6 +7,10 @@
  *  - "int32be-milli-x4": 4 signed 32-bit big-endian integers, each the value × 1000 (for iris: the
  *    measurement in cm × 1000, i.e. units of 10 µm; 5.1 cm → 5100). 16 bytes. Decoded to float32
  *    as `fround(n / 1000)`, which for values with ≤ 3 decimals equals `fround(value)` exactly.
+ *  - "int32be-fixed-x10": 10 signed 32-bit big-endian fixed-point integers, fed to the model as the
+ *    integers themselves (float32(n), exact below 2^24): the model folds each field's scale into its
+ *    first layer, and the manifest's `input.fields` give each field's name, unit and scale
+ *    (value = n / scale). 40 bytes.
  *  - "pcm-s16be-x512": 512 signed 16-bit big-endian PCM samples, mono 16 kHz. 1024 bytes.
  *    Decoded to float32 as `n / 32768` (exact), range [-1, 1).
  * Outputs (both are exactly `abi.encode(uint256)`: 32 bytes, big-endian)
@@ -22,7 +26,11 @@ import {
   UnknownEncodingError,
 } from "./errors.ts";
 
-export const INPUT_ENCODINGS = ["int32be-milli-x4", "pcm-s16be-x512"] as const;
+export const INPUT_ENCODINGS = [
+  "int32be-milli-x4",
+  "int32be-fixed-x10",
+  "pcm-s16be-x512",
+] as const;
 export const OUTPUT_ENCODINGS = ["uint256-argmax", "uint256-prob-1e6"] as const;
 export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
 export type OutputEncoding = (typeof OUTPUT_ENCODINGS)[number];
@@ -75,6 +83,12 @@ const INPUT_CODECS: Record<InputEncoding, InputCodec> = {
     1000,
     4,
     "4 × int32 big-endian, value × 1000",
+  ),
+  "int32be-fixed-x10": intCodec(
+    32,
+    1,
+    10,
+    "10 × int32 big-endian fixed-point integers, fed unscaled",
   ),
   "pcm-s16be-x512": intCodec(
     16,

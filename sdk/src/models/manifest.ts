@@ -67,6 +67,21 @@ export const manifestSchema = z
       shape: z.array(dim).min(1),
       dtype: z.literal("float32"),
       description: z.string().min(1),
+      /**
+       * Fixed-point fields, in input order: each value is sent as round(value × scale), in [0, 2^bits).
+       * The per-field commitment and disclosure work over these integers.
+       */
+      fields: z
+        .array(
+          z.object({
+            name: z.string().min(1),
+            unit: z.string().min(1),
+            scale: z.number().positive(),
+            bits: z.number().int().min(1).max(248),
+            description: z.string().min(1),
+          }),
+        )
+        .optional(),
     }),
     output: z.object({
       encoding: z.enum(OUTPUT_ENCODINGS),
@@ -82,6 +97,13 @@ export const manifestSchema = z
     source,
   })
   .superRefine((m, ctx) => {
+    if (m.input.encoding.startsWith("int32be-fixed-") && m.input.fields?.length !== inputByteLength(m.input.encoding) / 4) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["input", "fields"],
+        message: `encoding ${m.input.encoding} needs one input.fields entry per value (${inputByteLength(m.input.encoding) / 4})`,
+      });
+    }
     const expected = inputByteLength(m.input.encoding);
     if (m.input.byteLength !== expected) {
       ctx.addIssue({

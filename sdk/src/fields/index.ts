@@ -1,0 +1,27 @@
+/** Field-level commitments and selective disclosure (see tree.ts for the scheme). */
+export {
+  ARITY,
+  EMPTY_LEAF,
+  FIELD,
+  MAX_FIELDS,
+  emptyRoots,
+  fieldLeaf,
+  fieldTree,
+  hashNode,
+  merklePath,
+  randomSalts,
+  rootFromPath,
+  treeDepth,
+  type FieldTree,
+} from "./tree.ts";
+export {
+  FieldDisclosureError,
+  checkFieldDisclosure,
+  disclosureFromJson,
+  disclosureToJson,
+  discloseFields,
+  type CheckOptions,
+  type DisclosureProblem,
+  type FieldDisclosure,
+  type FieldOpening,
+} from "./disclosure.ts";
