@@ -6,7 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 import {InferenceConsumer} from "../consumer/InferenceConsumer.sol";
-import {IDiagnosisInsurer} from "../interfaces/IDiagnosisInsurer.sol";
+import {IDiagnosisInsurer} from "./IDiagnosisInsurer.sol";
 import {IFieldDisclosureVerifier} from "../interfaces/IFieldDisclosureVerifier.sol";
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {MODE_ZK, RequestParams} from "../libraries/VerityTypes.sol";

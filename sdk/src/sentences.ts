@@ -115,6 +115,27 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   SafeCastOverflowedUintDowncast: ([bits, v]) => `${v} does not fit in ${bits} bits: use a smaller value`,
   SafeERC20FailedOperation: ([token]) =>
     `token ${token} refused the transfer: check the balance and allowance of the accounts involved`,
+  // Field disclosure
+  FieldDisclosureBadFieldCount: ([n, max]) => `a record of ${n} fields is not allowed: a record has 1 to ${max} fields`,
+  FieldDisclosureEmpty: () => "the disclosure opens no field: disclose at least one",
+  FieldDisclosureIndexNotAscending: ([prev, i]) =>
+    `field ${i} comes after field ${prev}: list disclosed fields once each, in ascending order`,
+  FieldDisclosureIndexOutOfRange: ([i, n]) => `field index ${i} is not below the record's ${n} fields: check the index`,
+  FieldDisclosureInvalidAddress: ([p]) => `${p} cannot be the zero address: give a real address`,
+  FieldDisclosureOpeningMismatch: ([i]) =>
+    `field ${i}'s value or salt is wrong (they do not hash to the committed leaf): disclose the exact value and its salt`,
+  FieldDisclosurePathLength: ([i, len, depth]) =>
+    `field ${i}'s path has ${len} levels, the tree has ${depth}: build the path with discloseFields`,
+  FieldDisclosurePathMismatch: ([i, root, commitment]) =>
+    `field ${i}'s path leads to ${root}, not the commitment ${commitment}: the path (or the commitment) is wrong`,
+  FieldDisclosureSaltOutOfField: ([i]) =>
+    `field ${i}'s salt is not below the BN254 field: use the salt the commitment was made with`,
+  FieldDisclosureSiblingOutOfField: ([i, level]) =>
+    `a sibling at level ${level} of field ${i}'s path is not below the BN254 field: rebuild the path with discloseFields`,
+  FieldDisclosureValueOutOfField: ([i]) =>
+    `field ${i}'s value is not below the BN254 field: disclose the committed integer`,
+  FieldDisclosureWrongIndex: ([i, proven]) =>
+    `the opening given for field ${i} is the one of field ${proven}: disclose it under index ${proven}`,
   // Registry
   RegistryInvalidModes: ([m]) =>
     `mode set ${m} is not valid: allow at least one of TEE (bit 1) and ZK (bit 2), nothing else`,

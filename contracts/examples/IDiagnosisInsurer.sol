@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IFieldDisclosureVerifier} from "./IFieldDisclosureVerifier.sol";
+import {IFieldDisclosureVerifier} from "../interfaces/IFieldDisclosureVerifier.sol";
 
 /// @title IDiagnosisInsurer
 /// @notice Example dApp for the hospital story: an insured patient's hospital opens a claim with only the
