@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import { IrisProver, classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "../sdk/zk.ts";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
-import { E18, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
+import { E18, OUTPUT, deployVerity, openRequest, openRequestVia, teeProof } from "../test/helpers/fixture.ts";
 import { ZeroAddress } from "ethers";
 
 const conn = await network.create();
@@ -55,9 +55,13 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
   gas.fulfillTee = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
 }
 {
+  // A callback must be its requester: the consumer contract makes the request itself.
   const Consumer = await conn.ethers.getContractFactory("RecordingConsumer");
   const consumer = await Consumer.deploy();
-  const { request } = await openRequest(d, { callback: await consumer.getAddress(), callbackGasLimit: 100_000 });
+  const consumerAddr = await consumer.getAddress();
+  await d.token.mint(consumerAddr, 100n * E18);
+  await consumer.fund(await d.coordinator.getAddress(), await d.token.getAddress(), 100n * E18);
+  const { request } = await openRequestVia(d, consumer, { callback: consumerAddr, callbackGasLimit: 100_000 });
   const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
   gas.fulfillTeeWithCallback = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
 }
@@ -83,6 +87,20 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
   const { request } = await openRequest(d, { timeout: 60 });
   await conn.networkHelpers.time.increase(61);
   gas.refund = await used(d.coordinator.connect(d.other).refund(request));
+}
+{
+  // An assigned request the operator accepts (locking the penalty in its stake), then fulfils (unlocking it).
+  const { request } = await openRequest(d, { operator: opAddr });
+  gas.acceptRequest = await used(d.coordinator.connect(d.operator).acceptRequest(request));
+  const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
+  gas.fulfillTeeAccepted = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
+}
+{
+  // An accepted request refunded after its deadline: the locked penalty is released and slashed.
+  const { request } = await openRequest(d, { operator: opAddr, timeout: 60 });
+  await d.coordinator.connect(d.operator).acceptRequest(request);
+  await conn.networkHelpers.time.increase(61);
+  gas.refundAcceptedSlashed = await used(d.coordinator.connect(d.other).refund(request));
 }
 
 {

@@ -45,7 +45,7 @@ export const STAKING_ABI = [
 ] as const;
 
 export const TEE_ABI = [
-  "function registerEnclave(address enclaveKey, bytes32 measurement, bytes report)",
+  "function registerEnclave(address enclaveKey, bytes32 measurement, bytes report, bytes keySignature)",
   "function getEnclave(address enclaveKey) view returns (tuple(address operator, uint40 registeredAt, bool active, bytes32 measurement))",
   "error TeeInvalidEnclaveKey(address enclaveKey)",
   "error TeeEnclaveAlreadyRegistered(address enclaveKey, address operator)",

@@ -22,7 +22,15 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 
-import { RESULT_TYPES, claimFor, resultDigest, resultDomain, recoverResultSigner } from "../sdk/tee.ts";
+import {
+  RESULT_TYPES,
+  claimFor,
+  recoverResultSigner,
+  registrationDigest,
+  registrationDomain,
+  resultDigest,
+  resultDomain,
+} from "../sdk/tee.ts";
 import type { Request, ResultClaim } from "../sdk/types.ts";
 import { STAKING_ABI, TEE_ABI } from "./abi.ts";
 
@@ -150,7 +158,10 @@ export class Attester {
           { enclave: this.address, measurement },
           "registering enclave key on TeeVerifier (software development key)",
         );
-        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report);
+        // Proof of possession: the enclave key signs its registration for this operator on this verifier.
+        const domain = registrationDomain(this.domain.chainId as bigint, tee);
+        const keySignature = this.#key.sign(registrationDigest(domain, operatorAddress, this.address)).serialized;
+        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report, keySignature);
         await tx.wait();
       } else {
         const msg = `enclave key ${this.address} is not registered on TeeVerifier ${tee}`;

@@ -108,7 +108,12 @@ function g2Words(p: string[][]): bigint[] {
  * The class is a small integer, so the generator precomputes T[k] = IC0 + k·IC1 for every class k:
  * on chain, vk_x = T[class] + commitment·IC2 costs one ecMul and one ecAdd.
  */
-export async function groth16VerifierSource(vkeyPath: string, classes: number, contractName: string): Promise<string> {
+export async function groth16VerifierSource(
+  vkeyPath: string,
+  classes: number,
+  contractName: string,
+  weightsHash: string,
+): Promise<string> {
   const vkey = JSON.parse(readFileSync(vkeyPath, "utf8")) as Groth16Vkey;
   if (vkey.protocol !== "groth16" || vkey.curve !== "bn128") throw new Error("not a bn128 Groth16 verification key");
   if (vkey.nPublic !== 2 || vkey.IC.length !== 3) {
@@ -162,6 +167,8 @@ import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 /// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the ${classes} classes.
 contract ${contractName} is Groth16ResultVerifier {
     uint256 private constant _CLASSES = ${classes};
+    /// @dev Weights hash of the model version this circuit proves.
+    bytes32 private constant _WEIGHTS_HASH = ${weightsHash};
 
     // T[k] = IC0 + k·IC1 (affine G1).
 ${table.flatMap(([x, y], k) => [constant(`_T${k}_X`, x), constant(`_T${k}_Y`, y)]).join("\n")}
@@ -172,6 +179,10 @@ ${constant("_IC2_Y", commitmentBase[1])}
 ${constant("_ALPHA_X", alpha[0])}
 ${constant("_ALPHA_Y", alpha[1])}
 ${[...g2("BETA", beta), ...g2("GAMMA", gamma), ...g2("DELTA", delta)].join("\n")}
+
+    function _weightsHash() internal pure override returns (bytes32) {
+        return _WEIGHTS_HASH;
+    }
 
     function _classes() internal pure override returns (uint256) {
         return _CLASSES;

@@ -126,13 +126,16 @@ export async function registerModelAs(d: Deployment, owner: Signer, spec: ModelS
 
 /**
  * Enables ZK mode with a test verifier (`AcceptAllVerifier(2)`) and registers "iris-zk" (TEE + ZK, owned by
- * the fixture's model owner) whose version 1 pins another `AcceptAllVerifier(2)` as its ZK verifier. Any
- * contract can stand as a version's verifier for request-level tests; these accept every proof.
+ * the fixture's model owner) whose version 1 pins another `AcceptAllVerifier(2)` as its ZK verifier,
+ * declaring the fixture's weights hash; governance approves its code first. These accept every proof.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function setupZkModel(d: Deployment, ethers: any) {
   const modeVerifier = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
-  const versionVerifier: string = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
+  const version = await ethers.deployContract("AcceptAllVerifier", [2]);
+  await version.setWeightsHash(WEIGHTS_HASH);
+  const versionVerifier: string = await version.getAddress();
+  await d.registry.connect(d.admin).setZkVerifierApproval(versionVerifier, true);
   await d.coordinator.connect(d.admin).setVerifier(2, modeVerifier);
   const modelId = await registerModelAs(d, d.modelOwner, {
     name: "iris-zk",
