@@ -144,3 +144,22 @@ export async function setupZkModel(d: Deployment, ethers: any) {
   });
   return { modelId, modeVerifier, versionVerifier };
 }
+
+/**
+ * Deploys a test consumer (`SelfRequestingConsumer`), mints it `funds` and deposits them into its
+ * coordinator balance, so it can make its own requests (a callback must be its requester).
+ */
+export async function deployFundedConsumer(
+  d: Deployment,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ethers: any,
+  name: string,
+  args: unknown[] = [],
+  funds: bigint = 1_000n * 10n ** 18n,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<any> {
+  const consumer = await ethers.deployContract(name, args);
+  await d.token.mint(await consumer.getAddress(), funds);
+  await consumer.fund(await d.coordinator.getAddress(), await d.token.getAddress(), funds);
+  return consumer;
+}
