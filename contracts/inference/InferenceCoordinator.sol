@@ -331,7 +331,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
             uint256 needed = CallbackLib.gasNeeded(request.callbackGasLimit);
             uint256 available = gasleft();
             if (available < needed) revert CoordinatorInsufficientCallbackGas(requestId, available, needed);
-            bool success = CallbackLib.call(callback, request.callbackGasLimit, data);
+            bool success = CallbackLib.invoke(callback, request.callbackGasLimit, data);
             emit RefundCallbackDelivered(requestId, callback, success);
         }
     }
@@ -516,16 +516,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (isPrivate == (params.inputCommitment == bytes32(0))) {
             revert CoordinatorInvalidInput(params.input.length, params.inputCommitment);
         }
-        if (params.mode == MODE_ZK) {
-            // A ZK proof does not name its submitter, so a ZK request names its operator: nobody else
-            // can submit (or front-run with) the proof.
-            if (params.operator == address(0)) revert CoordinatorOperatorRequired(params.mode);
-            // The circuit's public signal is a field element committing to a private input: anything
-            // else could never be proven, and would only lock the fee and get its operator slashed.
-            if (!isPrivate || uint256(params.inputCommitment) >= BN254_SCALAR_FIELD) {
-                revert CoordinatorZkInputUnprovable(params.input.length, params.inputCommitment);
-            }
-        }
+        if (params.mode == MODE_ZK) _checkZkParams(params, isPrivate);
         if (params.input.length > hot.maxInputBytes) {
             revert CoordinatorInputTooLarge(params.input.length, hot.maxInputBytes);
         }
@@ -568,6 +559,17 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         req.fee = uint96(fee);
         req.royalty = uint96(royalty);
         req.protocolFee = uint96(protocolFee);
+    }
+
+    /// @dev A ZK proof does not name its submitter, so a ZK request names its operator: nobody else can
+    /// submit (or front-run with) the proof. The circuit's public signal is a field element committing
+    /// to a private input: anything else could never be proven, and would only lock the fee and get an
+    /// accepting operator slashed.
+    function _checkZkParams(RequestParams calldata params, bool isPrivate) private pure {
+        if (params.operator == address(0)) revert CoordinatorOperatorRequired(params.mode);
+        if (!isPrivate || uint256(params.inputCommitment) >= BN254_SCALAR_FIELD) {
+            revert CoordinatorZkInputUnprovable(params.input.length, params.inputCommitment);
+        }
     }
 
     /// @dev Verifies and records one result, pays the model owner and runs the callback. In a batch, an
@@ -658,7 +660,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         uint256 needed = CallbackLib.gasNeeded(gasLimit);
         uint256 available = gasleft();
         if (available < needed) revert CoordinatorInsufficientCallbackGas(requestId, available, needed);
-        bool success = CallbackLib.call(callback, gasLimit, data);
+        bool success = CallbackLib.invoke(callback, gasLimit, data);
         emit CallbackDelivered(requestId, callback, success);
     }
 

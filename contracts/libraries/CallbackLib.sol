@@ -34,7 +34,7 @@ library CallbackLib {
 
     /// @notice Calls `target` with exactly `gasLimit` gas and `data`, copying no return data (a consumer
     /// cannot grief with a huge return). The caller has checked `gasNeeded` right before.
-    function call(address target, uint256 gasLimit, bytes memory data) internal returns (bool success) {
+    function invoke(address target, uint256 gasLimit, bytes memory data) internal returns (bool success) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             success := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)

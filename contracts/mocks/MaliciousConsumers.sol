@@ -46,6 +46,7 @@ contract RecordingConsumer is SelfRequestingConsumer {
 
 /// @notice TEST ONLY: always reverts.
 contract RevertingConsumer is SelfRequestingConsumer {
+    /// @notice Thrown by every hook of this consumer.
     error ConsumerAlwaysReverts();
 
     function onInferenceResult(uint256, bytes calldata) external pure {

@@ -159,6 +159,6 @@ contract TestInferenceCoordinator {
         uint256 needed = CallbackLib.gasNeeded(gasLimit);
         uint256 available = gasleft();
         if (available < needed) revert TestCoordinatorInsufficientCallbackGas(requestId, available, needed);
-        return CallbackLib.call(callback, gasLimit, data);
+        return CallbackLib.invoke(callback, gasLimit, data);
     }
 }

@@ -451,13 +451,13 @@ describe("OperatorStaking", function () {
       await expect(d.staking.connect(d.operator).withdrawUnstaked())
         .to.emit(d.staking, "UnstakeWithdrawn")
         .withArgs(operator, MIN_STAKE - penalty);
-      await expect(d.staking.connect(d.requester).claimSlashed(d.requester.address)).to.changeTokenBalances(
+      await expect(d.staking.connect(d.requester).claimSlashed(requester)).to.changeTokenBalances(
         ethers,
         d.token,
         [d.requester],
         [penalty / 2n],
       );
-      await expect(d.staking.connect(d.treasury).claimSlashed(d.treasury.address))
+      await expect(d.staking.connect(d.treasury).claimSlashed(treasury))
         .to.emit(d.staking, "SlashedFundsClaimed")
         .withArgs(treasury, penalty / 2n);
       expect(await d.token.balanceOf(await d.staking.getAddress())).to.equal(MIN_STAKE); // operator2's stake only

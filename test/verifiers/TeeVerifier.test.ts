@@ -393,7 +393,7 @@ describe("TeeVerifier", function () {
       expect((await d.tee.getEnclave(d.enclave.address)).active).to.equal(false);
       expect(await d.staking.claimableOf(reporter)).to.equal(0n);
       expect(await d.staking.claimableOf(treasury)).to.equal(MIN_STAKE);
-      await expect(d.staking.connect(d.treasury).claimSlashed(d.treasury.address)).to.changeTokenBalances(
+      await expect(d.staking.connect(d.treasury).claimSlashed(treasury)).to.changeTokenBalances(
         ethers,
         d.token,
         [d.treasury],
