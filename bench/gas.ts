@@ -6,8 +6,17 @@ import { network } from "hardhat";
 import { IrisProver, classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "../sdk/zk.ts";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
-import { E18, OUTPUT, deployVerity, openRequest, openRequestVia, teeProof } from "../test/helpers/fixture.ts";
-import { ZeroAddress } from "ethers";
+import {
+  E18,
+  MEASUREMENT,
+  OUTPUT,
+  deployVerity,
+  openRequest,
+  openRequestVia,
+  registerEnclaveFor,
+  teeProof,
+} from "../test/helpers/fixture.ts";
+import { Wallet, ZeroAddress } from "ethers";
 
 const conn = await network.create();
 const d = await deployVerity(conn);
@@ -31,6 +40,8 @@ const fresh = d.other;
 await d.token.connect(fresh).approve(await d.staking.getAddress(), 2n ** 255n);
 gas.stake = await used(d.staking.connect(fresh).stake(1_000n * E18));
 gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E18));
+// registerEnclave: a fresh key, with its proof of possession and the dev attestation check.
+gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createRandom(), MEASUREMENT));
 
 // Warm-up so that balances of owner/operator/requester are non-zero, as in steady state.
 {
