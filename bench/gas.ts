@@ -6,9 +6,18 @@ import { network } from "hardhat";
 import { classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "@verity-ai/sdk";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
-import { E18, OUTPUT, deployVerity, openRequest, teeProof } from "../test/helpers/fixture.ts";
-import { ZeroAddress } from "ethers";
 import { irisProver } from "../scripts/zk/paths.ts";
+import {
+  E18,
+  MEASUREMENT,
+  OUTPUT,
+  deployVerity,
+  openRequest,
+  openRequestVia,
+  registerEnclaveFor,
+  teeProof,
+} from "../test/helpers/fixture.ts";
+import { Wallet, ZeroAddress } from "ethers";
 
 const conn = await network.create();
 const d = await deployVerity(conn);
@@ -32,6 +41,8 @@ const fresh = d.other;
 await d.token.connect(fresh).approve(await d.staking.getAddress(), 2n ** 255n);
 gas.stake = await used(d.staking.connect(fresh).stake(1_000n * E18));
 gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E18));
+// registerEnclave: a fresh key, with its proof of possession and the dev attestation check.
+gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createRandom(), MEASUREMENT));
 
 // Warm-up so that balances of owner/operator/requester are non-zero, as in steady state.
 {
@@ -56,9 +67,13 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
   gas.fulfillTee = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
 }
 {
+  // A callback must be its requester: the consumer contract makes the request itself.
   const Consumer = await conn.ethers.getContractFactory("RecordingConsumer");
   const consumer = await Consumer.deploy();
-  const { request } = await openRequest(d, { callback: await consumer.getAddress(), callbackGasLimit: 100_000 });
+  const consumerAddr = await consumer.getAddress();
+  await d.token.mint(consumerAddr, 100n * E18);
+  await consumer.fund(await d.coordinator.getAddress(), await d.token.getAddress(), 100n * E18);
+  const { request } = await openRequestVia(d, consumer, { callback: consumerAddr, callbackGasLimit: 100_000 });
   const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
   gas.fulfillTeeWithCallback = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
 }
@@ -84,6 +99,20 @@ gas.deposit = await used(d.coordinator.connect(d.requester).deposit(10_000n * E1
   const { request } = await openRequest(d, { timeout: 60 });
   await conn.networkHelpers.time.increase(61);
   gas.refund = await used(d.coordinator.connect(d.other).refund(request));
+}
+{
+  // An assigned request the operator accepts (locking the penalty in its stake), then fulfils (unlocking it).
+  const { request } = await openRequest(d, { operator: opAddr });
+  gas.acceptRequest = await used(d.coordinator.connect(d.operator).acceptRequest(request));
+  const proof = await teeProof(d, request, OUTPUT, d.enclave, opAddr);
+  gas.fulfillTeeAccepted = await used(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof));
+}
+{
+  // An accepted request refunded after its deadline: the locked penalty is released and slashed.
+  const { request } = await openRequest(d, { operator: opAddr, timeout: 60 });
+  await d.coordinator.connect(d.operator).acceptRequest(request);
+  await conn.networkHelpers.time.increase(61);
+  gas.refundAcceptedSlashed = await used(d.coordinator.connect(d.other).refund(request));
 }
 
 {

@@ -14,9 +14,19 @@ import { network } from "hardhat";
 
 import { ROOT } from "../scripts/zk/artefacts.ts";
 import { CircuitProver, readDescriptor } from "../scripts/zk/descriptor.ts";
-import { requestParams, toRequest, Mode } from "@verity-ai/sdk";
-import { discloseFields, fieldTree, randomSalts } from "@verity-ai/sdk";
-import { classOutput, commitmentHex, encodeZkProof, groth16Calldata, zkShutdown } from "@verity-ai/sdk";
+import {
+  requestParams,
+  toRequest,
+  Mode,
+  discloseFields,
+  fieldTree,
+  randomSalts,
+  classOutput,
+  commitmentHex,
+  encodeZkProof,
+  groth16Calldata,
+  zkShutdown,
+} from "@verity-ai/sdk";
 import { PRICE, ROYALTY_BPS } from "../test/helpers/fixture.ts";
 import { deployZk } from "../test/zk/helpers.ts";
 

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { Wallet, formatUnits } from "ethers";
 
 import { CliError, addressArg, amountArg, bytes32Arg, connect, output, requestIdArg } from "./context.ts";
+import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
 
 export function operatorCommand(): Command {
   const op = new Command("operator").description("operators: stake, unstake, register an enclave, check status");
@@ -62,7 +63,15 @@ export function operatorCommand(): Command {
         throw new CliError("set VERITY_ENCLAVE_KEY to the enclave's 32-byte hex key (a development software key)");
       const enclave = new Wallet(key).address;
       const ctx = await connect(cmd, true);
-      const receipt = await (await ctx.client.tee.registerEnclave(enclave, o.measurement, o.report)).wait();
+      // Proof of possession: the enclave key signs its registration for this operator on this verifier.
+      const domain = registrationDomain(
+        (await ctx.client.provider.getNetwork()).chainId,
+        await ctx.client.tee.getAddress(),
+      );
+      const keySignature = await signEnclaveRegistration(new Wallet(key), domain, ctx.address!);
+      const receipt = await (
+        await ctx.client.tee.registerEnclave(enclave, o.measurement, o.report, keySignature)
+      ).wait();
       output(
         ctx,
         { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash },

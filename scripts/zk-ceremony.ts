@@ -70,7 +70,12 @@ const verifierStep = [
   `scripts/zk/artefacts.ts groth16VerifierSource(${relative(ROOT, IRIS_ZK.vkey)}, ${IRIS_CLASSES} classes)`,
   [VERIFIER_SOL],
   async () => {
-    writeFileSync(VERIFIER_SOL, await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier"));
+    const weightsHash = (JSON.parse(readFileSync(IRIS_ZK.training, "utf8")) as { model: { weightsHash: string } }).model
+      .weightsHash;
+    writeFileSync(
+      VERIFIER_SOL,
+      await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier", weightsHash),
+    );
   },
 ] as const;
 

@@ -26,6 +26,8 @@ import {
   claimFor,
   OperatorStakingAbi,
   recoverResultSigner,
+  registrationDigest,
+  registrationDomain,
   RESULT_TYPES,
   resultDigest,
   resultDomain,
@@ -158,7 +160,10 @@ export class Attester {
           { enclave: this.address, measurement },
           "registering enclave key on TeeVerifier (software development key)",
         );
-        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report);
+        // Proof of possession: the enclave key signs its registration for this operator on this verifier.
+        const domain = registrationDomain(this.domain.chainId as bigint, tee);
+        const keySignature = this.#key.sign(registrationDigest(domain, operatorAddress, this.address)).serialized;
+        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report, keySignature);
         await tx.wait();
       } else {
         const msg = `enclave key ${this.address} is not registered on TeeVerifier ${tee}`;

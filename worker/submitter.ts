@@ -740,6 +740,7 @@ export class Submitter {
     const coordinator = this.#coordinator.toLowerCase();
     const confirmed: { id: string; fields: { earnings: string } }[] = [];
     const skipped: string[] = [];
+    const expired: string[] = [];
     const now = Date.now();
     for (const log of receipt.logs) {
       if (log.address.toLowerCase() !== coordinator) continue;
@@ -764,10 +765,25 @@ export class Submitter {
         if (job) this.#metrics.latency.observe(Math.max(0, now / 1000 - job.blockTime));
         ids.delete(id);
       } else if (name === "FulfillmentSkipped") {
-        skipped.push(id);
+        // The event's one data word is the request's status: still pending (Open / Accepted) means the
+        // coordinator skipped it because it was past its deadline (or this operator stopped being
+        // eligible during the batch), not because someone else fulfilled it.
+        const status = Number(BigInt(log.data));
+        if (status === RequestStatus.Open || status === RequestStatus.Accepted) expired.push(id);
+        else skipped.push(id);
         ids.delete(id);
       }
     }
+    this.#store.transitionEach(
+      expired.map((id) => {
+        const job = this.#store.get(id);
+        const deadline = job ? requestFromJson(job.request).deadline : "?";
+        return { id, fields: { error: `expired: deadline ${deadline} passed (skipped in batch: FulfillmentSkipped)` } };
+      }),
+      "expired",
+    );
+    for (const id of expired)
+      this.#log.warn({ requestId: id, tx: tx.hash }, "request expired before inclusion; skipped");
     this.#store.transitionEach(confirmed, "confirmed");
     this.#store.transition(skipped, "skipped", { error: "already-fulfilled: skipped in batch (FulfillmentSkipped)" });
     for (const id of skipped) {

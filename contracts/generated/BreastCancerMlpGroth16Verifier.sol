@@ -9,6 +9,8 @@ import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 /// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the 2 classes.
 contract BreastCancerMlpGroth16Verifier is Groth16ResultVerifier {
     uint256 private constant _CLASSES = 2;
+    /// @dev Weights hash of the model version this circuit proves.
+    bytes32 private constant _WEIGHTS_HASH = 0x03afae3ad2b64adbbe524438d1d5af2a8b6acaa22107eab16ea70054627aa0fc;
 
     // T[k] = IC0 + k·IC1 (affine G1).
     uint256 private constant _T0_X = 3687601510450429280608789248159559390835564503898604929346658389403298350811;
@@ -33,6 +35,10 @@ contract BreastCancerMlpGroth16Verifier is Groth16ResultVerifier {
     uint256 private constant _DELTA_X_RE = 15595027690152521089397903652491984184778164652485113857595679430864715425863;
     uint256 private constant _DELTA_Y_IM = 17129870467307699999516419962928309924466615933232634116056537018050260470770;
     uint256 private constant _DELTA_Y_RE = 15341583421580223610042895793711607295315096849657656847232323275378520833161;
+
+    function _weightsHash() internal pure override returns (bytes32) {
+        return _WEIGHTS_HASH;
+    }
 
     function _classes() internal pure override returns (uint256) {
         return _CLASSES;

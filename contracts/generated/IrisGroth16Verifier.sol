@@ -9,6 +9,8 @@ import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 /// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the 3 classes.
 contract IrisGroth16Verifier is Groth16ResultVerifier {
     uint256 private constant _CLASSES = 3;
+    /// @dev Weights hash of the model version this circuit proves.
+    bytes32 private constant _WEIGHTS_HASH = 0x06e5fcfe7147fad9316923db3c44c8671921f0fc0aab2d4579eccea428b67b6a;
 
     // T[k] = IC0 + k·IC1 (affine G1).
     uint256 private constant _T0_X = 18137385459312369736067023149315260106375176125272651844815346792130275337293;
@@ -35,6 +37,10 @@ contract IrisGroth16Verifier is Groth16ResultVerifier {
     uint256 private constant _DELTA_X_RE = 19149747675376096306914342817297458698951711405732367552888008201047248725076;
     uint256 private constant _DELTA_Y_IM = 6916905157651536416718890650363657435650573008073002325048090078618212883240;
     uint256 private constant _DELTA_Y_RE = 7070271191013246923678828457254179060493128795717234166351341207605308584357;
+
+    function _weightsHash() internal pure override returns (bytes32) {
+        return _WEIGHTS_HASH;
+    }
 
     function _classes() internal pure override returns (uint256) {
         return _CLASSES;

@@ -7,12 +7,13 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
-import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
+import {CallbackLib} from "../libraries/CallbackLib.sol";
 import {
+    BN254_SCALAR_FIELD,
     BPS,
     InferenceResult,
     MODE_MAX,
@@ -24,18 +25,21 @@ import {
     SLASH_MISSED_DEADLINE,
     VerityTypesLib
 } from "../libraries/VerityTypes.sol";
+import {RequestSlot, RequestSlotLib} from "../types/RequestSlot.sol";
 
 /// @title InferenceCoordinator
 /// @notice Escrow, request lifecycle and payouts for verified inference.
 ///
 /// Gas design: a request is not stored. Its id is the hash of the pinned `Request`, which the
 /// `InferenceRequested` event carries in full; callers hand the request back to fulfil or refund it,
-/// and the id check authenticates every field. Per request the coordinator keeps ONE slot: `OPEN`
-/// (with the verifier pinned for a ZK request) when requested, then the output hash when fulfilled, or
-/// `REFUNDED`. Royalties accrue per model (the model owner claims them), so a fulfil never calls the
-/// registry. Who delivered, in which block,
-/// the verifier's record and the callback outcome are in the events (storing them would cost another
-/// 22,100 gas per result).
+/// and the id check authenticates every field. Per request the coordinator keeps ONE word, a
+/// `RequestSlot`: open with the verifier pinned for the request (the mode's verifier then, or for ZK
+/// the model version's), accepted (plus the pause epoch at acceptance), then the output hash when
+/// fulfilled, or refunded. A fulfil reads the verifier from that word, never from governance storage,
+/// so swapping a mode's verifier never changes what an in-flight request is checked by. Royalties
+/// accrue per model (the model owner claims them), so a fulfil never calls the registry. Who
+/// delivered, in which block, the verifier's record and the callback outcome are in the events
+/// (storing them would cost another 22,100 gas per result).
 contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdminRules, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -45,21 +49,11 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     uint256 public constant MAX_TIMEOUT_LIMIT = 30 days;
     uint256 public constant MAX_IO_BYTES_LIMIT = 64 * 1024;
     uint256 public constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
-    /// @dev Gas kept back for recording the callback outcome after the callback returns.
-    uint256 public constant CALLBACK_RESERVE_GAS = 15_000;
-
-    /// @dev A request's slot is a state word below `_STATE_WORD_LIMIT`, or the output hash once it is
-    /// fulfilled. A state word's low byte is the state; an open or accepted request's word carries above
-    /// it the verifier pinned for the request (ZK: the model version's verifier), or zero for the mode's
-    /// verifier. A keccak256 output hash below the limit (2^168) is not expected to be found; fulfil
-    /// refuses one anyway.
-    uint256 private constant _STATE_WORD_LIMIT = 1 << 168;
-    uint256 private constant _STATE_MASK = 0xff;
-    uint256 private constant _OPEN = 1;
-    uint256 private constant _REFUNDED = 2;
-    /// @dev An assigned request its operator accepted: it can still be fulfilled, and missing its
-    /// deadline is slashable.
-    uint256 private constant _ACCEPTED = 3;
+    /// @dev Gas kept back on top of a callback's limit (see `CallbackLib`).
+    uint256 public constant CALLBACK_RESERVE_GAS = CallbackLib.RESERVE_GAS;
+    /// @notice How long after a request's deadline evidence against its operator (an equivocation)
+    /// must still find the stake: staking's `unbondingPeriod` is kept above `maxTimeout` plus this.
+    uint256 public constant EVIDENCE_WINDOW = 1 days;
     /// @dev Size of an ABI-encoded `Request`: 15 static words.
     uint256 private constant _REQUEST_SIZE = 15 * 32;
 
@@ -69,19 +63,26 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         uint64 nonce;
     }
 
-    /// @dev One slot read by every request and fulfil: pause flag, size limits and protocol fees not
-    /// yet withdrawn (written by every fulfil).
+    /// @dev The one slot every request, accept and fulfil reads (32 bytes). Widths: sizes are at most
+    /// 64 KiB, callback gas at most 5,000,000 and timeouts at most 30 days, all below 2^24; protocol fees
+    /// accrue in uint96 (7.9e28 units) and anyone can sweep them to the treasury.
     struct HotState {
-        bool paused;
         /// Bit `m` set when mode `m` has a verifier.
         uint8 supportedModes;
-        uint32 maxInputBytes;
-        uint32 maxOutputBytes;
-        uint32 maxCallbackGas;
-        uint128 protocolFeesAccrued;
+        uint24 maxInputBytes;
+        uint24 maxOutputBytes;
+        uint24 maxCallbackGas;
+        /// Odd while paused. Bumped on every pause and unpause (and by 2 when a limit an accepted job
+        /// depends on is lowered): an accepted request records it, and a refund that sees another
+        /// value knows the protocol may have blocked delivery and does not slash.
+        uint16 pauseEpoch;
+        uint16 protocolFeeBps;
+        uint24 minTimeout;
+        uint24 maxTimeout;
+        uint96 protocolFeesAccrued;
     }
 
-    /// @dev Read by every request.
+    /// @notice Governance settings, as `config()` returns them.
     struct Config {
         address treasury;
         uint16 protocolFeeBps;
@@ -94,22 +95,26 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     IOperatorStaking public immutable staking;
 
     HotState private _hot;
-    Config private _config;
+    address private _treasury;
     uint96 private _missedDeadlinePenalty;
 
     mapping(uint8 mode => address) private _verifiers;
     mapping(address account => Account) private _accounts;
-    /// @dev A state word (open / accepted with the pinned verifier, refunded) or the output hash.
-    mapping(uint256 requestId => bytes32) private _results;
+    mapping(uint256 requestId => RequestSlot) private _slots;
     mapping(uint256 requestId => bytes) private _outputs;
     /// @dev Royalties accrued per model, claimed by the model's owner at the time of the claim.
     mapping(bytes32 modelId => uint256) private _royalties;
+    /// @dev Penalty locked in the operator's stake when it accepted the request, until settled.
+    mapping(uint256 requestId => uint256) private _lockedPenalties;
 
     modifier whenNotPaused() {
-        if (_hot.paused) revert CoordinatorPaused();
+        if (_hot.pauseEpoch & 1 == 1) revert CoordinatorPaused();
         _;
     }
 
+    /// @dev `staking_` must already have an unbonding period above the default `maxTimeout` (7 days)
+    /// plus `EVIDENCE_WINDOW`; grant this contract `LOCKER_ROLE` there and call `setTimeouts` once to
+    /// make staking enforce it from then on.
     constructor(
         IERC20 token_,
         IModelRegistry registry_,
@@ -127,7 +132,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         _grantRole(PAUSER_ROLE, admin);
         _setTreasury(treasury_);
         _setProtocolFee(protocolFeeBps_);
-        _setTimeouts(60, 7 days);
+        _setTimeouts(60, 7 days, false);
         _setLimits(4096, 4096, 2_000_000);
     }
 
@@ -154,7 +159,8 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @inheritdoc IInferenceCoordinator
     function withdraw(uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert CoordinatorZeroAmount();
-        if (to == address(0)) revert CoordinatorInvalidAddress("to");
+        // Tokens sent to the coordinator itself would be credited to nobody: refuse them.
+        if (to == address(0) || to == address(this)) revert CoordinatorInvalidAddress("to");
         Account storage account = _accounts[msg.sender];
         uint256 balance = account.balance;
         if (amount > balance) revert CoordinatorInsufficientBalance(msg.sender, balance, amount);
@@ -171,7 +177,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         uint256 amount = _hot.protocolFeesAccrued;
         if (amount == 0) revert CoordinatorNothingToWithdraw();
         _hot.protocolFeesAccrued = 0;
-        address treasury_ = _config.treasury;
+        address treasury_ = _treasury;
         emit ProtocolFeesWithdrawn(treasury_, amount);
         token.safeTransfer(treasury_, amount);
     }
@@ -197,9 +203,11 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @inheritdoc IInferenceCoordinator
     function requestInference(RequestParams calldata params) external nonReentrant returns (uint256 requestId) {
         HotState memory hot = _hot;
-        if (hot.paused) revert CoordinatorPaused();
+        if (hot.pauseEpoch & 1 == 1) revert CoordinatorPaused();
         IModelRegistry.RequestTerms memory terms = registry.requestTerms(params.modelId, params.version, params.mode);
         Request memory req = _pin(params, terms, hot);
+        // Pin the verifier: ZK uses the version's (from the registry), other modes the mode's current one.
+        address verifier = params.mode == MODE_ZK ? terms.verifier : _verifiers[params.mode];
 
         Account storage account = _accounts[msg.sender];
         uint256 balance = account.balance;
@@ -223,7 +231,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         account.nonce = nonce + 1;
 
         requestId = _idOfMemory(req);
-        _results[requestId] = bytes32((uint256(uint160(terms.verifier)) << 8) | _OPEN);
+        _slots[requestId] = RequestSlotLib.open(verifier);
         emit InferenceRequested(requestId, req.modelId, req.operator, req, params.input);
 
         if (shortfall != 0) _pull(shortfall);
@@ -232,11 +240,12 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     /// @inheritdoc IInferenceCoordinator
     function fulfill(Request calldata request, bytes calldata output, bytes calldata proof) external nonReentrant {
         HotState storage hot = _hot;
-        if (hot.paused) revert CoordinatorPaused();
+        if (hot.pauseEpoch & 1 == 1) revert CoordinatorPaused();
         _checkOperator();
-        (, uint256 payout, uint256 protocolFee) = _fulfill(request, output, proof, false, hot.maxOutputBytes);
-        _credit(msg.sender, payout);
-        hot.protocolFeesAccrued += uint128(protocolFee);
+        Fulfilment memory f = _fulfill(request, output, proof, false, hot.maxOutputBytes);
+        _credit(msg.sender, f.payout);
+        hot.protocolFeesAccrued += uint96(f.protocolFee);
+        if (f.unlock != 0) staking.unlock(msg.sender, f.unlock);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -246,7 +255,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         bytes[] calldata proofs
     ) external nonReentrant returns (uint256 fulfilled) {
         HotState storage hot = _hot;
-        if (hot.paused) revert CoordinatorPaused();
+        if (hot.pauseEpoch & 1 == 1) revert CoordinatorPaused();
         uint256 n = requests.length;
         if (outputs.length != n || proofs.length != n) {
             revert CoordinatorBatchLengthMismatch(n, outputs.length, proofs.length);
@@ -255,63 +264,76 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         uint256 maxOutputBytes = hot.maxOutputBytes;
         uint256 payouts;
         uint256 protocolFees;
+        uint256 unlocks;
+        bool halted;
         for (uint256 i = 0; i < n; ++i) {
-            (bool done, uint256 payout, uint256 protocolFee) = _fulfill(
-                requests[i],
-                outputs[i],
-                proofs[i],
-                true,
-                maxOutputBytes
-            );
-            if (done) {
+            if (halted) {
+                // A callback left the operator ineligible (e.g. jailed): it is paid for nothing after.
+                uint256 skippedId = _idOf(requests[i]);
+                emit FulfillmentSkipped(skippedId, msg.sender, _slots[skippedId].status());
+                continue;
+            }
+            Fulfilment memory f = _fulfill(requests[i], outputs[i], proofs[i], true, maxOutputBytes);
+            if (f.done) {
                 ++fulfilled;
-                payouts += payout;
-                protocolFees += protocolFee;
+                payouts += f.payout;
+                protocolFees += f.protocolFee;
+                unlocks += f.unlock;
+                // Only a callback runs code the operator does not control: check eligibility again after one.
+                if (f.calledBack && i + 1 < n && !staking.isEligible(msg.sender)) halted = true;
             }
         }
         if (payouts != 0) _credit(msg.sender, payouts);
-        if (protocolFees != 0) hot.protocolFeesAccrued += uint128(protocolFees);
+        if (protocolFees != 0) hot.protocolFeesAccrued += uint96(protocolFees);
+        if (unlocks != 0) staking.unlock(msg.sender, unlocks);
     }
 
     /// @inheritdoc IInferenceCoordinator
-    function acceptRequest(Request calldata request) external whenNotPaused {
+    function acceptRequest(Request calldata request) external {
+        uint16 epoch = _hot.pauseEpoch;
+        if (epoch & 1 == 1) revert CoordinatorPaused();
         uint256 requestId = _idOf(request);
-        bytes32 slot = _results[requestId];
-        if (_statusOf(slot) != RequestStatus.Open) _revertNotOpen(requestId, slot);
+        RequestSlot slot = _slots[requestId];
+        if (slot.status() != RequestStatus.Open) _revertNotOpen(requestId, slot);
         if (request.operator != msg.sender) {
             revert CoordinatorNotAssignedOperator(requestId, request.operator, msg.sender);
         }
         if (block.timestamp > request.deadline) revert CoordinatorRequestExpired(requestId, request.deadline);
         _checkOperator();
-        _results[requestId] = bytes32((uint256(slot) & ~_STATE_MASK) | _ACCEPTED);
+        _slots[requestId] = slot.accepted(epoch);
+        uint256 penalty = _missedDeadlinePenalty;
+        if (penalty != 0) _lockedPenalties[requestId] = penalty;
         emit RequestAccepted(requestId, msg.sender);
+        // Reserve the penalty now, so it is there when the deadline passes: fails if not enough is free.
+        if (penalty != 0) staking.lock(msg.sender, penalty);
     }
 
     /// @inheritdoc IInferenceCoordinator
     function refund(Request calldata request) external nonReentrant {
         uint256 requestId = _idOf(request);
-        bytes32 slot = _results[requestId];
-        if (!_isPending(slot)) _revertNotOpen(requestId, slot);
+        RequestSlot slot = _slots[requestId];
+        if (!slot.isPending()) _revertNotOpen(requestId, slot);
         if (block.timestamp <= request.deadline) revert CoordinatorRequestNotExpired(requestId, request.deadline);
 
-        _results[requestId] = bytes32(_REFUNDED);
+        _slots[requestId] = RequestSlotLib.REFUNDED;
         _credit(request.requester, request.fee);
 
         // Only an operator that accepted the job is slashed for dropping it: an assignment alone is
         // not consent (a requester could otherwise withhold a private input and collect the penalty).
-        // A failing slash (e.g. the coordinator lost its slasher role) never blocks the refund.
+        // A failing slash (e.g. the coordinator lost its role) never blocks the refund.
         uint256 slashed;
-        uint256 penalty = _missedDeadlinePenalty;
-        if (_statusOf(slot) == RequestStatus.Accepted && penalty != 0) {
-            try staking.slash(request.operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false) returns (
-                uint256 amount
-            ) {
-                slashed = amount;
-            } catch {
-                emit SlashFailed(requestId, request.operator);
-            }
-        }
+        if (slot.isAccepted()) slashed = _settleMissedDeadline(requestId, request, slot);
         emit RequestRefunded(requestId, request.requester, request.fee, slashed);
+
+        address callback = request.callback;
+        if (callback != address(0)) {
+            bytes memory data = CallbackLib.refundCall(requestId, request.fee);
+            uint256 needed = CallbackLib.gasNeeded(request.callbackGasLimit);
+            uint256 available = gasleft();
+            if (available < needed) revert CoordinatorInsufficientCallbackGas(requestId, available, needed);
+            bool success = CallbackLib.invoke(callback, request.callbackGasLimit, data);
+            emit RefundCallbackDelivered(requestId, callback, success);
+        }
     }
 
     // ================================================================ governance
@@ -335,18 +357,24 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         _setTreasury(treasury_);
     }
 
+    /// @notice Sets the request timeout range and has staking keep `unbondingPeriod` above
+    /// `maxTimeout + EVIDENCE_WINDOW` (this contract needs staking's `LOCKER_ROLE`).
     function setTimeouts(uint256 minTimeout, uint256 maxTimeout) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setTimeouts(minTimeout, maxTimeout);
+        _setTimeouts(minTimeout, maxTimeout, true);
     }
 
+    /// @notice Sets the size and callback-gas limits. Lowering `maxOutputBytes` counts as a disruption
+    /// for accepted requests (they are not slashed if they then miss their deadline).
     function setLimits(
         uint256 maxInputBytes,
         uint256 maxOutputBytes,
         uint256 maxCallbackGas
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (maxOutputBytes < _hot.maxOutputBytes) _bumpPauseEpoch(2);
         _setLimits(maxInputBytes, maxOutputBytes, maxCallbackGas);
     }
 
+    /// @notice Sets the penalty future acceptances lock and owe; accepted requests keep the one they locked.
     function setMissedDeadlinePenalty(uint256 penalty) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (penalty > type(uint96).max) {
             revert CoordinatorParameterOutOfRange("missedDeadlinePenalty", penalty, 0, type(uint96).max);
@@ -355,8 +383,11 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         emit MissedDeadlinePenaltyUpdated(penalty);
     }
 
+    /// @notice Pauses or resumes requests, acceptances, fulfilments and deposits. Accepted requests whose
+    /// deadline passes after a pause are refunded without a slash.
     function setPaused(bool paused_) external onlyRole(PAUSER_ROLE) {
-        _hot.paused = paused_;
+        bool isPaused = _hot.pauseEpoch & 1 == 1;
+        if (isPaused != paused_) _bumpPauseEpoch(1);
         emit PausedSet(paused_, msg.sender);
     }
 
@@ -374,8 +405,13 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     /// @inheritdoc IInferenceCoordinator
     function pinnedVerifierOf(uint256 requestId) external view returns (address) {
-        bytes32 slot = _results[requestId];
-        return _isPending(slot) ? _pinnedVerifier(slot) : address(0);
+        RequestSlot slot = _slots[requestId];
+        return slot.isPending() ? slot.verifier() : address(0);
+    }
+
+    /// @inheritdoc IInferenceCoordinator
+    function lockedPenaltyOf(uint256 requestId) external view returns (uint256) {
+        return _lockedPenalties[requestId];
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -385,26 +421,25 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     /// @inheritdoc IInferenceCoordinator
     function requestStatus(uint256 requestId) public view returns (RequestStatus) {
-        return _statusOf(_results[requestId]);
+        return _slots[requestId].status();
     }
 
     /// @inheritdoc IInferenceCoordinator
     function getResult(uint256 requestId) external view returns (InferenceResult memory) {
-        bytes32 slot = _results[requestId];
-        RequestStatus status = _statusOf(slot);
-        if (status == RequestStatus.None) revert CoordinatorUnknownRequest(requestId);
-        return InferenceResult({status: status, outputHash: status == RequestStatus.Fulfilled ? slot : bytes32(0)});
+        RequestSlot slot = _slots[requestId];
+        if (!slot.exists()) revert CoordinatorUnknownRequest(requestId);
+        return InferenceResult({status: slot.status(), outputHash: slot.outputHash()});
     }
 
     /// @inheritdoc IInferenceCoordinator
     function isVerified(uint256 requestId) external view returns (bool) {
-        return _statusOf(_results[requestId]) == RequestStatus.Fulfilled;
+        return _slots[requestId].status() == RequestStatus.Fulfilled;
     }
 
     /// @inheritdoc IInferenceCoordinator
     function checkOutput(uint256 requestId, bytes calldata output) external view returns (bool) {
-        bytes32 slot = _results[requestId];
-        return _statusOf(slot) == RequestStatus.Fulfilled && slot == keccak256(output);
+        RequestSlot slot = _slots[requestId];
+        return slot.status() == RequestStatus.Fulfilled && slot.outputHash() == keccak256(output);
     }
 
     /// @inheritdoc IInferenceCoordinator
@@ -414,7 +449,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     /// @inheritdoc IInferenceCoordinator
     function requestIdOf(Request calldata request) external pure returns (uint256) {
-        return uint256(keccak256(abi.encode(request)));
+        return _idOf(request);
     }
 
     function verifierOf(uint8 mode) external view returns (address) {
@@ -426,11 +461,23 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     }
 
     function paused() external view returns (bool) {
-        return _hot.paused;
+        return _hot.pauseEpoch & 1 == 1;
+    }
+
+    /// @notice Bumped by every pause and unpause (odd while paused) and by 2 when `maxOutputBytes` is lowered.
+    function pauseEpoch() external view returns (uint256) {
+        return _hot.pauseEpoch;
     }
 
     function config() external view returns (Config memory) {
-        return _config;
+        HotState memory hot = _hot;
+        return
+            Config({
+                treasury: _treasury,
+                protocolFeeBps: hot.protocolFeeBps,
+                minTimeout: hot.minTimeout,
+                maxTimeout: hot.maxTimeout
+            });
     }
 
     function limits()
@@ -444,30 +491,41 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
 
     // ================================================================ internal
 
+    /// @dev What one delivered item earned, for the caller to credit once per call.
+    struct Fulfilment {
+        /// Delivered (false: skipped in a batch).
+        bool done;
+        /// A callback ran.
+        bool calledBack;
+        uint256 payout;
+        uint256 protocolFee;
+        /// Penalty to release from the operator's stake (the request had been accepted).
+        uint256 unlock;
+    }
+
     /// @dev Validates `params` and builds the pinned request (without its nonce).
     function _pin(
         RequestParams calldata params,
         IModelRegistry.RequestTerms memory terms,
         HotState memory hot
     ) private view returns (Request memory req) {
-        Config memory cfg = _config;
         if (params.mode > MODE_MAX || (hot.supportedModes & VerityTypesLib.modeBit(params.mode)) == 0) {
             revert CoordinatorModeUnsupported(params.mode);
         }
-        // A ZK proof does not name its submitter, so a ZK request names its operator: nobody else can
-        // submit (or front-run with) the proof.
-        if (params.mode == MODE_ZK && params.operator == address(0)) revert CoordinatorOperatorRequired(params.mode);
         bool isPrivate = params.input.length == 0;
         if (isPrivate == (params.inputCommitment == bytes32(0))) {
             revert CoordinatorInvalidInput(params.input.length, params.inputCommitment);
         }
+        if (params.mode == MODE_ZK) _checkZkParams(params, isPrivate);
         if (params.input.length > hot.maxInputBytes) {
             revert CoordinatorInputTooLarge(params.input.length, hot.maxInputBytes);
         }
-        if (params.timeout < cfg.minTimeout || params.timeout > cfg.maxTimeout) {
-            revert CoordinatorInvalidTimeout(params.timeout, cfg.minTimeout, cfg.maxTimeout);
+        if (params.timeout < hot.minTimeout || params.timeout > hot.maxTimeout) {
+            revert CoordinatorInvalidTimeout(params.timeout, hot.minTimeout, hot.maxTimeout);
         }
         if (params.callback != address(0)) {
+            // A consumer hears only about requests it made: nobody can feed it a stranger's result.
+            if (params.callback != msg.sender) revert CoordinatorCallbackNotRequester(params.callback, msg.sender);
             if (params.callback.code.length == 0) revert CoordinatorCallbackNotContract(params.callback);
             if (params.callbackGasLimit > hot.maxCallbackGas) {
                 revert CoordinatorCallbackGasTooHigh(params.callbackGasLimit, hot.maxCallbackGas);
@@ -481,7 +539,7 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (fee > type(uint96).max) revert CoordinatorAmountTooLarge(fee);
         if (params.maxFee != 0 && fee > params.maxFee) revert CoordinatorFeeAboveMax(fee, params.maxFee);
         // fee < 2^96 and bps <= 10^4, so the products fit; the royalty is capped to what is left.
-        uint256 protocolFee = (fee * cfg.protocolFeeBps) / BPS;
+        uint256 protocolFee = (fee * hot.protocolFeeBps) / BPS;
         uint256 royalty = (uint256(terms.price) * terms.royaltyBps) / BPS;
         if (royalty > fee - protocolFee) royalty = fee - protocolFee;
 
@@ -503,26 +561,42 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         req.protocolFee = uint96(protocolFee);
     }
 
-    /// @dev Verifies and records one result, pays the model owner and runs the callback. Returns
-    /// whether it was delivered (false: skipped in a batch), the operator's payout and the protocol
-    /// fee, for the caller to credit once per call.
+    /// @dev A ZK proof does not name its submitter, so a ZK request names its operator: nobody else can
+    /// submit (or front-run with) the proof. The circuit's public signal is a field element committing
+    /// to a private input: anything else could never be proven, and would only lock the fee and get an
+    /// accepting operator slashed.
+    function _checkZkParams(RequestParams calldata params, bool isPrivate) private pure {
+        if (params.operator == address(0)) revert CoordinatorOperatorRequired(params.mode);
+        if (!isPrivate || uint256(params.inputCommitment) >= BN254_SCALAR_FIELD) {
+            revert CoordinatorZkInputUnprovable(params.input.length, params.inputCommitment);
+        }
+    }
+
+    /// @dev Verifies and records one result, pays the model owner and runs the callback. In a batch, an
+    /// item no longer pending or past its deadline is skipped (`f.done` false) instead of reverting.
     function _fulfill(
         Request calldata req,
         bytes calldata output,
         bytes calldata proof,
         bool inBatch,
         uint256 maxOutputBytes
-    ) private returns (bool done, uint256 payout, uint256 protocolFee) {
+    ) private returns (Fulfilment memory f) {
         uint256 requestId = _idOf(req);
-        bytes32 slot = _results[requestId];
-        if (!_isPending(slot)) {
-            if (inBatch && slot != bytes32(0)) {
-                emit FulfillmentSkipped(requestId, msg.sender, _statusOf(slot));
-                return (false, 0, 0);
+        RequestSlot slot = _slots[requestId];
+        if (!slot.isPending()) {
+            if (inBatch && slot.exists()) {
+                emit FulfillmentSkipped(requestId, msg.sender, slot.status());
+                return f;
             }
             _revertNotOpen(requestId, slot);
         }
-        if (block.timestamp > req.deadline) revert CoordinatorRequestExpired(requestId, req.deadline);
+        if (block.timestamp > req.deadline) {
+            if (inBatch) {
+                emit FulfillmentSkipped(requestId, msg.sender, slot.status());
+                return f;
+            }
+            revert CoordinatorRequestExpired(requestId, req.deadline);
+        }
         if (req.operator != address(0) && req.operator != msg.sender) {
             revert CoordinatorNotAssignedOperator(requestId, req.operator, msg.sender);
         }
@@ -531,22 +605,29 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         }
 
         bytes32 outputHash = keccak256(output);
-        if (uint256(outputHash) < _STATE_WORD_LIMIT) revert CoordinatorReservedOutputHash(outputHash);
-        bytes32 record = _verify(requestId, req, outputHash, proof, _pinnedVerifier(slot));
+        if (RequestSlotLib.isReservedHash(outputHash)) revert CoordinatorReservedOutputHash(outputHash);
+        bytes32 record = _verify(requestId, req, outputHash, proof, slot.verifier());
 
-        _results[requestId] = outputHash;
+        _slots[requestId] = RequestSlotLib.fulfilled(outputHash);
         if (req.storeOutput) _outputs[requestId] = output;
+        if (slot.isAccepted()) {
+            f.unlock = _lockedPenalties[requestId];
+            if (f.unlock != 0) delete _lockedPenalties[requestId];
+        }
         uint256 royalty = req.royalty;
         if (royalty != 0) _royalties[req.modelId] += royalty;
-        protocolFee = req.protocolFee;
+        f.protocolFee = req.protocolFee;
         // royalty + protocolFee <= fee was enforced when the request was pinned.
         unchecked {
-            payout = req.fee - royalty - protocolFee;
+            f.payout = req.fee - royalty - f.protocolFee;
         }
-        done = true;
+        f.done = true;
         emit InferenceFulfilled(requestId, msg.sender, outputHash, record);
 
-        if (req.callback != address(0)) _deliver(requestId, req.callback, req.callbackGasLimit, output);
+        if (req.callback != address(0)) {
+            _deliver(requestId, req.callback, req.callbackGasLimit, output);
+            f.calledBack = true;
+        }
     }
 
     function _verify(
@@ -554,13 +635,8 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         Request calldata req,
         bytes32 outputHash,
         bytes calldata proof,
-        address pinned
+        address verifier
     ) private returns (bytes32) {
-        address verifier = pinned;
-        if (verifier == address(0)) {
-            verifier = _verifiers[req.mode];
-            if (verifier == address(0)) revert CoordinatorModeUnsupported(req.mode);
-        }
         return
             IResultVerifier(verifier).verify(
                 ResultClaim({
@@ -577,20 +653,41 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     }
 
     /// @dev Calls the consumer with exactly the gas the requester chose; its failure is recorded, not
-    /// propagated. Reverts if the operator did not send enough gas for the callback to get its limit.
+    /// propagated. The gas check comes after the call data is in memory (a large output's memory
+    /// expansion is paid by then) and right before the CALL (see `CallbackLib`).
     function _deliver(uint256 requestId, address callback, uint256 gasLimit, bytes calldata output) private {
-        // EIP-150 forwards at most 63/64 of the gas left; keep a reserve for the bookkeeping after.
-        uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_RESERVE_GAS;
+        bytes memory data = CallbackLib.resultCall(requestId, output);
+        uint256 needed = CallbackLib.gasNeeded(gasLimit);
         uint256 available = gasleft();
         if (available < needed) revert CoordinatorInsufficientCallbackGas(requestId, available, needed);
-        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, output));
-        bool success;
-        // A plain call that copies no return data, so a consumer cannot grief with a huge return.
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            success := call(gasLimit, callback, 0, add(data, 0x20), mload(data), 0, 0)
-        }
+        bool success = CallbackLib.invoke(callback, gasLimit, data);
         emit CallbackDelivered(requestId, callback, success);
+    }
+
+    /// @dev Releases an accepted request's locked penalty and slashes it, unless the protocol was paused
+    /// (or lowered a limit) since the acceptance. Returns the amount slashed.
+    function _settleMissedDeadline(
+        uint256 requestId,
+        Request calldata request,
+        RequestSlot slot
+    ) private returns (uint256 slashed) {
+        uint256 penalty = _lockedPenalties[requestId];
+        if (penalty == 0) return 0;
+        delete _lockedPenalties[requestId];
+        address operator = request.operator;
+        try staking.unlock(operator, penalty) {} catch {
+            emit SlashFailed(requestId, operator);
+            return 0;
+        }
+        if (slot.acceptedEpoch() != _hot.pauseEpoch) {
+            emit PenaltyWaived(requestId, operator, penalty);
+            return 0;
+        }
+        try staking.slash(operator, penalty, SLASH_MISSED_DEADLINE, request.requester, false) returns (uint256 amount) {
+            slashed = amount;
+        } catch {
+            emit SlashFailed(requestId, operator);
+        }
     }
 
     function _checkOperator() private view {
@@ -619,32 +716,17 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (received != amount) revert CoordinatorTransferShortfall(amount, received);
     }
 
-    function _revertNotOpen(uint256 requestId, bytes32 slot) private pure {
-        if (slot == bytes32(0)) revert CoordinatorUnknownRequest(requestId);
-        revert CoordinatorRequestNotOpen(requestId, _statusOf(slot));
+    function _bumpPauseEpoch(uint16 by) private {
+        // Wraps on purpose: only equality with the value an acceptance recorded matters, and the
+        // parity (paused or not) survives the wrap because 2^16 is even.
+        unchecked {
+            _hot.pauseEpoch += by;
+        }
     }
 
-    /// @dev Open or accepted: it can still be fulfilled or refunded. The same decoding as `_statusOf`,
-    /// spelled out because every fulfil runs it.
-    function _isPending(bytes32 slot) private pure returns (bool) {
-        uint256 word = uint256(slot);
-        uint256 state = word & _STATE_MASK;
-        return word < _STATE_WORD_LIMIT && (state == _OPEN || state == _ACCEPTED);
-    }
-
-    /// @dev The verifier pinned in a pending request's state word (zero: the mode's verifier).
-    function _pinnedVerifier(bytes32 slot) private pure returns (address) {
-        return address(uint160(uint256(slot) >> 8));
-    }
-
-    function _statusOf(bytes32 slot) private pure returns (RequestStatus) {
-        if (slot == bytes32(0)) return RequestStatus.None;
-        uint256 word = uint256(slot);
-        if (word >= _STATE_WORD_LIMIT) return RequestStatus.Fulfilled;
-        uint256 state = word & _STATE_MASK;
-        if (state == _OPEN) return RequestStatus.Open;
-        if (state == _ACCEPTED) return RequestStatus.Accepted;
-        return RequestStatus.Refunded;
+    function _revertNotOpen(uint256 requestId, RequestSlot slot) private pure {
+        if (!slot.exists()) revert CoordinatorUnknownRequest(requestId);
+        revert CoordinatorRequestNotOpen(requestId, slot.status());
     }
 
     /// @dev keccak256(abi.encode(req)): every field of `Request` is static, so its ABI encoding is the
@@ -669,26 +751,38 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
     function _setProtocolFee(uint256 bps) private {
         if (bps > MAX_PROTOCOL_FEE_BPS)
             revert CoordinatorParameterOutOfRange("protocolFeeBps", bps, 0, MAX_PROTOCOL_FEE_BPS);
-        _config.protocolFeeBps = uint16(bps);
+        _hot.protocolFeeBps = uint16(bps);
         emit ProtocolFeeUpdated(bps);
     }
 
     function _setTreasury(address treasury_) private {
         if (treasury_ == address(0)) revert CoordinatorInvalidAddress("treasury");
-        _config.treasury = treasury_;
+        _treasury = treasury_;
         emit TreasuryUpdated(treasury_);
     }
 
-    function _setTimeouts(uint256 minTimeout, uint256 maxTimeout) private {
+    /// @dev `pushFloor`: have staking keep `unbondingPeriod` above `maxTimeout + EVIDENCE_WINDOW` (it
+    /// reverts if it is not above already). The constructor only checks, as it has no role yet.
+    function _setTimeouts(uint256 minTimeout, uint256 maxTimeout, bool pushFloor) private {
         if (minTimeout == 0 || minTimeout > maxTimeout) {
             revert CoordinatorParameterOutOfRange("minTimeout", minTimeout, 1, maxTimeout);
         }
         if (maxTimeout > MAX_TIMEOUT_LIMIT) {
             revert CoordinatorParameterOutOfRange("maxTimeout", maxTimeout, minTimeout, MAX_TIMEOUT_LIMIT);
         }
-        _config.minTimeout = uint32(minTimeout);
-        _config.maxTimeout = uint32(maxTimeout);
+        _hot.minTimeout = uint24(minTimeout);
+        _hot.maxTimeout = uint24(maxTimeout);
         _emitLimits();
+        uint256 floor = maxTimeout + EVIDENCE_WINDOW;
+        if (pushFloor) {
+            staking.setUnbondingFloor(floor);
+        } else {
+            uint256 unbonding = staking.unbondingPeriod();
+            if (unbonding <= floor) {
+                uint256 highest = unbonding > EVIDENCE_WINDOW ? unbonding - EVIDENCE_WINDOW - 1 : 0;
+                revert CoordinatorParameterOutOfRange("maxTimeout", maxTimeout, minTimeout, highest);
+            }
+        }
     }
 
     function _setLimits(uint256 maxInputBytes, uint256 maxOutputBytes, uint256 maxCallbackGas) private {
@@ -701,19 +795,14 @@ contract InferenceCoordinator is IInferenceCoordinator, AccessControlDefaultAdmi
         if (maxCallbackGas > MAX_CALLBACK_GAS_LIMIT) {
             revert CoordinatorParameterOutOfRange("maxCallbackGas", maxCallbackGas, 0, MAX_CALLBACK_GAS_LIMIT);
         }
-        _hot.maxInputBytes = uint32(maxInputBytes);
-        _hot.maxOutputBytes = uint32(maxOutputBytes);
-        _hot.maxCallbackGas = uint32(maxCallbackGas);
+        _hot.maxInputBytes = uint24(maxInputBytes);
+        _hot.maxOutputBytes = uint24(maxOutputBytes);
+        _hot.maxCallbackGas = uint24(maxCallbackGas);
         _emitLimits();
     }
 
     function _emitLimits() private {
-        emit LimitsUpdated(
-            _config.minTimeout,
-            _config.maxTimeout,
-            _hot.maxInputBytes,
-            _hot.maxOutputBytes,
-            _hot.maxCallbackGas
-        );
+        HotState memory hot = _hot;
+        emit LimitsUpdated(hot.minTimeout, hot.maxTimeout, hot.maxInputBytes, hot.maxOutputBytes, hot.maxCallbackGas);
     }
 }

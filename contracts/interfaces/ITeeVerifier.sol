@@ -13,6 +13,11 @@ interface ITeeVerifier is IResultVerifier {
         bool active;
         /// Set once the enclave was proven to equivocate (and its operator slashed).
         bool equivocated;
+        /// The attestation-verifier generation that accepted the key: results stop being accepted as
+        /// soon as governance replaces the attestation verifier (the key must be registered again).
+        uint32 attestationEpoch;
+        /// Code measurement the attestation vouched for: results stop being accepted as soon as the
+        /// attestation verifier no longer approves it.
         bytes32 measurement;
     }
 
@@ -28,28 +33,61 @@ interface ITeeVerifier is IResultVerifier {
         uint256 slashed
     );
     event EquivocationPenaltyUpdated(uint256 penalty);
+    /// @notice Governance replaced the attestation verifier; keys registered under earlier ones stop
+    /// being accepted (`epoch` is the new generation).
+    event AttestationVerifierUpdated(address attestationVerifier, uint256 epoch);
 
+    /// @notice Thrown when registering the zero address as an enclave key.
     error TeeInvalidEnclaveKey(address enclaveKey);
+    /// @notice Thrown when `enclaveKey` is already registered (to `operator`).
     error TeeEnclaveAlreadyRegistered(address enclaveKey, address operator);
+    /// @notice Thrown when the attestation verifier rejects the report for `enclaveKey` and `measurement`.
     error TeeAttestationRejected(address enclaveKey, bytes32 measurement);
+    /// @notice Thrown when the registration is not signed by `enclaveKey` (it recovered to `signer`):
+    /// only the holder of a key can register it.
+    error TeeKeyPossessionNotProven(address enclaveKey, address signer);
+    /// @notice Thrown when `enclaveKey` was never registered.
     error TeeUnknownEnclave(address enclaveKey);
+    /// @notice Thrown when `enclaveKey` was revoked (or punished).
     error TeeEnclaveNotActive(address enclaveKey);
+    /// @notice Thrown when `enclaveKey` belongs to `actual`, not to the submitting operator `expected`.
     error TeeEnclaveOperatorMismatch(address enclaveKey, address expected, address actual);
+    /// @notice Thrown when `enclaveKey` was registered under an attestation verifier governance has
+    /// since replaced.
+    error TeeAttestationVerifierReplaced(address enclaveKey);
+    /// @notice Thrown when the attestation verifier no longer approves `enclaveKey`'s `measurement`.
+    error TeeMeasurementRevoked(address enclaveKey, bytes32 measurement);
+    /// @notice Thrown when a result signature for `requestId` is malformed.
     error TeeInvalidSignature(uint256 requestId);
+    /// @notice Thrown when `caller` (neither the key's operator nor governance) revokes `enclaveKey`.
     error TeeNotRevoker(address caller, address enclaveKey);
+    /// @notice Thrown when two reported claims are for different requests or have the same output.
     error TeeNotEquivocation(uint256 requestIdA, uint256 requestIdB);
+    /// @notice Thrown when two reported signatures come from different keys.
     error TeeDifferentSigners(address signerA, address signerB);
+    /// @notice Thrown when the equivocation penalty is set to zero or above `max`.
     error TeePenaltyOutOfRange(uint256 penalty, uint256 max);
+    /// @notice Thrown when `enclaveKey` was already punished for equivocation.
     error TeeEnclaveAlreadyPunished(address enclaveKey);
+    /// @notice Thrown when the attestation verifier is set to the zero address.
     error TeeInvalidAttestationVerifier(address verifier);
 
     /// @notice Registers `enclaveKey` for the caller, after the attestation verifier accepts `report`.
-    function registerEnclave(address enclaveKey, bytes32 measurement, bytes calldata report) external;
+    /// `keySignature` is the enclave key's signature over `registrationDigest(caller, enclaveKey)`:
+    /// proof that the caller holds the key (nobody can squat someone else's key).
+    function registerEnclave(
+        address enclaveKey,
+        bytes32 measurement,
+        bytes calldata report,
+        bytes calldata keySignature
+    ) external;
 
     /// @notice Deactivates an enclave key (its operator, or governance).
     function revokeEnclave(address enclaveKey) external;
 
-    /// @notice Slashes the operator whose enclave signed two different outputs for one request.
+    /// @notice Slashes the operator whose enclave signed two different outputs for one request. The
+    /// penalty goes to the treasury: reporting pays nobody, so an offender gains nothing by reporting
+    /// itself first from another address.
     function reportEquivocation(
         ResultClaim calldata a,
         bytes calldata signatureA,
@@ -58,6 +96,11 @@ interface ITeeVerifier is IResultVerifier {
     ) external returns (uint256 slashed);
 
     function getEnclave(address enclaveKey) external view returns (Enclave memory);
+
+    /// @notice EIP-712 digest an enclave key signs to be registered for `operator`: the struct
+    /// `EnclaveRegistration(address operator,address enclaveKey)` under the domain (name "Verity",
+    /// version "1", chain id, this verifier), so it is bound to the operator, the chain and the verifier.
+    function registrationDigest(address operator, address enclaveKey) external view returns (bytes32);
 
     /// @notice EIP-712 digest an enclave signs for `claim`.
     function resultDigest(ResultClaim calldata claim) external view returns (bytes32);

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-
 import {InferenceConsumer} from "../consumer/InferenceConsumer.sol";
-import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {SelfRequestingConsumer} from "./MaliciousConsumers.sol";
 import {IInferenceCoordinator} from "../interfaces/IInferenceCoordinator.sol";
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
 import {RequestParams, ResultClaim} from "../libraries/VerityTypes.sol";
 
-/// @notice TEST ONLY: a verifier for any mode that accepts every claim and returns the proof's first word.
+/// @notice TEST ONLY: a verifier for any mode that accepts every claim and returns the request id. As a
+/// version's ZK verifier it declares the weights hash set with `setWeightsHash`.
 contract AcceptAllVerifier is IResultVerifier {
     uint8 private immutable _mode;
+    bytes32 public weightsHash;
 
     constructor(uint8 mode_) {
         _mode = mode_;
+    }
+
+    function setWeightsHash(bytes32 weightsHash_) external {
+        weightsHash = weightsHash_;
     }
 
     function verify(ResultClaim calldata claim, bytes calldata) external pure returns (bytes32) {
@@ -27,7 +31,7 @@ contract AcceptAllVerifier is IResultVerifier {
 }
 
 /// @notice TEST ONLY: records the gas it was given when the callback started.
-contract GasProbeConsumer is IInferenceConsumer {
+contract GasProbeConsumer is SelfRequestingConsumer {
     uint256 public gasAtEntry;
     uint256 public calls;
 
@@ -46,18 +50,35 @@ contract TestInferenceConsumer is InferenceConsumer {
 
     constructor(IInferenceCoordinator coordinator_) InferenceConsumer(coordinator_) {}
 
+    uint256 public lastRefundedId;
+    uint256 public refunds;
+
     function request(RequestParams calldata params) external returns (uint256) {
         return _requestInference(params);
     }
 
-    function fund(IERC20 token, uint256 amount) external {
-        token.approve(address(coordinator), amount);
-        coordinator.deposit(amount);
+    /// @notice Funds the coordinator balance from `from` (which approved this contract), or from this
+    /// contract's own tokens when `from` is this contract.
+    function fund(address from, uint256 amount) external {
+        _fundCoordinator(from, amount);
+    }
+
+    function withdrawTo(uint256 amount, address to) external {
+        _withdrawFromCoordinator(amount, to);
+    }
+
+    function claimSlashedShare(address to) external {
+        _claimSlashedShare(to);
     }
 
     function _onInferenceResult(uint256 requestId, bytes calldata output) internal override {
         lastRequestId = requestId;
         lastOutput = output;
         ++calls;
+    }
+
+    function _onInferenceRefunded(uint256 requestId, uint256) internal override {
+        lastRefundedId = requestId;
+        ++refunds;
     }
 }

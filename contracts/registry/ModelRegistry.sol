@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+
+import {IGroth16ResultVerifier} from "../interfaces/IGroth16ResultVerifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {BPS, MODE_MAX, MODE_ZK, VerityTypesLib} from "../libraries/VerityTypes.sol";
 
 /// @title ModelRegistry
 /// @notice Anyone registers a model by the hash of its weights, publishes immutable versions and sets
-/// its price, royalty and allowed verification modes. Ownership moves in two steps.
-contract ModelRegistry is IModelRegistry {
+/// its price, royalty and allowed verification modes. Ownership moves in two steps. Governance approves
+/// the code of ZK verifiers: a model owner can only pin an approved verifier that proves the version's
+/// weights, so "verified" in ZK mode never means "whatever the owner's contract says".
+contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     uint256 public constant MAX_NAME_LENGTH = 64;
     /// @dev Mask of valid mode bits (modes 1..MODE_MAX).
     uint8 private constant _VALID_MODES = uint8(((1 << (MODE_MAX + 1)) - 1) & ~uint256(1));
 
     mapping(bytes32 modelId => Model) private _models;
     mapping(bytes32 modelId => mapping(uint32 version => ModelVersion)) private _versions;
+    mapping(bytes32 codeHash => bool) private _approvedZkCode;
+
+    constructor(address admin) AccessControlDefaultAdminRules(1 days, admin) {}
 
     modifier onlyModelOwner(bytes32 modelId) {
         address owner = _models[modelId].owner;
@@ -97,6 +105,19 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function setZkVerifierApproval(address zkVerifier, bool approved) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (zkVerifier.code.length == 0) revert RegistryInvalidZkVerifier(zkVerifier);
+        bytes32 codeHash = zkVerifier.codehash;
+        _approvedZkCode[codeHash] = approved;
+        emit ZkVerifierCodeApprovalUpdated(codeHash, approved);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function isZkVerifierCodeApproved(bytes32 codeHash) external view returns (bool) {
+        return _approvedZkCode[codeHash];
+    }
+
+    /// @inheritdoc IModelRegistry
     function getModel(bytes32 modelId) external view returns (Model memory model) {
         model = _models[modelId];
         if (model.owner == address(0)) revert RegistryUnknownModel(modelId);
@@ -140,6 +161,8 @@ contract ModelRegistry is IModelRegistry {
         if (mode == MODE_ZK) {
             address zkVerifier = v.zkVerifier;
             if (zkVerifier == address(0)) revert RegistryNoZkVerifier(modelId, version);
+            bytes32 codeHash = zkVerifier.codehash;
+            if (!_approvedZkCode[codeHash]) revert RegistryZkVerifierNotApproved(zkVerifier, codeHash);
             terms.verifier = zkVerifier;
         }
     }
@@ -165,9 +188,7 @@ contract ModelRegistry is IModelRegistry {
         if (bytes(input.uri).length == 0) revert RegistryInvalidVersionField("uri");
         if (bytes(input.runtime).length == 0) revert RegistryInvalidVersionField("runtime");
         if (bytes(input.encoding).length == 0) revert RegistryInvalidVersionField("encoding");
-        if (input.zkVerifier != address(0) && input.zkVerifier.code.length == 0) {
-            revert RegistryInvalidZkVerifier(input.zkVerifier);
-        }
+        if (input.zkVerifier != address(0)) _checkZkVerifier(input.zkVerifier, input.weightsHash);
         uint32 number = model.latestVersion + 1;
         model.latestVersion = number;
         _versions[modelId][number] = ModelVersion({
@@ -188,6 +209,15 @@ contract ModelRegistry is IModelRegistry {
             input.encoding
         );
         return number;
+    }
+
+    /// @dev A version's ZK verifier: approved code that declares the version's weights.
+    function _checkZkVerifier(address zkVerifier, bytes32 weightsHash) private view {
+        if (zkVerifier.code.length == 0) revert RegistryInvalidZkVerifier(zkVerifier);
+        bytes32 codeHash = zkVerifier.codehash;
+        if (!_approvedZkCode[codeHash]) revert RegistryZkVerifierNotApproved(zkVerifier, codeHash);
+        bytes32 declared = IGroth16ResultVerifier(zkVerifier).weightsHash();
+        if (declared != weightsHash) revert RegistryZkVerifierWeightsMismatch(zkVerifier, declared, weightsHash);
     }
 
     function _checkPricing(uint16 royaltyBps) private pure {

@@ -11,11 +11,13 @@ import {BPS} from "../libraries/VerityTypes.sol";
 
 /// @title OperatorStaking
 /// @notice Stake, unbonding and slashing of operators. Only contracts holding `SLASHER_ROLE` (the
-/// coordinator and the verifiers) can slash. Slashed funds are claimed (pull payments).
+/// coordinator and the verifiers) can slash; only `LOCKER_ROLE` (the coordinator) can reserve stake.
+/// Slashed funds are claimed (pull payments) to an address of the beneficiary's choice.
 contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
 
     uint256 public constant MAX_MIN_STAKE = type(uint96).max;
     uint256 public constant MIN_UNBONDING_PERIOD = 1 hours;
@@ -28,9 +30,14 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
     address private _treasury;
     uint40 private _unbondingPeriod;
     uint16 private _beneficiaryShareBps;
+    /// @dev `_unbondingPeriod` must stay above it: set by the locker from its longest timeout and
+    /// evidence window, so stake backing a job or its evidence cannot leave before they are settled.
+    uint40 private _unbondingFloor;
 
     mapping(address operator => OperatorStake) private _stakes;
     mapping(address account => uint256) private _claimable;
+    /// @dev Reserved active stake, at most `staked`. Its own slot, so `OperatorStake` keeps its shape.
+    mapping(address operator => uint256) private _locked;
 
     constructor(
         IERC20 token_,
@@ -70,7 +77,9 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
         if (amount == 0) revert StakingZeroAmount();
         OperatorStake storage s = _stakes[msg.sender];
         uint96 staked = s.staked;
-        if (amount > staked) revert StakingInsufficientStake(msg.sender, staked, amount);
+        // locked <= staked always holds (lock checks it, slash shrinks the reserve with the stake).
+        uint256 free = staked - _locked[msg.sender];
+        if (amount > free) revert StakingInsufficientStake(msg.sender, free, amount);
         uint256 availableAt = block.timestamp + _unbondingPeriod;
         // amount <= staked, so neither line can overflow or underflow.
         unchecked {
@@ -94,12 +103,53 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
     }
 
     /// @inheritdoc IOperatorStaking
-    function claimSlashed() external nonReentrant {
+    function claimSlashed(address to) external nonReentrant {
+        if (to == address(0) || to == address(this)) revert StakingInvalidAddress("to");
         uint256 amount = _claimable[msg.sender];
         if (amount == 0) revert StakingNothingToClaim(msg.sender);
         _claimable[msg.sender] = 0;
         emit SlashedFundsClaimed(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- locks
+
+    /// @inheritdoc IOperatorStaking
+    function lock(address operator, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        if (amount == 0) revert StakingZeroAmount();
+        uint256 locked = _locked[operator];
+        uint256 staked = _stakes[operator].staked;
+        // locked <= staked (see requestUnstake).
+        uint256 free = staked - locked;
+        if (amount > free) revert StakingInsufficientFreeStake(operator, free, amount);
+        // amount <= staked - locked, so the sum stays <= staked.
+        unchecked {
+            locked += amount;
+        }
+        _locked[operator] = locked;
+        emit StakeLocked(operator, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function unlock(address operator, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        uint256 locked = _locked[operator];
+        uint256 released = amount < locked ? amount : locked;
+        // released <= locked.
+        unchecked {
+            locked -= released;
+        }
+        _locked[operator] = locked;
+        emit StakeUnlocked(operator, msg.sender, released, locked);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function setUnbondingFloor(uint256 floor) external onlyRole(LOCKER_ROLE) {
+        if (floor >= MAX_UNBONDING_PERIOD) {
+            revert StakingParameterOutOfRange("unbondingFloor", floor, 0, MAX_UNBONDING_PERIOD - 1);
+        }
+        if (_unbondingPeriod <= floor) revert StakingUnbondingTooShort(_unbondingPeriod, floor);
+        _unbondingFloor = uint40(floor);
+        emit UnbondingFloorUpdated(msg.sender, floor);
     }
 
     // ---------------------------------------------------------------- slashing
@@ -118,11 +168,15 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
         uint256 available = uint256(staked) + unbonding;
         slashed = amount < available ? amount : available;
         // slashed <= staked + unbonding, and each part is taken only up to what is there.
+        uint256 remaining;
         unchecked {
             uint256 fromStaked = slashed < staked ? slashed : staked;
-            s.staked = staked - uint96(fromStaked);
+            remaining = staked - fromStaked;
+            s.staked = uint96(remaining);
             s.unbonding = unbonding - uint96(slashed - fromStaked);
         }
+        // The reserve never exceeds the active stake: a slash shrinks it with the stake.
+        if (_locked[operator] > remaining) _locked[operator] = remaining;
         if (jail) s.jailed = true;
         uint256 toBeneficiary = beneficiary == address(0) ? 0 : (slashed * _beneficiaryShareBps) / BPS;
         uint256 toTreasury = slashed - toBeneficiary;
@@ -173,6 +227,16 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
     }
 
     /// @inheritdoc IOperatorStaking
+    function lockedOf(address operator) external view returns (uint256) {
+        return _locked[operator];
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function unbondingFloor() external view returns (uint256) {
+        return _unbondingFloor;
+    }
+
+    /// @inheritdoc IOperatorStaking
     function minStake() external view returns (uint256) {
         return _minStake;
     }
@@ -204,6 +268,7 @@ contract OperatorStaking is IOperatorStaking, AccessControlDefaultAdminRules, Re
         if (value < MIN_UNBONDING_PERIOD || value > MAX_UNBONDING_PERIOD) {
             revert StakingParameterOutOfRange("unbondingPeriod", value, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
         }
+        if (value <= _unbondingFloor) revert StakingUnbondingTooShort(value, _unbondingFloor);
         _unbondingPeriod = uint40(value);
         emit UnbondingPeriodUpdated(value);
     }

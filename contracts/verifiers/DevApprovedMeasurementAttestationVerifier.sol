@@ -17,6 +17,7 @@ contract DevApprovedMeasurementAttestationVerifier is IAttestationVerifier, Acce
 
     event MeasurementApprovalUpdated(bytes32 indexed measurement, bool approved);
 
+    /// @notice Thrown when approving or revoking the zero measurement.
     error AttestationInvalidMeasurement(bytes32 measurement);
 
     constructor(address admin, bytes32[] memory initialMeasurements) AccessControlDefaultAdminRules(1 days, admin) {

@@ -2,14 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
-import {IGroth16ResultVerifier} from "../interfaces/IZkVerifier.sol";
+import {IGroth16ResultVerifier} from "../interfaces/IGroth16ResultVerifier.sol";
 import {BN254_SCALAR_FIELD, MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 
 /// @title Groth16ResultVerifier
 /// @notice The hand-written half of every per-version ZK verifier: it checks a claim against a proof and
 /// runs the Groth16 pairing check; the generated half (contracts/generated) only holds the verification key.
-/// A claim holds when the output bytes are `abi.encode(outputClass)`, the request's input commitment is
-/// a field element, and the proof verifies for public signals [outputClass, commitment].
+/// A claim holds when it is for the weights the circuit bakes in (`weightsHash`), the output bytes are
+/// `abi.encode(outputClass)`, the request's input commitment is a field element, and the proof verifies
+/// for public signals [outputClass, commitment].
 abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     /// @notice BN254 scalar field order: public signals are below it.
     uint256 public constant SNARK_SCALAR_FIELD = BN254_SCALAR_FIELD;
@@ -22,6 +23,10 @@ abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     /// @inheritdoc IResultVerifier
     /// @dev Reads the proof in place from calldata: no copy, no ABI decoding.
     function verify(ResultClaim calldata claim, bytes calldata proof) external view returns (bytes32 record) {
+        bytes32 circuitWeights = _weightsHash();
+        if (claim.weightsHash != circuitWeights) {
+            revert ZkWeightsMismatch(claim.requestId, claim.weightsHash, circuitWeights);
+        }
         if (proof.length != _PROOF_BYTES) revert ZkMalformedProof(claim.requestId, proof.length);
         uint256 proofOffset;
         uint256 outputClass;
@@ -59,6 +64,11 @@ abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
     /// @inheritdoc IGroth16ResultVerifier
     function classes() external pure returns (uint256) {
         return _classes();
+    }
+
+    /// @inheritdoc IGroth16ResultVerifier
+    function weightsHash() external pure returns (bytes32) {
+        return _weightsHash();
     }
 
     /// @notice The mode this verifier serves.
@@ -117,6 +127,9 @@ abstract contract Groth16ResultVerifier is IGroth16ResultVerifier {
             }
         }
     }
+
+    /// @dev Weights hash of the model version whose weights the circuit bakes in.
+    function _weightsHash() internal pure virtual returns (bytes32);
 
     /// @dev Number of output classes of the circuit.
     function _classes() internal pure virtual returns (uint256);

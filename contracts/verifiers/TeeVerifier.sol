@@ -16,13 +16,17 @@ import {MODE_TEE, ResultClaim, SLASH_EQUIVOCATION} from "../libraries/VerityType
 /// pluggable `IAttestationVerifier`; a result is an EIP-712 signature by an active enclave key of its
 /// operator over (request id, model id, weights hash, input hash, output hash). The EIP-712 domain is
 /// the coordinator's (name "Verity", version "1", chain id, coordinator address), so a signature
-/// cannot be replayed on another request, chain or deployment.
+/// cannot be replayed on another request, chain or deployment. A result is accepted only while the key's
+/// measurement is approved by the current attestation verifier, and the key was registered under it.
 contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     bytes32 public constant RESULT_TYPEHASH = keccak256(
         "InferenceResult(uint256 requestId,bytes32 modelId,bytes32 weightsHash,bytes32 inputHash,bytes32 outputHash)"
     );
     bytes32 private constant _DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
+    bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
+        "EnclaveRegistration(address operator,address enclaveKey)"
     );
     bytes32 private constant _NAME_HASH = keccak256("Verity");
     bytes32 private constant _VERSION_HASH = keccak256("1");
@@ -31,13 +35,14 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     IOperatorStaking public immutable staking;
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
+    bytes32 private immutable _cachedRegistrationDomain;
 
+    /// @dev Read together by every result check: the attestation verifier and its generation.
     IAttestationVerifier private _attestationVerifier;
+    uint32 private _attestationEpoch;
     uint96 private _equivocationPenalty;
 
     mapping(address enclaveKey => Enclave) private _enclaves;
-
-    event AttestationVerifierUpdated(address attestationVerifier);
 
     constructor(
         address coordinator_,
@@ -50,6 +55,7 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         staking = staking_;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
+        _cachedRegistrationDomain = _buildRegistrationDomain();
         _setAttestationVerifier(attestationVerifier_);
         _setEquivocationPenalty(equivocationPenalty_);
     }
@@ -57,10 +63,17 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     // ---------------------------------------------------------------- enclaves
 
     /// @inheritdoc ITeeVerifier
-    function registerEnclave(address enclaveKey, bytes32 measurement, bytes calldata report) external {
+    function registerEnclave(
+        address enclaveKey,
+        bytes32 measurement,
+        bytes calldata report,
+        bytes calldata keySignature
+    ) external {
         if (enclaveKey == address(0)) revert TeeInvalidEnclaveKey(enclaveKey);
         Enclave storage e = _enclaves[enclaveKey];
         if (e.operator != address(0)) revert TeeEnclaveAlreadyRegistered(enclaveKey, e.operator);
+        (address signer, , ) = ECDSA.tryRecoverCalldata(registrationDigest(msg.sender, enclaveKey), keySignature);
+        if (signer != enclaveKey) revert TeeKeyPossessionNotProven(enclaveKey, signer);
         if (!_attestationVerifier.verifyAttestation(msg.sender, enclaveKey, measurement, report)) {
             revert TeeAttestationRejected(enclaveKey, measurement);
         }
@@ -69,6 +82,7 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
             registeredAt: uint40(block.timestamp),
             active: true,
             equivocated: false,
+            attestationEpoch: _attestationEpoch,
             measurement: measurement
         });
         emit EnclaveRegistered(msg.sender, enclaveKey, measurement);
@@ -99,6 +113,11 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         if (operator == address(0)) revert TeeUnknownEnclave(signer);
         if (!active) revert TeeEnclaveNotActive(signer);
         if (operator != claim.operator) revert TeeEnclaveOperatorMismatch(signer, claim.operator, operator);
+        // Trust ends the moment governance withdraws it: a replaced attestation verifier or a revoked
+        // measurement stops payment for every key it vouched for, without revoking keys one by one.
+        if (e.attestationEpoch != _attestationEpoch) revert TeeAttestationVerifierReplaced(signer);
+        bytes32 measurement = e.measurement;
+        if (!_attestationVerifier.isMeasurementApproved(measurement)) revert TeeMeasurementRevoked(signer, measurement);
         return bytes32(uint256(uint160(signer)));
     }
 
@@ -133,9 +152,9 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
             e.active = false;
             emit EnclaveRevoked(operator, signerA, msg.sender);
         }
-        // An operator reporting itself gets no reward: its penalty all goes to the treasury.
-        address beneficiary = msg.sender == operator ? address(0) : msg.sender;
-        slashed = staking.slash(operator, _equivocationPenalty, SLASH_EQUIVOCATION, beneficiary, true);
+        // The whole penalty goes to the treasury: a reward to the reporter could be collected by the
+        // offender itself, front-running honest reporters from a second address.
+        slashed = staking.slash(operator, _equivocationPenalty, SLASH_EQUIVOCATION, address(0), true);
         emit EquivocationReported(a.requestId, signerA, operator, msg.sender, a.outputHash, b.outputHash, slashed);
     }
 
@@ -154,6 +173,16 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     /// @inheritdoc ITeeVerifier
     function getEnclave(address enclaveKey) external view returns (Enclave memory) {
         return _enclaves[enclaveKey];
+    }
+
+    /// @inheritdoc ITeeVerifier
+    function registrationDigest(address operator, address enclaveKey) public view returns (bytes32) {
+        bytes32 domain = block.chainid == _cachedChainId ? _cachedRegistrationDomain : _buildRegistrationDomain();
+        return
+            MessageHashUtils.toTypedDataHash(
+                domain,
+                keccak256(abi.encode(REGISTRATION_TYPEHASH, operator, enclaveKey))
+            );
     }
 
     /// @inheritdoc ITeeVerifier
@@ -185,6 +214,11 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         return _attestationVerifier;
     }
 
+    /// @notice Generation of the attestation verifier: bumped each time governance replaces it.
+    function attestationEpoch() external view returns (uint256) {
+        return _attestationEpoch;
+    }
+
     function equivocationPenalty() external view returns (uint256) {
         return _equivocationPenalty;
     }
@@ -199,10 +233,19 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, coordinator));
     }
 
+    /// @dev The domain enclave keys sign their registration under: this verifier's own.
+    function _buildRegistrationDomain() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+    }
+
     function _setAttestationVerifier(IAttestationVerifier verifier) private {
         if (address(verifier) == address(0)) revert TeeInvalidAttestationVerifier(address(verifier));
+        uint32 epoch = _attestationEpoch;
+        // The first verifier (set by the constructor) is generation 0; each replacement starts a new one.
+        if (address(_attestationVerifier) != address(0)) ++epoch;
         _attestationVerifier = verifier;
-        emit AttestationVerifierUpdated(address(verifier));
+        _attestationEpoch = epoch;
+        emit AttestationVerifierUpdated(address(verifier), epoch);
     }
 
     function _setEquivocationPenalty(uint256 penalty) private {

@@ -3,7 +3,8 @@ pragma solidity ^0.8.28;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IResultVerifier} from "../interfaces/IResultVerifier.sol";
-import {IPoseidon5, IZkVerifier} from "../interfaces/IZkVerifier.sol";
+import {IPoseidon5} from "../interfaces/IPoseidon5.sol";
+import {IZkVerifier} from "../interfaces/IZkVerifier.sol";
 import {BN254_SCALAR_FIELD, MODE_ZK, ResultClaim} from "../libraries/VerityTypes.sol";
 
 /// @title ZkVerifier

@@ -112,6 +112,7 @@ export async function groth16VerifierSource(
   vkeyPath: string,
   classes: number,
   contractName: string,
+  weightsHash: string,
   header: string = generatedHeader(`Groth16 verifier from ${relative(ROOT, vkeyPath)}, ${classes} classes`),
 ): Promise<string> {
   const vkey = JSON.parse(readFileSync(vkeyPath, "utf8")) as Groth16Vkey;
@@ -167,6 +168,8 @@ import {Groth16ResultVerifier} from "../verifiers/Groth16ResultVerifier.sol";
 /// the check in Groth16ResultVerifier. T[k] = IC0 + k·IC1 is precomputed for each of the ${classes} classes.
 contract ${contractName} is Groth16ResultVerifier {
     uint256 private constant _CLASSES = ${classes};
+    /// @dev Weights hash of the model version this circuit proves.
+    bytes32 private constant _WEIGHTS_HASH = ${weightsHash};
 
     // T[k] = IC0 + k·IC1 (affine G1).
 ${table.flatMap(([x, y], k) => [constant(`_T${k}_X`, x), constant(`_T${k}_Y`, y)]).join("\n")}
@@ -177,6 +180,10 @@ ${constant("_IC2_Y", commitmentBase[1])}
 ${constant("_ALPHA_X", alpha[0])}
 ${constant("_ALPHA_Y", alpha[1])}
 ${[...g2("BETA", beta), ...g2("GAMMA", gamma), ...g2("DELTA", delta)].join("\n")}
+
+    function _weightsHash() internal pure override returns (bytes32) {
+        return _WEIGHTS_HASH;
+    }
 
     function _classes() internal pure override returns (uint256) {
         return _CLASSES;

@@ -57,3 +57,37 @@ export function recoverResultSigner(domain: TypedDataDomain, claim: ResultClaim,
 export function resultDigest(domain: TypedDataDomain, claim: ResultClaim): string {
   return TypedDataEncoder.hash(domain, RESULT_TYPES, message(claim));
 }
+
+/** EIP-712 types of an enclave-key registration, as `TeeVerifier.REGISTRATION_TYPEHASH`. */
+export const REGISTRATION_TYPES = {
+  EnclaveRegistration: [
+    { name: "operator", type: "address" },
+    { name: "enclaveKey", type: "address" },
+  ],
+};
+
+/** The domain an enclave key signs its registration under: the TeeVerifier's own, on its chain. */
+export function registrationDomain(chainId: bigint | number, teeVerifier: string): TypedDataDomain {
+  return { name: "Verity", version: "1", chainId, verifyingContract: teeVerifier };
+}
+
+/** The EIP-712 digest `TeeVerifier.registrationDigest(operator, enclaveKey)` computes. */
+export function registrationDigest(domain: TypedDataDomain, operator: string, enclaveKey: string): string {
+  return TypedDataEncoder.hash(domain, REGISTRATION_TYPES, { operator, enclaveKey });
+}
+
+/**
+ * The enclave key's proof of possession for `registerEnclave`: its signature (65-byte r||s||v) over
+ * the registration of `operator` on the TeeVerifier of `domain`.
+ */
+export async function signEnclaveRegistration(
+  enclave: Signer,
+  domain: TypedDataDomain,
+  operator: string,
+): Promise<string> {
+  const sig = await enclave.signTypedData(domain, REGISTRATION_TYPES, {
+    operator,
+    enclaveKey: await enclave.getAddress(),
+  });
+  return Signature.from(sig).serialized;
+}

@@ -9,7 +9,9 @@ import { deployEnv, eventsOf, fulfilTee, split } from "../helpers/coordinator.ts
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
 
-const Decision = { None: 0n, Pending: 1n, Approved: 2n, Denied: 3n } as const;
+const Decision = { None: 0n, Pending: 1n, Approved: 2n, Denied: 3n, Expired: 4n } as const;
+/** The lender pins version 1 and a fee cap of twice the price. */
+const FEE_CAP = 2n * PRICE;
 const classOutput = (c: bigint) => AbiCoder.defaultAbiCoder().encode(["uint256"], [c]);
 
 async function deployUnfunded() {
@@ -18,6 +20,8 @@ async function deployUnfunded() {
   const lender = await ethers.deployContract("CreditLineLender", [
     await d.coordinator.getAddress(),
     d.modelId,
+    1n,
+    FEE_CAP,
     1n,
     d.other.address,
   ]);
@@ -163,7 +167,7 @@ describe("CreditLineLender", function () {
     const addr = await lender.getAddress();
     const { request } = await apply(d, lender, 10n);
     await networkHelpers.time.increaseTo(request.deadline + 1n);
-    await d.coordinator.refund(request);
+    await expect(d.coordinator.refund(request)).to.emit(lender, "ApplicationExpired");
     expect(await d.coordinator.balanceOf(addr)).to.equal(100n * E18);
     await expect(lender.connect(d.requester).withdrawFromCoordinator(1n, d.requester.address))
       .to.be.revertedWithCustomError(lender, "OwnableUnauthorizedAccount")
@@ -172,5 +176,51 @@ describe("CreditLineLender", function () {
       .to.emit(d.coordinator, "Withdrawn")
       .withArgs(addr, d.other.address, 100n * E18, 0n);
     expect(await d.coordinator.balanceOf(addr)).to.equal(0n);
+  });
+
+  it("pins the reviewed model version and a fee cap: a new version or a price rise cannot slip in", async function () {
+    const { d, lender } = await networkHelpers.loadFixture(deploy);
+    expect([await lender.modelVersion(), await lender.maxFee()]).to.deep.equal([1n, FEE_CAP]);
+    // The model owner publishes version 2: applications still run version 1.
+    await d.registry.connect(d.modelOwner).publishVersion(d.modelId, {
+      weightsHash: ethers.keccak256("0x02"),
+      zkVerifier: ethers.ZeroAddress,
+      uri: "verity://models/iris/2",
+      runtime: "onnx",
+      encoding: "int32be-milli-x4/uint256-argmax",
+    });
+    const { request } = await apply(d, lender, 10n);
+    expect(request.version).to.equal(1n);
+    // A price rise above the cap makes applications revert instead of paying it.
+    await d.registry.connect(d.modelOwner).setPricing(d.modelId, 100n * PRICE, 9_500);
+    await expect(lender.connect(d.requester).applyForCredit(10n, INPUT_64))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorFeeAboveMax")
+      .withArgs(100n * PRICE, FEE_CAP);
+    // Only the owner re-pins, and never to "latest" (0) or "no cap" (0).
+    await expect(lender.connect(d.requester).setModelTerms(2, FEE_CAP))
+      .to.be.revertedWithCustomError(lender, "OwnableUnauthorizedAccount")
+      .withArgs(d.requester.address);
+    await expect(lender.connect(d.other).setModelTerms(0, FEE_CAP)).to.be.revertedWithCustomError(
+      lender,
+      "LenderVersionRequired",
+    );
+    await expect(lender.connect(d.other).setModelTerms(2, 0)).to.be.revertedWithCustomError(
+      lender,
+      "LenderFeeCapRequired",
+    );
+    await expect(lender.connect(d.other).setModelTerms(2, 200n * PRICE))
+      .to.emit(lender, "ModelTermsUpdated")
+      .withArgs(2n, 200n * PRICE);
+  });
+
+  it("a refund marks the application Expired through the consumer's refund hook", async function () {
+    const { d, lender } = await networkHelpers.loadFixture(deploy);
+    const { request, requestId } = await apply(d, lender, 10n);
+    await networkHelpers.time.increaseTo(request.deadline + 1n);
+    await expect(d.coordinator.refund(request))
+      .to.emit(d.coordinator, "RefundCallbackDelivered")
+      .withArgs(requestId, await lender.getAddress(), true);
+    const app = await lender.getApplication(requestId);
+    expect(app.decision).to.equal(Decision.Expired);
   });
 });

@@ -7,10 +7,17 @@ import { network } from "hardhat";
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { ROOT } from "../../scripts/zk/artefacts.ts";
 import { CircuitProver, readDescriptor } from "../../scripts/zk/descriptor.ts";
-import { toRequest } from "@verity-ai/sdk";
-import { discloseFields, fieldTree, randomSalts, type FieldOpening } from "@verity-ai/sdk";
-import { classOutput, encodeZkProof, zkShutdown } from "@verity-ai/sdk";
-import { encodeInput } from "@verity-ai/sdk";
+import {
+  toRequest,
+  discloseFields,
+  fieldTree,
+  randomSalts,
+  classOutput,
+  encodeZkProof,
+  zkShutdown,
+  encodeInput,
+  type FieldOpening,
+} from "@verity-ai/sdk";
 import { E18, PRICE, ROYALTY_BPS } from "../helpers/fixture.ts";
 import { deployZk } from "../zk/helpers.ts";
 

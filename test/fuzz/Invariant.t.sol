@@ -14,6 +14,7 @@ import {VerityFixture} from "./VerityFixture.sol";
 /// slashed funds, top-ups of stake, royalty claims by the model's current owner) and after every action checks that
 ///   token.balanceOf(coordinator) == Σ internal balances + open escrow + accrued protocol fees + royalties of the model
 ///   token.balanceOf(staking)     == Σ (staked + unbonding) + Σ claimable slashed funds
+///   staking.lockedOf(operator)   == Σ penalties of its accepted, unsettled requests <= its active stake
 /// with every action's own effect checked exactly.
 contract CoordinatorInvariantTest is VerityFixture {
     uint256 internal constant ACTIONS = 30;
@@ -35,6 +36,8 @@ contract CoordinatorInvariantTest is VerityFixture {
     uint256[15] internal hits;
     /// Requests their assigned operator accepted (only those are slashed on refund).
     mapping(uint256 requestId => bool) internal accepted;
+    /// Ghost of `staking.lockedOf(operator)`: the penalties its accepted, unsettled requests reserve.
+    mapping(address operator => uint256) internal ghostLocked;
 
     function setUp() public {
         _deployVerity();
@@ -205,9 +208,15 @@ contract CoordinatorInvariantTest is VerityFixture {
             uint256 requestId = uint256(keccak256(abi.encode(req)));
             if (req.operator == address(0) || accepted[requestId] || block.timestamp > req.deadline) continue;
             if (!staking.isEligible(req.operator)) continue;
+            // Accepting reserves the penalty: only an operator with enough free stake can accept.
+            if (staking.stakeOf(req.operator).staked - staking.lockedOf(req.operator) < MISSED_DEADLINE_PENALTY) {
+                continue;
+            }
             VM.prank(req.operator);
             coordinator.acceptRequest(req);
             accepted[requestId] = true;
+            ghostLocked[req.operator] += MISSED_DEADLINE_PENALTY;
+            _assertEq(staking.lockedOf(req.operator), ghostLocked[req.operator], "penalty locked on accept");
             _assertTrue(coordinator.requestStatus(requestId) == RequestStatus.Accepted, "request accepted");
             ++hits[12];
             return;
@@ -310,7 +319,7 @@ contract CoordinatorInvariantTest is VerityFixture {
         if (claim == 0) return;
         uint256 tokensBefore = token.balanceOf(who);
         VM.prank(who);
-        staking.claimSlashed();
+        staking.claimSlashed(who);
         _assertEq(token.balanceOf(who), tokensBefore + claim, "slashed funds claimed");
         _assertEq(staking.claimableOf(who), 0, "claim reset");
         ++hits[11];
@@ -379,6 +388,9 @@ contract CoordinatorInvariantTest is VerityFixture {
         for (uint256 i = 0; i < operators.length; ++i) {
             IOperatorStaking.OperatorStake memory s = staking.stakeOf(operators[i]);
             stakes += uint256(s.staked) + s.unbonding;
+            uint256 locked = staking.lockedOf(operators[i]);
+            _assertEq(locked, ghostLocked[operators[i]], "locked == penalties of accepted requests");
+            _assertTrue(locked <= s.staked, "locked <= active stake");
         }
         uint256 claims;
         for (uint256 i = 0; i < actors.length; ++i) claims += staking.claimableOf(actors[i]);
@@ -415,7 +427,10 @@ contract CoordinatorInvariantTest is VerityFixture {
         revert AssertionFailedBytes32("request not tracked", id, bytes32(0));
     }
 
+    /// @dev A request leaves the open set when fulfilled or refunded: either settles its locked penalty.
     function _removeOpen(uint256 index) internal {
+        Request memory req = openRequests[index];
+        if (accepted[uint256(keccak256(abi.encode(req)))]) ghostLocked[req.operator] -= MISSED_DEADLINE_PENALTY;
         openEscrow -= openRequests[index].fee;
         openRequests[index] = openRequests[openRequests.length - 1];
         openRequests.pop();

@@ -22,7 +22,7 @@ abstract contract VerityFixture {
 
     uint256 internal constant MIN_STAKE = 1_000e18;
     uint256 internal constant OPERATOR_STAKE = 1_500e18;
-    uint256 internal constant UNBONDING = 1 hours;
+    uint256 internal constant UNBONDING = 8 days + 1 hours;
     uint256 internal constant BENEFICIARY_SHARE_BPS = 5_000;
     uint256 internal constant EQUIVOCATION_PENALTY = 1_000e18;
     uint96 internal constant PRICE = 10e18;
@@ -50,7 +50,7 @@ abstract contract VerityFixture {
 
     function _deployVerity() internal {
         token = new VerityTestToken(address(this));
-        registry = new ModelRegistry();
+        registry = new ModelRegistry(address(this));
         staking = new OperatorStaking(token, address(this), treasury, MIN_STAKE, UNBONDING, BENEFICIARY_SHARE_BPS);
         coordinator = new InferenceCoordinator(token, registry, staking, address(this), treasury, PROTOCOL_FEE_BPS);
         bytes32[] memory measurements = new bytes32[](1);
@@ -60,6 +60,8 @@ abstract contract VerityFixture {
         coordinator.setVerifier(MODE_TEE, address(tee));
         staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));
         staking.grantRole(staking.SLASHER_ROLE(), address(tee));
+        staking.grantRole(staking.LOCKER_ROLE(), address(coordinator));
+        coordinator.setTimeouts(60, 7 days);
 
         VM.prank(modelOwner);
         modelId = registry.registerModel(
@@ -82,8 +84,10 @@ abstract contract VerityFixture {
 
     function _stakeAndRegister(address operator, uint256 enclavePk) internal {
         _stake(operator, OPERATOR_STAKE);
+        address enclaveKey = VM.addr(enclavePk);
+        (uint8 v, bytes32 r, bytes32 s) = VM.sign(enclavePk, tee.registrationDigest(operator, enclaveKey));
         VM.prank(operator);
-        tee.registerEnclave(VM.addr(enclavePk), MEASUREMENT, "");
+        tee.registerEnclave(enclaveKey, MEASUREMENT, "", abi.encodePacked(r, s, v));
     }
 
     function _stake(address operator, uint256 amount) internal {

@@ -124,13 +124,16 @@ export async function registerModelAs(d: Deployment, owner: Signer, spec: ModelS
 
 /**
  * Enables ZK mode with a test verifier (`AcceptAllVerifier(2)`) and registers "iris-zk" (TEE + ZK, owned by
- * the fixture's model owner) whose version 1 pins another `AcceptAllVerifier(2)` as its ZK verifier. Any
- * contract can stand as a version's verifier for request-level tests; these accept every proof.
+ * the fixture's model owner) whose version 1 pins another `AcceptAllVerifier(2)` as its ZK verifier,
+ * declaring the fixture's weights hash; governance approves its code first. These accept every proof.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function setupZkModel(d: Deployment, ethers: any) {
   const modeVerifier = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
-  const versionVerifier: string = await (await ethers.deployContract("AcceptAllVerifier", [2])).getAddress();
+  const version = await ethers.deployContract("AcceptAllVerifier", [2]);
+  await version.setWeightsHash(WEIGHTS_HASH);
+  const versionVerifier: string = await version.getAddress();
+  await d.registry.connect(d.admin).setZkVerifierApproval(versionVerifier, true);
   await d.coordinator.connect(d.admin).setVerifier(2, modeVerifier);
   const modelId = await registerModelAs(d, d.modelOwner, {
     name: "iris-zk",
@@ -138,4 +141,23 @@ export async function setupZkModel(d: Deployment, ethers: any) {
     zkVerifier: versionVerifier,
   });
   return { modelId, modeVerifier, versionVerifier };
+}
+
+/**
+ * Deploys a test consumer (`SelfRequestingConsumer`), mints it `funds` and deposits them into its
+ * coordinator balance, so it can make its own requests (a callback must be its requester).
+ */
+export async function deployFundedConsumer(
+  d: Deployment,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ethers: any,
+  name: string,
+  args: unknown[] = [],
+  funds: bigint = 1_000n * 10n ** 18n,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<any> {
+  const consumer = await ethers.deployContract(name, args);
+  await d.token.mint(await consumer.getAddress(), funds);
+  await consumer.fund(await d.coordinator.getAddress(), await d.token.getAddress(), funds);
+  return consumer;
 }

@@ -9,6 +9,8 @@ import {
   resultDomain,
   signResult,
   toRequest,
+  registrationDomain,
+  signEnclaveRegistration,
   type Request,
   type RequestParams,
 } from "@verity-ai/sdk";
@@ -26,7 +28,8 @@ export const MIN_STAKE = 1_000n * E18;
 export const PRICE = 10n * E18;
 export const ROYALTY_BPS = 2_000n;
 export const PROTOCOL_FEE_BPS = 500n;
-export const UNBONDING = 3_600n;
+/** Above the coordinator's maxTimeout (7 days) plus its evidence window (1 day), as staking now requires. */
+export const UNBONDING = 9n * 24n * 3_600n;
 export const MEASUREMENT = keccak256(toUtf8Bytes("verity-dev-enclave-v1"));
 export const WEIGHTS_HASH = keccak256(toUtf8Bytes("iris model bytes"));
 export const INPUT_64 = "0x" + "ab".repeat(64);
@@ -97,7 +100,7 @@ export async function deployVerity(conn: Connection): Promise<Deployment> {
   ] as const) {
     await token.connect(op).approve(await staking.getAddress(), MIN_STAKE);
     await staking.connect(op).stake(MIN_STAKE);
-    await tee.connect(op).registerEnclave(key.address, MEASUREMENT, "0x");
+    await registerEnclaveFor(tee, op, key, MEASUREMENT);
   }
   await token.connect(requester).approve(await coordinator.getAddress(), 2n ** 255n);
   const chainId = (await ethers.provider.getNetwork()).chainId;
@@ -122,6 +125,20 @@ export async function deployVerity(conn: Connection): Promise<Deployment> {
   };
 }
 
+/** Registers `enclave` for `operator` with the enclave key's proof of possession. */
+export async function registerEnclaveFor(
+  tee: TeeVerifier,
+  operator: Signer,
+  enclave: HDNodeWallet,
+  measurement: string,
+  report = "0x",
+) {
+  const chainId = (await operator.provider!.getNetwork()).chainId;
+  const domain = registrationDomain(chainId, await tee.getAddress());
+  const keySignature = await signEnclaveRegistration(enclave, domain, await operator.getAddress());
+  return tee.connect(operator).registerEnclave(enclave.address, measurement, report, keySignature);
+}
+
 /** Opens a request and returns the pinned request and its id, read back from the event. */
 export async function openRequest(
   d: Deployment,
@@ -134,6 +151,36 @@ export async function openRequest(
   const receipt = (await tx.wait())!;
   for (const log of receipt.logs) {
     const parsed = d.coordinator.interface.parseLog(log);
+    if (parsed?.name === "InferenceRequested") {
+      const request = toRequest(parsed.args.request.toObject());
+      return { request, requestId: requestIdOf(request), receipt };
+    }
+  }
+  throw new Error("InferenceRequested not emitted");
+}
+
+/**
+ * Opens a request through a consumer contract (`SelfRequestingConsumer.request`): a callback must be its
+ * requester, so a consumer makes its own requests. Returns the pinned request and its id.
+ */
+export async function openRequestVia(
+  d: Deployment,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  consumer: any,
+  params: Partial<RequestParams> = {},
+): Promise<{ request: Request; requestId: bigint; receipt: ContractTransactionReceipt }> {
+  const tx = await consumer.request(
+    await d.coordinator.getAddress(),
+    requestParams({ modelId: d.modelId, input: INPUT_64, ...params }),
+  );
+  const receipt = (await tx.wait())!;
+  for (const log of receipt.logs) {
+    let parsed;
+    try {
+      parsed = d.coordinator.interface.parseLog(log);
+    } catch {
+      continue;
+    }
     if (parsed?.name === "InferenceRequested") {
       const request = toRequest(parsed.args.request.toObject());
       return { request, requestId: requestIdOf(request), receipt };

@@ -165,6 +165,8 @@ export interface Protocol {
 
 export const PRICE = 10n * E18;
 export const MIN_STAKE = 1_000n * E18;
+/** Above the coordinator's default maxTimeout (7 days) plus its evidence window (1 day). */
+export const UNBONDING = 9n * 24n * 3600n;
 
 function manifest(dir: string): {
   name: string;
@@ -190,10 +192,10 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
     adminAddr,
     treasury,
     MIN_STAKE,
-    3600n,
+    UNBONDING,
     5000n,
   ]);
-  const registry = await deploy(admin, "registry/ModelRegistry", []);
+  const registry = await deploy(admin, "registry/ModelRegistry", [adminAddr]);
   const coordinator = await deploy(admin, "inference/InferenceCoordinator", [
     await token.getAddress(),
     await registry.getAddress(),
@@ -205,6 +207,10 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   await (await coordinator.getFunction("setMissedDeadlinePenalty")(100n * E18)).wait();
   const slasher = await staking.getFunction("SLASHER_ROLE")();
   await (await staking.getFunction("grantRole")(slasher, await coordinator.getAddress())).wait();
+  // The coordinator locks accepted jobs' penalties and keeps unbonding above maxTimeout + evidence window.
+  const locker = await staking.getFunction("LOCKER_ROLE")();
+  await (await staking.getFunction("grantRole")(locker, await coordinator.getAddress())).wait();
+  await (await coordinator.getFunction("setTimeouts")(60n, 7n * 24n * 3600n)).wait();
   const attestation = await deploy(admin, "verifiers/DevApprovedMeasurementAttestationVerifier", [
     adminAddr,
     [MEASUREMENT],
@@ -221,6 +227,8 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   let zk: Protocol["zk"];
   if (opts.zk) {
     const irisGroth16 = await deploy(admin, "generated/IrisGroth16Verifier", []);
+    // Governance approves the generated verifier's code, so the iris version may pin it.
+    await (await registry.getFunction("setZkVerifierApproval")(await irisGroth16.getAddress(), true)).wait();
     const poseidon = await deploy(admin, "generated/PoseidonT6", []);
     const verifier = await deploy(admin, "verifiers/ZkVerifier", [
       await registry.getAddress(),

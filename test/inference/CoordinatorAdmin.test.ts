@@ -68,7 +68,7 @@ describe("InferenceCoordinator: governance", function () {
       await d.registry.connect(d.modelOwner).setModes(d.modelId, 0b1010);
       const { request, requestId } = await openRequest(d, { mode: 3 });
       expect(request.mode).to.equal(3n);
-      expect(await d.coordinator.pinnedVerifierOf(requestId)).to.equal(ZeroAddress);
+      expect(await d.coordinator.pinnedVerifierOf(requestId)).to.equal(addr);
       await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, "0x"))
         .to.emit(d.coordinator, "InferenceFulfilled")
         .withArgs(requestId, d.operator.address, ethers.keccak256(OUTPUT), ethers.toBeHex(requestId, 32));
@@ -144,8 +144,60 @@ describe("InferenceCoordinator: governance", function () {
   });
 
   describe("setTimeouts", function () {
+    it("keeps staking's unbonding period above maxTimeout + EVIDENCE_WINDOW, whichever side changes", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const unbonding = await d.staking.unbondingPeriod(); // 9 days
+      expect(await d.coordinator.EVIDENCE_WINDOW()).to.equal(DAY);
+      // The deployment pushed the floor: 7 days + 1 day.
+      expect(await d.staking.unbondingFloor()).to.equal(8n * DAY);
+      // A maxTimeout whose evidence window would outlive the unbonding period is refused by staking...
+      await expect(d.coordinator.connect(d.admin).setTimeouts(60, 8n * DAY))
+        .to.be.revertedWithCustomError(d.staking, "StakingUnbondingTooShort")
+        .withArgs(unbonding, 9n * DAY);
+      // ...and so is an unbonding period that would no longer cover the current maxTimeout + window.
+      await expect(d.staking.connect(d.admin).setUnbondingPeriod(8n * DAY))
+        .to.be.revertedWithCustomError(d.staking, "StakingUnbondingTooShort")
+        .withArgs(8n * DAY, 8n * DAY);
+      await d.staking.connect(d.admin).setUnbondingPeriod(8n * DAY + 1n);
+      // Lowering maxTimeout lowers the floor, and then the unbonding period may follow.
+      await expect(d.coordinator.connect(d.admin).setTimeouts(60, 2n * DAY))
+        .to.emit(d.staking, "UnbondingFloorUpdated")
+        .withArgs(await d.coordinator.getAddress(), 3n * DAY);
+      await d.staking.connect(d.admin).setUnbondingPeriod(3n * DAY + 1n);
+      // Only a locker sets the floor.
+      await expect(d.staking.connect(d.other).setUnbondingFloor(0))
+        .to.be.revertedWithCustomError(d.staking, "AccessControlUnauthorizedAccount")
+        .withArgs(d.other.address, await d.staking.LOCKER_ROLE());
+    });
+
+    it("refuses at deployment a staking contract whose unbonding period is too short", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const staking = await ethers.deployContract("OperatorStaking", [
+        await d.token.getAddress(),
+        d.admin.address,
+        d.treasury.address,
+        E18,
+        8n * DAY,
+        5_000n,
+      ]);
+      const factory = await ethers.getContractFactory("InferenceCoordinator");
+      await expect(
+        factory.deploy(
+          await d.token.getAddress(),
+          await d.registry.getAddress(),
+          await staking.getAddress(),
+          d.admin.address,
+          d.treasury.address,
+          500n,
+        ),
+      )
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorParameterOutOfRange")
+        .withArgs("maxTimeout", 7n * DAY, 60n, 7n * DAY - 1n);
+    });
+
     it("sets the bounds requests are checked against", async function () {
       const d = await networkHelpers.loadFixture(deploy);
+      await d.staking.connect(d.admin).setUnbondingPeriod(31n * DAY + 1n);
       await expect(d.coordinator.connect(d.admin).setTimeouts(120, 30n * DAY))
         .to.emit(d.coordinator, "LimitsUpdated")
         .withArgs(120n, 30n * DAY, 4096n, 4096n, 2_000_000n);
@@ -183,22 +235,17 @@ describe("InferenceCoordinator: governance", function () {
       expect(await d.coordinator.limits()).to.deep.equal([64n, 32n, 0n, 100n * E18]);
       const recorder = await ethers.deployContract("RecordingConsumer");
       await expect(
-        d.coordinator
-          .connect(d.requester)
-          .requestInference(
-            requestParams({ modelId: d.modelId, input: INPUT_64 + "00", callback: await recorder.getAddress() }),
-          ),
+        recorder.request(
+          await d.coordinator.getAddress(),
+          requestParams({ modelId: d.modelId, input: INPUT_64 + "00" }),
+        ),
       )
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorInputTooLarge")
         .withArgs(65n, 64n);
       await expect(
-        d.coordinator.connect(d.requester).requestInference(
-          requestParams({
-            modelId: d.modelId,
-            input: INPUT_64,
-            callback: await recorder.getAddress(),
-            callbackGasLimit: 1,
-          }),
+        recorder.request(
+          await d.coordinator.getAddress(),
+          requestParams({ modelId: d.modelId, input: INPUT_64, callbackGasLimit: 1 }),
         ),
       )
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")

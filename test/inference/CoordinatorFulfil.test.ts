@@ -1,9 +1,9 @@
-import { anyUint } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { anyUint, anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import { Wallet, ZeroAddress, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import { RequestStatus } from "@verity-ai/sdk";
+import { RequestStatus, requestParams } from "@verity-ai/sdk";
 import {
   E18,
   MIN_STAKE,
@@ -12,12 +12,14 @@ import {
   PROTOCOL_FEE_BPS,
   ROYALTY_BPS,
   openRequest,
+  openRequestVia,
   teeProof,
 } from "../helpers/fixture.ts";
 import type { Env } from "../helpers/coordinator.ts";
 import {
   REENTRANCY_SELECTOR,
   deployEnv,
+  deployFundedConsumer,
   eventsOf,
   fulfilTee,
   operatorPayout,
@@ -196,13 +198,29 @@ describe("InferenceCoordinator: fulfil", function () {
         .withArgs(b.requestId, b.request.deadline);
     });
 
-    it("CoordinatorModeUnsupported when the mode's verifier was removed", async function () {
+    it("a TEE request keeps the verifier it was made with when governance removes or swaps the mode's", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      const { request } = await openRequest(d);
+      const { request, requestId } = await openRequest(d);
+      const second = await openRequest(d);
       await d.coordinator.connect(d.admin).setVerifier(1, ZeroAddress);
-      await expect(fulfilTee(d, request, OUTPUT))
+      // New requests need a verifier for the mode...
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(requestParams({ modelId: d.modelId, input: OUTPUT })),
+      )
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
         .withArgs(1);
+      // ...but the in-flight one is still checked by (and only by) the verifier it pinned.
+      const enclave = await d.tee.getAddress();
+      await expect(fulfilTee(d, request, OUTPUT))
+        .to.emit(d.coordinator, "InferenceFulfilled")
+        .withArgs(requestId, d.operator.address, keccak256(OUTPUT), zeroPadValue(d.enclave.address, 32));
+      const acceptAll = await ethers.deployContract("AcceptAllVerifier", [1]);
+      await d.coordinator.connect(d.admin).setVerifier(1, await acceptAll.getAddress());
+      expect(await d.coordinator.pinnedVerifierOf(second.requestId)).to.equal(enclave);
+      // A garbage proof the new (accept-all) verifier would take is still refused by the pinned one.
+      await expect(
+        d.coordinator.connect(d.operator).fulfill(second.request, OUTPUT, "0x"),
+      ).to.be.revertedWithCustomError(d.tee, "TeeInvalidSignature");
     });
   });
 
@@ -354,7 +372,7 @@ describe("InferenceCoordinator: fulfillBatch", function () {
       .withArgs(1n, 1n, 0n);
   });
 
-  it("an unknown request, an expired one or a bad proof reverts the whole batch", async function () {
+  it("an unknown request or a bad proof reverts the whole batch; an expired item is skipped", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const a = await openRequest(d);
     const b = await openRequest(d, { timeout: 60 });
@@ -367,11 +385,23 @@ describe("InferenceCoordinator: fulfillBatch", function () {
     await expect(
       d.coordinator.connect(d.operator).fulfillBatch([a.request, b.request], [OUTPUT, OUTPUT], [pa, "0x"]),
     ).to.be.revertedWithCustomError(d.tee, "TeeInvalidSignature");
+    expect(await d.coordinator.requestStatus(a.requestId)).to.equal(RequestStatus.Open);
+    // b expires between simulation and inclusion: it is skipped, a is still delivered and paid.
     await networkHelpers.time.increaseTo(b.request.deadline + 1n);
-    await expect(d.coordinator.connect(d.operator).fulfillBatch([a.request, b.request], [OUTPUT, OUTPUT], [pa, pb]))
+    const tx = d.coordinator.connect(d.operator).fulfillBatch([b.request, a.request], [OUTPUT, OUTPUT], [pb, pa]);
+    await expect(tx)
+      .to.emit(d.coordinator, "FulfillmentSkipped")
+      .withArgs(b.requestId, d.operator.address, RequestStatus.Open);
+    await expect(tx)
+      .to.emit(d.coordinator, "InferenceFulfilled")
+      .withArgs(a.requestId, d.operator.address, anyValue, anyValue);
+    expect(await d.coordinator.requestStatus(a.requestId)).to.equal(RequestStatus.Fulfilled);
+    expect(await d.coordinator.requestStatus(b.requestId)).to.equal(RequestStatus.Open);
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(a.request));
+    // Alone, the expired request still reverts with the reason.
+    await expect(d.coordinator.connect(d.operator).fulfill(b.request, OUTPUT, pb))
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestExpired")
       .withArgs(b.requestId, b.request.deadline);
-    expect(await d.coordinator.requestStatus(a.requestId)).to.equal(RequestStatus.Open);
   });
 
   it("paused, ineligible and foreign-assigned batches revert", async function () {
@@ -392,10 +422,10 @@ describe("InferenceCoordinator: fulfillBatch", function () {
 
   it("delivers callbacks inside a batch", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const consumer = await ethers.deployContract("RecordingConsumer");
-    const reverting = await ethers.deployContract("RevertingConsumer");
-    const a = await openRequest(d, { callback: await consumer.getAddress(), callbackGasLimit: 200_000 });
-    const b = await openRequest(d, { callback: await reverting.getAddress(), callbackGasLimit: 200_000 });
+    const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
+    const reverting = await deployFundedConsumer(d, ethers, "RevertingConsumer");
+    const a = await openRequestVia(d, consumer, { callbackGasLimit: 200_000 });
+    const b = await openRequestVia(d, reverting, { callbackGasLimit: 200_000 });
     const proofs = [
       await teeProof(d, a.request, OUTPUT, d.enclave, d.operator.address),
       await teeProof(d, b.request, OUTPUT2, d.enclave, d.operator.address),
@@ -517,7 +547,7 @@ describe("InferenceCoordinator: refund", function () {
     expect(await d.coordinator.balanceOf(d.requester.address)).to.equal(PRICE);
     // Below the minimum stake now: no longer eligible.
     expect(await d.staking.isEligible(d.operator.address)).to.equal(false);
-    await expect(d.staking.connect(d.requester).claimSlashed()).to.changeTokenBalances(
+    await expect(d.staking.connect(d.requester).claimSlashed(d.requester.address)).to.changeTokenBalances(
       ethers,
       d.token,
       [d.requester],
@@ -566,9 +596,8 @@ describe("InferenceCoordinator: refund", function () {
 describe("InferenceCoordinator: callbacks and attacks", function () {
   it("delivers to a well-behaved consumer", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const consumer = await ethers.deployContract("RecordingConsumer");
-    const { request, requestId } = await openRequest(d, {
-      callback: await consumer.getAddress(),
+    const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
+    const { request, requestId } = await openRequestVia(d, consumer, {
       callbackGasLimit: 150_000,
     });
     await expect(fulfilTee(d, request, OUTPUT))
@@ -581,9 +610,8 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
 
   it("a reverting consumer: delivered with success=false, operator paid", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const consumer = await ethers.deployContract("RevertingConsumer");
-    const { request, requestId } = await openRequest(d, {
-      callback: await consumer.getAddress(),
+    const consumer = await deployFundedConsumer(d, ethers, "RevertingConsumer");
+    const { request, requestId } = await openRequestVia(d, consumer, {
       callbackGasLimit: 100_000,
     });
     const tx = fulfilTee(d, request, OUTPUT);
@@ -597,11 +625,10 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
 
   it("a gas-burning consumer gets only its limit: success=false, operator paid, tx gas ~ limit", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const burner = await ethers.deployContract("GasBurningConsumer");
+    const burner = await deployFundedConsumer(d, ethers, "GasBurningConsumer");
     const plain = await openRequest(d);
     const limit = 500_000n;
-    const { request, requestId } = await openRequest(d, {
-      callback: await burner.getAddress(),
+    const { request, requestId } = await openRequestVia(d, burner, {
       callbackGasLimit: limit,
     });
     const base = (await (await fulfilTee(d, plain.request, OUTPUT)).wait())!.gasUsed;
@@ -620,10 +647,9 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
 
   it("too little gas for the callback: CoordinatorInsufficientCallbackGas, request stays open", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const consumer = await ethers.deployContract("RecordingConsumer");
+    const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
     const limit = 1_000_000n;
-    const { request, requestId } = await openRequest(d, {
-      callback: await consumer.getAddress(),
+    const { request, requestId } = await openRequestVia(d, consumer, {
       callbackGasLimit: limit,
     });
     const needed = limit + limit / 63n + 15_000n;
@@ -641,9 +667,9 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
 
   it("the least gas that makes fulfil succeed still gives the consumer its whole limit", async function () {
     const d = await networkHelpers.loadFixture(deploy);
-    const probe = await ethers.deployContract("GasProbeConsumer");
+    const probe = await deployFundedConsumer(d, ethers, "GasProbeConsumer");
     const limit = 300_000n;
-    const { request } = await openRequest(d, { callback: await probe.getAddress(), callbackGasLimit: limit });
+    const { request } = await openRequestVia(d, probe, { callbackGasLimit: limit });
     const proof = await teeProof(d, request, OUTPUT, d.enclave, d.operator.address);
     const estimate = await d.coordinator.connect(d.operator).fulfill.estimateGas(request, OUTPUT, proof);
     await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof, { gasLimit: estimate });
@@ -655,7 +681,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
   describe("a re-entering consumer", function () {
     async function setup(attack: number) {
       const d = await networkHelpers.loadFixture(deploy);
-      const consumer = await ethers.deployContract("ReentrantConsumer", [await d.coordinator.getAddress()]);
+      const consumer = await deployFundedConsumer(d, ethers, "ReentrantConsumer", [await d.coordinator.getAddress()]);
       return { d, consumer };
     }
 
@@ -663,8 +689,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
       const { d, consumer } = await setup(1);
       const target = await openRequest(d);
       await consumer.setAttack(1, target.request, "0x", "0x");
-      const { request, requestId } = await openRequest(d, {
-        callback: await consumer.getAddress(),
+      const { request, requestId } = await openRequestVia(d, consumer, {
         callbackGasLimit: 300_000,
       });
       await expect(fulfilTee(d, request, OUTPUT))
@@ -680,8 +705,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
       const target = await openRequest(d);
       const proof = await teeProof(d, target.request, OUTPUT, d.enclave, await consumer.getAddress());
       await consumer.setAttack(2, target.request, OUTPUT, proof);
-      const { request, requestId } = await openRequest(d, {
-        callback: await consumer.getAddress(),
+      const { request, requestId } = await openRequestVia(d, consumer, {
         callbackGasLimit: 300_000,
       });
       await expect(fulfilTee(d, request, OUTPUT))
@@ -696,8 +720,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
       const { d, consumer } = await setup(3);
       const target = await openRequest(d, { timeout: 60, operator: d.operator2.address });
       await consumer.setAttack(3, target.request, "0x", "0x");
-      const { request, requestId } = await openRequest(d, {
-        callback: await consumer.getAddress(),
+      const { request, requestId } = await openRequestVia(d, consumer, {
         callbackGasLimit: 300_000,
       });
       await networkHelpers.time.increaseTo(target.request.deadline + 1n);

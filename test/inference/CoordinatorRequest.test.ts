@@ -13,11 +13,13 @@ import {
   ROYALTY_BPS,
   WEIGHTS_HASH,
   openRequest,
+  openRequestVia,
   teeProof,
 } from "../helpers/fixture.ts";
 import type { Env } from "../helpers/coordinator.ts";
 import {
   deployEnv,
+  deployFundedConsumer,
   eventsOf,
   expectedRequest,
   fulfilTee,
@@ -39,6 +41,10 @@ const WEIGHTS_V2 = keccak256(toUtf8Bytes("iris model bytes v2"));
 function params(d: Env, p: Partial<RequestParams> = {}) {
   return requestParams({ modelId: d.modelId, input: INPUT_64, ...p });
 }
+
+/** A ZK request's input: private, committed by a field element. */
+const ZK_COMMITMENT = toBeHex(123_456_789n, 32);
+const ZK_INPUT = { input: "0x", inputCommitment: ZK_COMMITMENT };
 
 describe("InferenceCoordinator: requestInference", function () {
   describe("payment", function () {
@@ -142,8 +148,8 @@ describe("InferenceCoordinator: requestInference", function () {
 
     it("pins an assigned operator and a callback with its gas", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      const consumer = await ethers.deployContract("RecordingConsumer");
-      const { request, requestId, receipt } = await openRequest(d, {
+      const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
+      const { request, requestId, receipt } = await openRequestVia(d, consumer, {
         operator: d.operator.address,
         callback: await consumer.getAddress(),
         callbackGasLimit: 123_456,
@@ -266,21 +272,35 @@ describe("InferenceCoordinator: requestInference", function () {
       );
     });
 
-    it("CoordinatorCallbackNotContract", async function () {
+    it("CoordinatorCallbackNotContract when an account names itself as callback", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { callback: d.other.address })))
+      await expect(d.coordinator.connect(d.requester).requestInference(params(d, { callback: d.requester.address })))
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackNotContract")
-        .withArgs(d.other.address);
+        .withArgs(d.requester.address);
+    });
+
+    it("CoordinatorCallbackNotRequester: nobody can feed a result into someone else's consumer", async function () {
+      const d = await networkHelpers.loadFixture(deploy);
+      const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
+      const target = await consumer.getAddress();
+      // A stranger's request (own model, own input) naming the consumer as callback is refused...
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(params(d, { callback: target, callbackGasLimit: 100_000 })),
+      )
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackNotRequester")
+        .withArgs(target, d.requester.address);
+      // ...so the consumer only ever hears about its own requests.
+      const own = await openRequestVia(d, consumer, { callbackGasLimit: 100_000 });
+      expect(own.request.requester).to.equal(target);
+      await fulfilTee(d, own.request, OUTPUT);
+      expect(await consumer.calls()).to.equal(1n);
+      expect(await consumer.lastRequestId()).to.equal(own.requestId);
     });
 
     it("CoordinatorCallbackGasTooHigh", async function () {
       const d = await networkHelpers.loadFixture(deploy);
-      const consumer = await ethers.deployContract("RecordingConsumer");
-      await expect(
-        d.coordinator
-          .connect(d.requester)
-          .requestInference(params(d, { callback: await consumer.getAddress(), callbackGasLimit: 2_000_001 })),
-      )
+      const consumer = await deployFundedConsumer(d, ethers, "RecordingConsumer");
+      await expect(openRequestVia(d, consumer, { callbackGasLimit: 2_000_001 }))
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorCallbackGasTooHigh")
         .withArgs(2_000_001n, 2_000_000n);
     });
@@ -377,24 +397,25 @@ describe("InferenceCoordinator: ZK requests", function () {
     expect(tee.request.operator).to.equal(ZeroAddress);
   });
 
-  it("pinnedVerifierOf: the version's verifier while open or accepted, zero once fulfilled or refunded and for TEE", async function () {
+  it("pinnedVerifierOf: the pinned verifier (ZK: the version's; TEE: the mode's) while pending, zero once settled", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const zk = await setupZkModel(d, ethers);
-    const zkParams = { modelId: zk.modelId, mode: 2, operator: d.operator.address, timeout: 60 };
+    const zkParams = { modelId: zk.modelId, mode: 2, operator: d.operator.address, timeout: 60, ...ZK_INPUT };
     const toFulfil = await openRequest(d, zkParams);
     const toRefund = await openRequest(d, zkParams);
     const tee = await openRequest(d, { modelId: zk.modelId, operator: d.operator.address, timeout: 60 });
 
     expect(await d.coordinator.pinnedVerifierOf(toFulfil.requestId)).to.equal(zk.versionVerifier);
     expect(await d.coordinator.pinnedVerifierOf(toRefund.requestId)).to.equal(zk.versionVerifier);
-    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(ZeroAddress);
+    // A TEE request pins the mode's verifier of the time too (a swap never changes an in-flight request).
+    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(await d.tee.getAddress());
     expect(await d.coordinator.pinnedVerifierOf(12345n)).to.equal(ZeroAddress);
 
     for (const r of [toFulfil, toRefund, tee]) await d.coordinator.connect(d.operator).acceptRequest(r.request);
     expect(await d.coordinator.requestStatus(toRefund.requestId)).to.equal(RequestStatus.Accepted);
     expect(await d.coordinator.pinnedVerifierOf(toFulfil.requestId)).to.equal(zk.versionVerifier);
     expect(await d.coordinator.pinnedVerifierOf(toRefund.requestId)).to.equal(zk.versionVerifier);
-    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(ZeroAddress);
+    expect(await d.coordinator.pinnedVerifierOf(tee.requestId)).to.equal(await d.tee.getAddress());
 
     // Fulfilled through the pinned verifier (AcceptAllVerifier records the request id).
     await expect(d.coordinator.connect(d.operator).fulfill(toFulfil.request, OUTPUT, "0x"))
@@ -414,38 +435,60 @@ describe("InferenceCoordinator: ZK requests", function () {
   it("an open request keeps the verifier it pinned; fulfil calls that one, not the mode's or the new version's", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const zk = await setupZkModel(d, ethers);
-    const v1 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
-    // Version 2 pins a contract that is no result verifier at all (the token).
-    const token = await d.token.getAddress();
+    const v1 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, ...ZK_INPUT });
+    // Version 2 pins another (approved) verifier, declaring version 2's weights.
+    const other = await ethers.deployContract("AcceptAllVerifier", [2]);
+    await other.setWeightsHash(WEIGHTS_V2);
     await d.registry.connect(d.modelOwner).publishVersion(zk.modelId, {
       weightsHash: WEIGHTS_V2,
-      zkVerifier: token,
+      zkVerifier: await other.getAddress(),
       uri: "verity://models/iris-zk/2",
       runtime: "onnx",
       encoding: "int32be-milli-x4/uint256-argmax",
     });
-    const v2 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
+    const v2 = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, ...ZK_INPUT });
     expect([v1.request.version, v2.request.version]).to.deep.equal([1n, 2n]);
     expect(await d.coordinator.pinnedVerifierOf(v1.requestId)).to.equal(zk.versionVerifier);
-    expect(await d.coordinator.pinnedVerifierOf(v2.requestId)).to.equal(token);
-
-    await expect(d.coordinator.connect(d.operator).fulfill(v2.request, OUTPUT, "0x")).to.be.revertedWithoutReason(
-      ethers,
-    );
-    expect(await d.coordinator.requestStatus(v2.requestId)).to.equal(RequestStatus.Open);
+    expect(await d.coordinator.pinnedVerifierOf(v2.requestId)).to.equal(await other.getAddress());
 
     // Removing the mode's verifier blocks new ZK requests, not the fulfilment of a pinned one.
     await d.coordinator.connect(d.admin).setVerifier(2, ZeroAddress);
     await expect(
       d.coordinator
         .connect(d.requester)
-        .requestInference(params(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, version: 1 })),
+        .requestInference(
+          params(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, version: 1, ...ZK_INPUT }),
+        ),
     )
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorModeUnsupported")
       .withArgs(2);
     await expect(d.coordinator.connect(d.operator).fulfill(v1.request, OUTPUT, "0x"))
       .to.emit(d.coordinator, "InferenceFulfilled")
       .withArgs(v1.requestId, d.operator.address, keccak256(OUTPUT), toBeHex(v1.requestId, 32));
+  });
+
+  it("CoordinatorZkInputUnprovable: a public input or a commitment outside the BN254 field is refused", async function () {
+    const d = await networkHelpers.loadFixture(deploy);
+    const zk = await setupZkModel(d, ethers);
+    const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+    const zkParams = (p: Partial<RequestParams>) =>
+      params(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address, ...p });
+    await expect(d.coordinator.connect(d.requester).requestInference(zkParams({ input: INPUT_64 })))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorZkInputUnprovable")
+      .withArgs(64n, ZeroHash);
+    for (const c of [FIELD, 2n ** 256n - 1n]) {
+      await expect(
+        d.coordinator.connect(d.requester).requestInference(zkParams({ input: "0x", inputCommitment: toBeHex(c, 32) })),
+      )
+        .to.be.revertedWithCustomError(d.coordinator, "CoordinatorZkInputUnprovable")
+        .withArgs(0n, toBeHex(c, 32));
+    }
+    // The largest field element is a valid commitment.
+    await expect(
+      d.coordinator
+        .connect(d.requester)
+        .requestInference(zkParams({ input: "0x", inputCommitment: toBeHex(FIELD - 1n, 32) })),
+    ).to.emit(d.coordinator, "InferenceRequested");
   });
 });
 
@@ -494,13 +537,21 @@ describe("InferenceCoordinator: views", function () {
     expect(await d.coordinator.requestStatus(refunded.requestId)).to.equal(RequestStatus.Refunded);
   });
 
-  it("a request's slot: a state word below 2^168 (pinned verifier above the state byte), then the output hash", async function () {
+  it("a request's slot: a state word below 2^184 (pinned verifier, then pause epoch), then the output hash", async function () {
     const d = await networkHelpers.loadFixture(deploy);
     const zk = await setupZkModel(d, ethers);
     const coordinator = await d.coordinator.getAddress();
-    const LIMIT = 2n ** 168n;
-    const word = (verifier: string, state: bigint) => (BigInt(verifier) << 8n) | state;
-    const { request, requestId } = await openRequest(d, { modelId: zk.modelId, mode: 2, operator: d.operator.address });
+    const LIMIT = 2n ** 184n;
+    const word = (verifier: string, state: bigint, epoch = 0n) => (epoch << 168n) | (BigInt(verifier) << 8n) | state;
+    // Pause and resume first, so the acceptance records pause epoch 2.
+    await d.coordinator.connect(d.admin).setPaused(true);
+    await d.coordinator.connect(d.admin).setPaused(false);
+    const { request, requestId } = await openRequest(d, {
+      modelId: zk.modelId,
+      mode: 2,
+      operator: d.operator.address,
+      ...ZK_INPUT,
+    });
     const expectedOpen = word(zk.versionVerifier, 1n);
     // Find the `_results` mapping by its base slot: the one whose entry for this id holds the open word.
     const slotOf = (base: number) =>
@@ -513,15 +564,15 @@ describe("InferenceCoordinator: views", function () {
     const read = async () => BigInt(await ethers.provider.getStorage(coordinator, slot));
     expect(expectedOpen).to.be.lessThan(LIMIT);
     await d.coordinator.connect(d.operator).acceptRequest(request);
-    expect(await read()).to.equal(word(zk.versionVerifier, 3n));
-    // The largest state word (verifier 0xff..ff, accepted) is still below the bound fulfil enforces.
-    expect(word("0x" + "ff".repeat(20), 0xffn)).to.equal(LIMIT - 1n);
+    expect(await read()).to.equal(word(zk.versionVerifier, 3n, 2n));
+    // The largest state word (verifier 0xff..ff, epoch 0xffff) is still below the bound fulfil enforces.
+    expect(word("0x" + "ff".repeat(20), 0xffn, 0xffffn)).to.equal(LIMIT - 1n);
     await d.coordinator.connect(d.operator).fulfill(request, OUTPUT, "0x");
     expect(await read()).to.equal(BigInt(keccak256(OUTPUT)));
     expect(BigInt(keccak256(OUTPUT))).to.be.greaterThanOrEqual(LIMIT);
     expect(await d.coordinator.requestStatus(requestId)).to.equal(RequestStatus.Fulfilled);
-    // fulfil refuses an output whose hash is below 2^168 (it would read as a state word). No keccak256
-    // preimage with 88 leading zero bits is known, so only the error's ABI is checked here.
+    // fulfil refuses an output whose hash is below 2^184 (it would read as a state word). No keccak256
+    // preimage with 72 leading zero bits is known, so only the error's ABI is checked here.
     expect(d.coordinator.interface.getError("CoordinatorReservedOutputHash")!.format("sighash")).to.equal(
       "CoordinatorReservedOutputHash(bytes32)",
     );

@@ -22,8 +22,18 @@ const MAX_NAME = 64n;
 const WEIGHTS_2 = keccak256(toUtf8Bytes("iris model bytes v2"));
 /** An address without code: a version naming it as its ZK verifier is refused. */
 const EOA_VERIFIER = "0x000000000000000000000000000000000000dEaD";
-/** A deployed Groth16 verifier (set by the fixture), standing as the versions' ZK verifier. */
+/**
+ * Approved ZK verifiers (set by the fixture) declaring the weights they prove: ZK_VERIFIER proves
+ * WEIGHTS_2, ZK_VERIFIER_1 proves WEIGHTS_HASH. A version pins the one for its weights by default.
+ */
 let ZK_VERIFIER = "";
+let ZK_VERIFIER_1 = "";
+
+function zkFor(weightsHash: string): string {
+  if (weightsHash === WEIGHTS_2) return ZK_VERIFIER;
+  if (weightsHash === WEIGHTS_HASH) return ZK_VERIFIER_1;
+  return ZeroAddress;
+}
 
 function version(
   weightsHash = WEIGHTS_2,
@@ -31,7 +41,7 @@ function version(
 ) {
   return {
     weightsHash,
-    zkVerifier: ZK_VERIFIER,
+    zkVerifier: zkFor(weightsHash),
     uri: "verity://models/iris/v2",
     runtime: "onnx",
     encoding: "int32be-milli-x4/uint256-argmax",
@@ -46,7 +56,15 @@ function modelIdOf(owner: string, name: string): string {
 async function fixture(): Promise<Deployment> {
   const d = await deployVerity(conn);
   // loadFixture runs this once and reverts to the snapshot taken after it, so the address stays valid.
-  ZK_VERIFIER = await (await ethers.deployContract("IrisGroth16Verifier")).getAddress();
+  for (const [w, set] of [
+    [WEIGHTS_2, (a: string) => (ZK_VERIFIER = a)],
+    [WEIGHTS_HASH, (a: string) => (ZK_VERIFIER_1 = a)],
+  ] as const) {
+    const v = await ethers.deployContract("AcceptAllVerifier", [2]);
+    await v.setWeightsHash(w);
+    set(await v.getAddress());
+  }
+  await d.registry.connect(d.admin).setZkVerifierApproval(ZK_VERIFIER, true);
   return d;
 }
 
@@ -63,7 +81,7 @@ describe("ModelRegistry", function () {
       await expect(tx).to.emit(registry, "ModelRegistered").withArgs(id, owner, "resnet", 123n, 250, 0b1110);
       await expect(tx)
         .to.emit(registry, "VersionPublished")
-        .withArgs(id, 1, WEIGHTS_HASH, ZK_VERIFIER, "ipfs://resnet", "onnx", "f32/f32");
+        .withArgs(id, 1, WEIGHTS_HASH, ZK_VERIFIER_1, "ipfs://resnet", "onnx", "f32/f32");
       const ts = BigInt(await networkHelpers.time.latest());
 
       const m = await registry.getModel(id);
@@ -77,7 +95,7 @@ describe("ModelRegistry", function () {
 
       const v = await registry.getVersion(id, 1);
       expect(v.weightsHash).to.equal(WEIGHTS_HASH);
-      expect(v.zkVerifier).to.equal(ZK_VERIFIER);
+      expect(v.zkVerifier).to.equal(ZK_VERIFIER_1);
       expect(v.publishedAt).to.equal(ts);
       expect(v.uri).to.equal("ipfs://resnet");
       expect(v.runtime).to.equal("onnx");
@@ -215,7 +233,7 @@ describe("ModelRegistry", function () {
       const w3 = keccak256(toUtf8Bytes("v3"));
       await expect(registry.connect(modelOwner).publishVersion(modelId, version(w3, { uri: "u3" })))
         .to.emit(registry, "VersionPublished")
-        .withArgs(modelId, 3, w3, ZK_VERIFIER, "u3", "onnx", "int32be-milli-x4/uint256-argmax");
+        .withArgs(modelId, 3, w3, ZeroAddress, "u3", "onnx", "int32be-milli-x4/uint256-argmax");
 
       expect((await registry.getModel(modelId)).latestVersion).to.equal(3n);
       const again1 = await registry.getVersion(modelId, 1);
@@ -521,5 +539,63 @@ describe("ModelRegistry", function () {
       expect(await d.coordinator.balanceOf(prev)).to.equal(0n);
       expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
     });
+  });
+});
+
+describe("ModelRegistry: ZK verifiers governance approved and bound to the version's circuit", function () {
+  it("RegistryZkVerifierNotApproved for code governance did not approve; approval covers every copy of the code", async function () {
+    const { registry, admin, other } = await networkHelpers.loadFixture(fixture);
+    // An owner's own accept-everything contract claiming the real weights hash is refused...
+    const rogue = await ethers.deployContract("OtherKeyGroth16Verifier");
+    const rogueAddr = await rogue.getAddress();
+    const rogueCode = keccak256((await ethers.provider.getCode(rogueAddr))!);
+    expect(await registry.isZkVerifierCodeApproved(rogueCode)).to.equal(false);
+    const irisWeights = await rogue.weightsHash();
+    await expect(
+      registry.connect(other).registerModel("rogue", 1n, 0, 0b100, version(irisWeights, { zkVerifier: rogueAddr })),
+    )
+      .to.be.revertedWithCustomError(registry, "RegistryZkVerifierNotApproved")
+      .withArgs(rogueAddr, rogueCode);
+    // ...until governance approves that code. Only governance can.
+    await expect(registry.connect(other).setZkVerifierApproval(rogueAddr, true))
+      .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+      .withArgs(await other.getAddress(), ZeroHash);
+    await expect(registry.connect(admin).setZkVerifierApproval(rogueAddr, true))
+      .to.emit(registry, "ZkVerifierCodeApprovalUpdated")
+      .withArgs(rogueCode, true);
+    const copy = await (await ethers.deployContract("OtherKeyGroth16Verifier")).getAddress();
+    await expect(
+      registry.connect(other).registerModel("copy", 1n, 0, 0b100, version(irisWeights, { zkVerifier: copy })),
+    ).to.emit(registry, "VersionPublished");
+    await expect(registry.connect(admin).setZkVerifierApproval(EOA_VERIFIER, true))
+      .to.be.revertedWithCustomError(registry, "RegistryInvalidZkVerifier")
+      .withArgs(EOA_VERIFIER);
+  });
+
+  it("RegistryZkVerifierWeightsMismatch when the verifier proves another model's weights", async function () {
+    const { registry, modelOwner, modelId } = await networkHelpers.loadFixture(fixture);
+    // ZK_VERIFIER (approved code) declares WEIGHTS_2: it cannot stand for a version with other weights.
+    const w3 = keccak256(toUtf8Bytes("v3"));
+    await expect(registry.connect(modelOwner).publishVersion(modelId, version(w3, { zkVerifier: ZK_VERIFIER })))
+      .to.be.revertedWithCustomError(registry, "RegistryZkVerifierWeightsMismatch")
+      .withArgs(ZK_VERIFIER, WEIGHTS_2, w3);
+    await expect(registry.connect(modelOwner).publishVersion(modelId, version(WEIGHTS_2))).to.emit(
+      registry,
+      "VersionPublished",
+    );
+  });
+
+  it("withdrawing approval stops new ZK requests for versions that pinned that code", async function () {
+    const { registry, admin, modelOwner, modelId } = await networkHelpers.loadFixture(fixture);
+    await registry.connect(modelOwner).setModes(modelId, 0b110);
+    await registry.connect(modelOwner).publishVersion(modelId, version());
+    expect((await registry.requestTerms(modelId, 0, 2)).verifier).to.equal(ZK_VERIFIER);
+    await registry.connect(admin).setZkVerifierApproval(ZK_VERIFIER, false);
+    const code = keccak256((await ethers.provider.getCode(ZK_VERIFIER))!);
+    await expect(registry.requestTerms(modelId, 0, 2))
+      .to.be.revertedWithCustomError(registry, "RegistryZkVerifierNotApproved")
+      .withArgs(ZK_VERIFIER, code);
+    // TEE requests for the same version are unaffected.
+    expect((await registry.requestTerms(modelId, 0, 1)).version).to.equal(2n);
   });
 });

@@ -270,10 +270,10 @@ describe("OperatorStaking", function () {
       expect(await staking.claimableOf(treasury.address)).to.equal(toTreasury);
       expect(await token.balanceOf(await staking.getAddress())).to.equal(MIN_STAKE);
 
-      await expect(staking.connect(beneficiary).claimSlashed())
+      await expect(staking.connect(beneficiary).claimSlashed(beneficiary.address))
         .to.emit(staking, "SlashedFundsClaimed")
         .withArgs(beneficiary.address, toBeneficiary);
-      await expect(staking.connect(treasury).claimSlashed()).to.changeTokenBalances(
+      await expect(staking.connect(treasury).claimSlashed(treasury.address)).to.changeTokenBalances(
         ethers,
         token,
         [treasury, staking],
@@ -281,7 +281,7 @@ describe("OperatorStaking", function () {
       );
       expect(await token.balanceOf(await staking.getAddress())).to.equal(0n);
       expect(await token.balanceOf(beneficiary.address)).to.equal(toBeneficiary);
-      await expect(staking.connect(beneficiary).claimSlashed())
+      await expect(staking.connect(beneficiary).claimSlashed(beneficiary.address))
         .to.be.revertedWithCustomError(staking, "StakingNothingToClaim")
         .withArgs(beneficiary.address);
     });
@@ -292,7 +292,7 @@ describe("OperatorStaking", function () {
         .to.emit(staking, "Slashed")
         .withArgs(operator.address, REASON, beneficiary.address, 0n, 0n, 0n, false);
       expect(await staking.claimableOf(treasury.address)).to.equal(0n);
-      await expect(staking.connect(treasury).claimSlashed())
+      await expect(staking.connect(treasury).claimSlashed(treasury.address))
         .to.be.revertedWithCustomError(staking, "StakingNothingToClaim")
         .withArgs(treasury.address);
     });
@@ -416,26 +416,33 @@ describe("OperatorStaking", function () {
   });
 
   describe("with the coordinator", function () {
-    it("an operator that accepts a job, unstakes everything and misses the deadline is still slashed", async function () {
+    it("an operator that accepts a job cannot unstake the locked penalty, and is slashed when it misses the deadline", async function () {
       const d = await networkHelpers.loadFixture(verityFixture);
       const operator = await d.operator.getAddress();
       const requester = await d.requester.getAddress();
       const treasury = await d.treasury.getAddress();
       const { request, requestId } = await openRequest(d, { operator, timeout: 600 });
+      const penalty = 100n * E18;
       await expect(d.coordinator.connect(d.operator).acceptRequest(request))
-        .to.emit(d.coordinator, "RequestAccepted")
-        .withArgs(requestId, operator);
+        .to.emit(d.staking, "StakeLocked")
+        .withArgs(operator, await d.coordinator.getAddress(), penalty, penalty);
+      expect(await d.staking.lockedOf(operator)).to.equal(penalty);
 
-      await d.staking.connect(d.operator).requestUnstake(MIN_STAKE);
+      // The reserve cannot leave: only the free part can be unstaked.
+      await expect(d.staking.connect(d.operator).requestUnstake(MIN_STAKE))
+        .to.be.revertedWithCustomError(d.staking, "StakingInsufficientStake")
+        .withArgs(operator, MIN_STAKE - penalty, MIN_STAKE);
+      await d.staking.connect(d.operator).requestUnstake(MIN_STAKE - penalty);
       expect(await d.staking.isEligible(operator)).to.equal(false);
       const end = (await d.staking.stakeOf(operator)).unbondingEnd;
       expect(end).to.be.greaterThan(request.deadline);
 
       await networkHelpers.time.increaseTo(request.deadline + 1n);
-      const penalty = 100n * E18;
       await expect(d.coordinator.connect(d.other).refund(request))
         .to.emit(d.staking, "Slashed")
         .withArgs(operator, 1, requester, penalty, penalty / 2n, penalty / 2n, false);
+      expect(await d.staking.lockedOf(operator)).to.equal(0n);
+      expect((await d.staking.stakeOf(operator)).staked).to.equal(0n);
       await expect(d.coordinator.connect(d.other).refund(request))
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestNotOpen")
         .withArgs(requestId, 3);
@@ -444,13 +451,13 @@ describe("OperatorStaking", function () {
       await expect(d.staking.connect(d.operator).withdrawUnstaked())
         .to.emit(d.staking, "UnstakeWithdrawn")
         .withArgs(operator, MIN_STAKE - penalty);
-      await expect(d.staking.connect(d.requester).claimSlashed()).to.changeTokenBalances(
+      await expect(d.staking.connect(d.requester).claimSlashed(requester)).to.changeTokenBalances(
         ethers,
         d.token,
         [d.requester],
         [penalty / 2n],
       );
-      await expect(d.staking.connect(d.treasury).claimSlashed())
+      await expect(d.staking.connect(d.treasury).claimSlashed(treasury))
         .to.emit(d.staking, "SlashedFundsClaimed")
         .withArgs(treasury, penalty / 2n);
       expect(await d.token.balanceOf(await d.staking.getAddress())).to.equal(MIN_STAKE); // operator2's stake only

@@ -14,13 +14,28 @@ import { network } from "hardhat";
 import {
   claimFor,
   recoverResultSigner,
+  registrationDigest,
+  registrationDomain,
   resultDigest,
   resultDomain,
+  signEnclaveRegistration,
   signResult,
   type Request,
   type ResultClaim,
 } from "@verity-ai/sdk";
-import { E18, MEASUREMENT, MIN_STAKE, OUTPUT, deployVerity, openRequest, teeProof } from "../helpers/fixture.ts";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+
+import { fulfilTee } from "../helpers/coordinator.ts";
+import {
+  E18,
+  MEASUREMENT,
+  MIN_STAKE,
+  OUTPUT,
+  deployVerity,
+  openRequest,
+  registerEnclaveFor,
+  teeProof,
+} from "../helpers/fixture.ts";
 import type { Deployment } from "../helpers/fixture.ts";
 
 const conn = await network.create();
@@ -79,16 +94,17 @@ describe("TeeVerifier", function () {
   describe("registerEnclave", function () {
     it("registers a key for the caller with EnclaveRegistered", async function () {
       const d = await networkHelpers.loadFixture(fixture);
-      const key = Wallet.createRandom().address;
+      const key = Wallet.createRandom();
       const operator = await d.other.getAddress();
-      await expect(d.tee.connect(d.other).registerEnclave(key, MEASUREMENT, "0xabcd"))
+      await expect(registerEnclaveFor(d.tee, d.other, key, MEASUREMENT, "0xabcd"))
         .to.emit(d.tee, "EnclaveRegistered")
-        .withArgs(operator, key, MEASUREMENT);
-      const e = await d.tee.getEnclave(key);
-      expect([e.operator, e.registeredAt, e.active, e.measurement]).to.deep.equal([
+        .withArgs(operator, key.address, MEASUREMENT);
+      const e = await d.tee.getEnclave(key.address);
+      expect([e.operator, e.registeredAt, e.active, e.attestationEpoch, e.measurement]).to.deep.equal([
         operator,
         BigInt(await networkHelpers.time.latest()),
         true,
+        0n,
         MEASUREMENT,
       ]);
       const unknown = await d.tee.getEnclave(Wallet.createRandom().address);
@@ -102,36 +118,115 @@ describe("TeeVerifier", function () {
 
     it("reverts TeeInvalidEnclaveKey, TeeEnclaveAlreadyRegistered and TeeAttestationRejected", async function () {
       const d = await networkHelpers.loadFixture(fixture);
-      await expect(d.tee.connect(d.other).registerEnclave(ZeroAddress, MEASUREMENT, "0x"))
+      await expect(d.tee.connect(d.other).registerEnclave(ZeroAddress, MEASUREMENT, "0x", "0x"))
         .to.be.revertedWithCustomError(d.tee, "TeeInvalidEnclaveKey")
         .withArgs(ZeroAddress);
       for (const s of [d.operator, d.other]) {
-        await expect(d.tee.connect(s).registerEnclave(d.enclave.address, MEASUREMENT, "0x"))
+        await expect(registerEnclaveFor(d.tee, s, d.enclave, MEASUREMENT))
           .to.be.revertedWithCustomError(d.tee, "TeeEnclaveAlreadyRegistered")
           .withArgs(d.enclave.address, await d.operator.getAddress());
       }
-      const key = Wallet.createRandom().address;
-      await expect(d.tee.connect(d.other).registerEnclave(key, OTHER_MEASUREMENT, "0x"))
+      const key = Wallet.createRandom();
+      await expect(registerEnclaveFor(d.tee, d.other, key, OTHER_MEASUREMENT))
         .to.be.revertedWithCustomError(d.tee, "TeeAttestationRejected")
-        .withArgs(key, OTHER_MEASUREMENT);
+        .withArgs(key.address, OTHER_MEASUREMENT);
       // A revoked key stays registered: it cannot be registered again.
       await d.tee.connect(d.operator).revokeEnclave(d.enclave.address);
-      await expect(d.tee.connect(d.operator).registerEnclave(d.enclave.address, MEASUREMENT, "0x"))
+      await expect(registerEnclaveFor(d.tee, d.operator, d.enclave, MEASUREMENT))
         .to.be.revertedWithCustomError(d.tee, "TeeEnclaveAlreadyRegistered")
         .withArgs(d.enclave.address, await d.operator.getAddress());
     });
 
+    it("TeeKeyPossessionNotProven: nobody can squat a key they do not hold", async function () {
+      const d = await networkHelpers.loadFixture(fixture);
+      const victimKey = Wallet.createRandom();
+      const victim = await d.operator2.getAddress();
+      const squatter = await d.other.getAddress();
+      // The squatter has seen the key's address (and even its signature for the real operator)...
+      const domain = registrationDomain(d.chainId, await d.tee.getAddress());
+      const forVictim = await signEnclaveRegistration(victimKey, domain, victim);
+      await expect(d.tee.connect(d.other).registerEnclave(victimKey.address, MEASUREMENT, "0x", forVictim))
+        .to.be.revertedWithCustomError(d.tee, "TeeKeyPossessionNotProven")
+        .withArgs(victimKey.address, anyValue);
+      // ...or signs with its own key: neither proves possession of the victim's key.
+      const own = await signEnclaveRegistration(Wallet.createRandom(), domain, squatter);
+      await expect(d.tee.connect(d.other).registerEnclave(victimKey.address, MEASUREMENT, "0x", own))
+        .to.be.revertedWithCustomError(d.tee, "TeeKeyPossessionNotProven")
+        .withArgs(victimKey.address, anyValue);
+      // A signature for another verifier or chain does not count either.
+      for (const other of [
+        registrationDomain(d.chainId, await d.coordinator.getAddress()),
+        registrationDomain(d.chainId + 1n, await d.tee.getAddress()),
+      ]) {
+        const sig = await signEnclaveRegistration(victimKey, other, victim);
+        await expect(d.tee.connect(d.operator2).registerEnclave(victimKey.address, MEASUREMENT, "0x", sig))
+          .to.be.revertedWithCustomError(d.tee, "TeeKeyPossessionNotProven")
+          .withArgs(victimKey.address, anyValue);
+      }
+      await expect(d.tee.connect(d.other).registerEnclave(victimKey.address, MEASUREMENT, "0x", "0x"))
+        .to.be.revertedWithCustomError(d.tee, "TeeKeyPossessionNotProven")
+        .withArgs(victimKey.address, ZeroAddress);
+      // The holder registers for the real operator; the digest matches sdk/tee.ts.
+      expect(await d.tee.registrationDigest(victim, victimKey.address)).to.equal(
+        registrationDigest(domain, victim, victimKey.address),
+      );
+      await expect(d.tee.connect(d.operator2).registerEnclave(victimKey.address, MEASUREMENT, "0x", forVictim))
+        .to.emit(d.tee, "EnclaveRegistered")
+        .withArgs(victim, victimKey.address, MEASUREMENT);
+    });
+
     it("follows the attestation verifier's measurement approvals", async function () {
       const d = await networkHelpers.loadFixture(fixture);
-      const key = Wallet.createRandom().address;
+      const key = Wallet.createRandom();
       await d.attestation.setMeasurementApproval(MEASUREMENT, false);
-      await expect(d.tee.connect(d.other).registerEnclave(key, MEASUREMENT, "0x"))
+      await expect(registerEnclaveFor(d.tee, d.other, key, MEASUREMENT))
         .to.be.revertedWithCustomError(d.tee, "TeeAttestationRejected")
-        .withArgs(key, MEASUREMENT);
+        .withArgs(key.address, MEASUREMENT);
       await d.attestation.setMeasurementApproval(OTHER_MEASUREMENT, true);
-      await expect(d.tee.connect(d.other).registerEnclave(key, OTHER_MEASUREMENT, "0x"))
+      await expect(registerEnclaveFor(d.tee, d.other, key, OTHER_MEASUREMENT))
         .to.emit(d.tee, "EnclaveRegistered")
-        .withArgs(await d.other.getAddress(), key, OTHER_MEASUREMENT);
+        .withArgs(await d.other.getAddress(), key.address, OTHER_MEASUREMENT);
+    });
+  });
+
+  describe("trust withdrawn by governance stops payment at once", function () {
+    it("TeeMeasurementRevoked: revoking a measurement stops every enclave registered under it", async function () {
+      const d = await networkHelpers.loadFixture(fixture);
+      const a = await openRequest(d);
+      const b = await openRequest(d, { operator: await d.operator2.getAddress() });
+      await d.attestation.setMeasurementApproval(MEASUREMENT, false);
+      // Both operators' enclaves were registered under MEASUREMENT; neither was revoked one by one.
+      expect((await d.tee.getEnclave(d.enclave.address)).active).to.equal(true);
+      await expect(fulfilTee(d, a.request, OUTPUT))
+        .to.be.revertedWithCustomError(d.tee, "TeeMeasurementRevoked")
+        .withArgs(d.enclave.address, MEASUREMENT);
+      await expect(fulfilTee(d, b.request, OUTPUT, d.operator2, d.enclave2))
+        .to.be.revertedWithCustomError(d.tee, "TeeMeasurementRevoked")
+        .withArgs(d.enclave2.address, MEASUREMENT);
+      expect(await d.coordinator.balanceOf(await d.operator.getAddress())).to.equal(0n);
+      // Approved again: payable again.
+      await d.attestation.setMeasurementApproval(MEASUREMENT, true);
+      await expect(fulfilTee(d, a.request, OUTPUT)).to.emit(d.coordinator, "InferenceFulfilled");
+    });
+
+    it("TeeAttestationVerifierReplaced: keys registered under a replaced attestation verifier stop being paid", async function () {
+      const d = await networkHelpers.loadFixture(fixture);
+      const a = await openRequest(d);
+      // The new verifier approves the same measurement: only re-registration under it restores payment.
+      const next = await ethers.deployContract("DevApprovedMeasurementAttestationVerifier", [
+        await d.admin.getAddress(),
+        [MEASUREMENT],
+      ]);
+      await expect(d.tee.connect(d.admin).setAttestationVerifier(await next.getAddress()))
+        .to.emit(d.tee, "AttestationVerifierUpdated")
+        .withArgs(await next.getAddress(), 1n);
+      await expect(fulfilTee(d, a.request, OUTPUT))
+        .to.be.revertedWithCustomError(d.tee, "TeeAttestationVerifierReplaced")
+        .withArgs(d.enclave.address);
+      const fresh = Wallet.createRandom();
+      await registerEnclaveFor(d.tee, d.operator, fresh, MEASUREMENT);
+      expect((await d.tee.getEnclave(fresh.address)).attestationEpoch).to.equal(1n);
+      await expect(fulfilTee(d, a.request, OUTPUT, d.operator, fresh)).to.emit(d.coordinator, "InferenceFulfilled");
     });
   });
 
@@ -277,7 +372,7 @@ describe("TeeVerifier", function () {
   });
 
   describe("reportEquivocation", function () {
-    it("slashes, jails, revokes and credits the reporter for two outputs signed for one request", async function () {
+    it("slashes, jails and revokes for two outputs signed for one request; the penalty goes to the treasury", async function () {
       const d = await networkHelpers.loadFixture(fixture);
       const { requestId, operator, a, b, sigA, sigB } = await equivocation(d);
       const reporter = await d.other.getAddress();
@@ -287,7 +382,7 @@ describe("TeeVerifier", function () {
       const tx = d.tee.connect(d.other).reportEquivocation(a, sigA, b, sigB);
       await expect(tx)
         .to.emit(d.staking, "Slashed")
-        .withArgs(operator, SLASH_EQUIVOCATION, reporter, MIN_STAKE, MIN_STAKE / 2n, MIN_STAKE / 2n, true);
+        .withArgs(operator, SLASH_EQUIVOCATION, ZeroAddress, MIN_STAKE, 0n, MIN_STAKE, true);
       await expect(tx)
         .to.emit(d.tee, "EquivocationReported")
         .withArgs(requestId, d.enclave.address, operator, reporter, keccak256(OUTPUT), keccak256(OUTPUT_B), MIN_STAKE);
@@ -297,13 +392,13 @@ describe("TeeVerifier", function () {
       expect([s.staked, s.unbonding, s.jailed]).to.deep.equal([0n, 0n, true]);
       expect(await d.staking.isEligible(operator)).to.equal(false);
       expect((await d.tee.getEnclave(d.enclave.address)).active).to.equal(false);
-      expect(await d.staking.claimableOf(reporter)).to.equal(MIN_STAKE / 2n);
-      expect(await d.staking.claimableOf(treasury)).to.equal(MIN_STAKE / 2n);
-      await expect(d.staking.connect(d.other).claimSlashed()).to.changeTokenBalances(
+      expect(await d.staking.claimableOf(reporter)).to.equal(0n);
+      expect(await d.staking.claimableOf(treasury)).to.equal(MIN_STAKE);
+      await expect(d.staking.connect(d.treasury).claimSlashed(treasury)).to.changeTokenBalances(
         ethers,
         d.token,
-        [d.other],
-        [MIN_STAKE / 2n],
+        [d.treasury],
+        [MIN_STAKE],
       );
 
       // The same pair again: the enclave was already punished.
@@ -320,25 +415,25 @@ describe("TeeVerifier", function () {
       const tx = d.tee.connect(d.other).reportEquivocation(a, sigA, b, sigB);
       await expect(tx)
         .to.emit(d.staking, "Slashed")
-        .withArgs(
-          operator,
-          SLASH_EQUIVOCATION,
-          await d.other.getAddress(),
-          MIN_STAKE,
-          MIN_STAKE / 2n,
-          MIN_STAKE / 2n,
-          true,
-        );
+        .withArgs(operator, SLASH_EQUIVOCATION, ZeroAddress, MIN_STAKE, 0n, MIN_STAKE, true);
       await expect(tx).to.not.emit(d.tee, "EnclaveRevoked");
     });
 
-    it("an operator reporting its own equivocation earns nothing: all goes to the treasury", async function () {
+    it("self-reporting is unprofitable: an offender front-running from a second address recovers nothing", async function () {
       const d = await networkHelpers.loadFixture(fixture);
       const { operator, a, b, sigA, sigB } = await equivocation(d);
-      await expect(d.tee.connect(d.operator).reportEquivocation(a, sigA, b, sigB))
+      // The offender's second address (d.other) reports first.
+      const second = await d.other.getAddress();
+      const before = (await d.token.balanceOf(second)) + (await d.token.balanceOf(operator));
+      await expect(d.tee.connect(d.other).reportEquivocation(a, sigA, b, sigB))
         .to.emit(d.staking, "Slashed")
         .withArgs(operator, SLASH_EQUIVOCATION, ZeroAddress, MIN_STAKE, 0n, MIN_STAKE, true);
+      expect(await d.staking.claimableOf(second)).to.equal(0n);
       expect(await d.staking.claimableOf(operator)).to.equal(0n);
+      await expect(d.staking.connect(d.other).claimSlashed(second))
+        .to.be.revertedWithCustomError(d.staking, "StakingNothingToClaim")
+        .withArgs(second);
+      expect((await d.token.balanceOf(second)) + (await d.token.balanceOf(operator))).to.equal(before);
       expect(await d.staking.claimableOf(await d.treasury.getAddress())).to.equal(MIN_STAKE);
     });
 
@@ -349,7 +444,7 @@ describe("TeeVerifier", function () {
       const { operator, a, b, sigA, sigB } = await equivocation(d);
       await expect(d.tee.connect(d.other).reportEquivocation(a, sigA, b, sigB))
         .to.emit(d.staking, "Slashed")
-        .withArgs(operator, SLASH_EQUIVOCATION, await d.other.getAddress(), PENALTY, PENALTY / 2n, PENALTY / 2n, true);
+        .withArgs(operator, SLASH_EQUIVOCATION, ZeroAddress, PENALTY, 0n, PENALTY, true);
       expect((await d.staking.stakeOf(operator)).staked).to.equal(MIN_STAKE + 500n * E18 - PENALTY);
     });
 
@@ -397,12 +492,13 @@ describe("TeeVerifier", function () {
       ]);
       await expect(d.tee.connect(d.admin).setAttestationVerifier(await next.getAddress()))
         .to.emit(d.tee, "AttestationVerifierUpdated")
-        .withArgs(await next.getAddress());
+        .withArgs(await next.getAddress(), 1n);
       expect(await d.tee.attestationVerifier()).to.equal(await next.getAddress());
-      const key = Wallet.createRandom().address;
-      await expect(d.tee.connect(d.other).registerEnclave(key, MEASUREMENT, "0x"))
+      expect(await d.tee.attestationEpoch()).to.equal(1n);
+      const key = Wallet.createRandom();
+      await expect(registerEnclaveFor(d.tee, d.other, key, MEASUREMENT))
         .to.be.revertedWithCustomError(d.tee, "TeeAttestationRejected")
-        .withArgs(key, MEASUREMENT);
+        .withArgs(key.address, MEASUREMENT);
       await expect(d.tee.connect(d.admin).setAttestationVerifier(ZeroAddress))
         .to.be.revertedWithCustomError(d.tee, "TeeInvalidAttestationVerifier")
         .withArgs(ZeroAddress);

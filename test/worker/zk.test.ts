@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { getBytes, keccak256, toBeHex, zeroPadValue } from "ethers";
+import { getBytes, keccak256, toBeHex, zeroPadValue, type Contract } from "ethers";
 
 import {
   classOutput,
@@ -11,6 +11,7 @@ import {
   operatorAt,
   sendPrivateInput,
   zkSalt,
+  requestParams,
 } from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import {
@@ -83,13 +84,18 @@ describe("worker: ZK mode with private inputs", function () {
           operator: op.wallet.address,
         }),
       );
-    // A public ZK request cannot be proved (its inputHash is keccak256(input), not a Poseidon commitment).
-    const publicZk = await openRequest(p, requester, {
-      modelId: iris,
-      mode: Mode.ZK,
-      input: irisInput(3),
-      operator: op.wallet.address,
-    });
+    // A public ZK request cannot be proved (its inputHash is keccak256(input), not a Poseidon commitment):
+    // the coordinator refuses it at request time, so no fee is locked and no operator can be slashed.
+    // (A static call: a failed send would leave a gap in the nonce manager's count.)
+    const publicZk = requestParams({ modelId: iris, mode: Mode.ZK, input: irisInput(3), operator: op.wallet.address });
+    const refused = await (p.coordinator.connect(requester) as Contract)
+      .getFunction("requestInference")
+      .staticCall(publicZk)
+      .then(
+        () => undefined,
+        (e: { data?: string }) => e.data,
+      );
+    expect(refused && p.coordinator.interface.parseError(refused)?.name).to.equal("CoordinatorZkInputUnprovable");
     // A TEE request served by the same worker alongside.
     const tee = await openRequest(p, requester, { modelId: iris, input: irisInput(4) });
 
@@ -120,12 +126,6 @@ describe("worker: ZK mode with private inputs", function () {
       "ZK and TEE requests confirmed",
       async () => [...zk, tee].every((o) => worker.store.get(key(o.requestId))?.state === "confirmed"),
       90_000,
-    );
-
-    const pub = worker.store.get(key(publicZk.requestId))!;
-    expect(pub.state).to.equal("skipped");
-    expect(pub.error).to.equal(
-      "zk-needs-private-input: a ZK request must carry a Poseidon commitment to a private input; this one has a public input (inputHash = keccak256(input)), which no circuit proves",
     );
 
     const { fulfilled } = await fulfilmentCounts(p);

@@ -19,9 +19,7 @@ import {
 } from "../../scripts/zk/descriptor.ts";
 import { UnsupportedGraphError, parseOnnxMlp } from "../../scripts/zk/onnx-graph.ts";
 import { setupModel } from "../../scripts/zk-setup.ts";
-import { fieldTree, treeDepth } from "@verity-ai/sdk";
-import { zkShutdown } from "@verity-ai/sdk";
-import { decodeOutput, encodeInput } from "@verity-ai/sdk";
+import { fieldTree, treeDepth, zkShutdown, decodeOutput, encodeInput } from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 import { buildOnnx, seededValues, type GraphSpec } from "./onnx-builder.ts";
 

@@ -38,6 +38,7 @@ import {
 } from "@verity-ai/sdk";
 import { IRIS_ZK, loadVkey, irisProver } from "../../scripts/zk/paths.ts";
 import type { IrisGroth16Verifier } from "../../typechain-types/index.ts";
+import { IRIS_WEIGHTS_HASH } from "./helpers.ts";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 
 const require = createRequire(import.meta.url);
@@ -172,9 +173,9 @@ describe("ZK iris circuit", function () {
     it("vkey.json and the Solidity verifiers are the ones exported from the committed keys", async () => {
       expect(await snarkjs.zKey.exportVerificationKey(IRIS_ZK.zkey)).to.deep.equal(loadVkey());
       const sol = join(ROOT, "contracts", "generated", "IrisGroth16Verifier.sol");
-      expect(await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier")).to.equal(
-        readFileSync(sol, "utf8"),
-      );
+      expect(
+        await groth16VerifierSource(IRIS_ZK.vkey, IRIS_CLASSES, "IrisGroth16Verifier", IRIS_WEIGHTS_HASH),
+      ).to.equal(readFileSync(sol, "utf8"));
       const poseidon = join(ROOT, "contracts", "generated", "PoseidonT6.sol");
       expect(poseidonSource(5, "PoseidonT6")).to.equal(readFileSync(poseidon, "utf8"));
       expect(transcript.publicSignals).to.deep.equal(["class", "commitment"]);

@@ -8,9 +8,20 @@ import { network } from "hardhat";
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { ROOT, groth16VerifierSource } from "../../scripts/zk/artefacts.ts";
 import { CircuitProver, artefactPath, readDescriptor, type Groth16Proof } from "../../scripts/zk/descriptor.ts";
-import { requestIdOf, requestParams, toRequest, Mode } from "@verity-ai/sdk";
-import { fieldTree, randomSalts } from "@verity-ai/sdk";
-import { FIELD, classOutput, commitmentHex, encodeZkProof, groth16Calldata, zkShutdown } from "@verity-ai/sdk";
+import {
+  requestIdOf,
+  requestParams,
+  toRequest,
+  Mode,
+  fieldTree,
+  randomSalts,
+  FIELD,
+  classOutput,
+  commitmentHex,
+  encodeZkProof,
+  groth16Calldata,
+  zkShutdown,
+} from "@verity-ai/sdk";
 import type { BreastCancerMlpGroth16Verifier } from "../../typechain-types/index.ts";
 import { PRICE, ROYALTY_BPS } from "../helpers/fixture.ts";
 import { deployZk } from "./helpers.ts";
@@ -70,6 +81,7 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
         artefactPath(DESCRIPTOR, descriptor, "vkey"),
         2,
         "BreastCancerMlpGroth16Verifier",
+        descriptor.model.weightsHash,
         header,
       ),
     ).to.equal(source);

@@ -172,8 +172,9 @@ describe("ZkVerifier", function () {
 
   it("rejects a proof for another model version: each request is checked by the verifier its version pinned", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    // Version 2 of the model comes with another circuit (here: another verification key).
+    // Version 2 of the model comes with another circuit (here: another verification key), approved.
     const other = await ethers.deployContract("OtherKeyGroth16Verifier");
+    await d.registry.connect(d.admin).setZkVerifierApproval(await other.getAddress(), true);
     await d.registry.connect(d.modelOwner).publishVersion(d.modelId, {
       weightsHash: IRIS_WEIGHTS_HASH,
       zkVerifier: await other.getAddress(),
@@ -214,11 +215,11 @@ describe("ZkVerifier", function () {
       .withArgs(requestId);
   });
 
-  it("rejects a request whose commitment is not a field element, and malformed proof bytes", async () => {
+  it("refuses a commitment outside the field at request time; the verifier rejects it and malformed proof bytes too", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const { proof } = await proofFor(X, SALT);
     const wrong = zeroPadValue("0x" + FIELD.toString(16), 32);
-    const tx = await d.coordinator.connect(d.requester).requestInference({
+    const params = {
       modelId: d.modelId,
       version: 0,
       mode: Mode.ZK,
@@ -231,17 +232,31 @@ describe("ZkVerifier", function () {
       maxFee: 0n,
       inputCommitment: wrong,
       input: "0x",
-    });
-    const log = (await tx.wait())!.logs
-      .map((l) => d.coordinator.interface.parseLog(l))
-      .find((e) => e?.name === "InferenceRequested")!;
-    const request = log.args.request.toObject();
-    const requestId = log.args.requestId as bigint;
-    await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
-      .to.be.revertedWithCustomError(d.irisGroth16, "ZkCommitmentOutOfField")
-      .withArgs(requestId, wrong);
+    };
+    // Such a request could never be proven: the coordinator refuses it before any fee is locked.
+    await expect(d.coordinator.connect(d.requester).requestInference(params))
+      .to.be.revertedWithCustomError(d.coordinator, "CoordinatorZkInputUnprovable")
+      .withArgs(0n, wrong);
 
     const { request: ok, requestId: okId } = await openZkRequest(d, X, SALT);
+    const claim = {
+      requestId: okId,
+      modelId: ok.modelId,
+      version: ok.version,
+      weightsHash: ok.weightsHash,
+      inputHash: wrong,
+      outputHash: keccak256(OUTPUT),
+      operator: await d.operator.getAddress(),
+    };
+    // The verifier's own checks still hold when it is called directly.
+    await expect(d.irisGroth16.verify(claim, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkCommitmentOutOfField")
+      .withArgs(okId, wrong);
+    const otherWeights = keccak256("0x1234");
+    await expect(d.irisGroth16.verify({ ...claim, weightsHash: otherWeights }, encodeZkProof(proof, CLASS)))
+      .to.be.revertedWithCustomError(d.irisGroth16, "ZkWeightsMismatch")
+      .withArgs(okId, otherWeights, IRIS_WEIGHTS_HASH);
+    expect(await d.irisGroth16.weightsHash()).to.equal(IRIS_WEIGHTS_HASH);
     const short = encodeZkProof(proof, CLASS).slice(0, -64);
     await expect(d.coordinator.connect(d.operator).fulfill(ok, OUTPUT, short))
       .to.be.revertedWithCustomError(d.irisGroth16, "ZkMalformedProof")

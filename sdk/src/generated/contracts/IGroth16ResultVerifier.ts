@@ -51,7 +51,12 @@ export type ResultClaimStructOutput = [
 
 export interface IGroth16ResultVerifierInterface extends Interface {
   getFunction(
-    nameOrSignature: "classes" | "mode" | "verify" | "verifyProof"
+    nameOrSignature:
+      | "classes"
+      | "mode"
+      | "verify"
+      | "verifyProof"
+      | "weightsHash"
   ): FunctionFragment;
 
   encodeFunctionData(functionFragment: "classes", values?: undefined): string;
@@ -69,12 +74,20 @@ export interface IGroth16ResultVerifierInterface extends Interface {
       [BigNumberish, BigNumberish]
     ]
   ): string;
+  encodeFunctionData(
+    functionFragment: "weightsHash",
+    values?: undefined
+  ): string;
 
   decodeFunctionResult(functionFragment: "classes", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "mode", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "verify", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "verifyProof",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "weightsHash",
     data: BytesLike
   ): Result;
 }
@@ -143,6 +156,8 @@ export interface IGroth16ResultVerifier extends BaseContract {
     "view"
   >;
 
+  weightsHash: TypedContractMethod<[], [string], "view">;
+
   getFunction<T extends ContractMethod = ContractMethod>(
     key: string | FunctionFragment
   ): T;
@@ -172,6 +187,9 @@ export interface IGroth16ResultVerifier extends BaseContract {
     [boolean],
     "view"
   >;
+  getFunction(
+    nameOrSignature: "weightsHash"
+  ): TypedContractMethod<[], [string], "view">;
 
   filters: {};
 }

@@ -21,13 +21,23 @@ import type {
 } from "./common.ts";
 
 export interface IInferenceConsumerInterface extends Interface {
-  getFunction(nameOrSignature: "onInferenceResult"): FunctionFragment;
+  getFunction(
+    nameOrSignature: "onInferenceRefunded" | "onInferenceResult"
+  ): FunctionFragment;
 
+  encodeFunctionData(
+    functionFragment: "onInferenceRefunded",
+    values: [BigNumberish, BigNumberish]
+  ): string;
   encodeFunctionData(
     functionFragment: "onInferenceResult",
     values: [BigNumberish, BytesLike]
   ): string;
 
+  decodeFunctionResult(
+    functionFragment: "onInferenceRefunded",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(
     functionFragment: "onInferenceResult",
     data: BytesLike
@@ -77,6 +87,12 @@ export interface IInferenceConsumer extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
+  onInferenceRefunded: TypedContractMethod<
+    [requestId: BigNumberish, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
   onInferenceResult: TypedContractMethod<
     [requestId: BigNumberish, output: BytesLike],
     [void],
@@ -87,6 +103,13 @@ export interface IInferenceConsumer extends BaseContract {
     key: string | FunctionFragment
   ): T;
 
+  getFunction(
+    nameOrSignature: "onInferenceRefunded"
+  ): TypedContractMethod<
+    [requestId: BigNumberish, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
   getFunction(
     nameOrSignature: "onInferenceResult"
   ): TypedContractMethod<

@@ -154,6 +154,7 @@ export interface InferenceCoordinatorInterface extends Interface {
     nameOrSignature:
       | "CALLBACK_RESERVE_GAS"
       | "DEFAULT_ADMIN_ROLE"
+      | "EVIDENCE_WINDOW"
       | "MAX_CALLBACK_GAS_LIMIT"
       | "MAX_IO_BYTES_LIMIT"
       | "MAX_PROTOCOL_FEE_BPS"
@@ -182,8 +183,10 @@ export interface InferenceCoordinatorInterface extends Interface {
       | "hasRole"
       | "isVerified"
       | "limits"
+      | "lockedPenaltyOf"
       | "nonceOf"
       | "owner"
+      | "pauseEpoch"
       | "paused"
       | "pendingDefaultAdmin"
       | "pendingDefaultAdminDelay"
@@ -227,8 +230,10 @@ export interface InferenceCoordinatorInterface extends Interface {
       | "LimitsUpdated"
       | "MissedDeadlinePenaltyUpdated"
       | "PausedSet"
+      | "PenaltyWaived"
       | "ProtocolFeeUpdated"
       | "ProtocolFeesWithdrawn"
+      | "RefundCallbackDelivered"
       | "RequestAccepted"
       | "RequestRefunded"
       | "RoleAdminChanged"
@@ -247,6 +252,10 @@ export interface InferenceCoordinatorInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "DEFAULT_ADMIN_ROLE",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "EVIDENCE_WINDOW",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -356,10 +365,18 @@ export interface InferenceCoordinatorInterface extends Interface {
   ): string;
   encodeFunctionData(functionFragment: "limits", values?: undefined): string;
   encodeFunctionData(
+    functionFragment: "lockedPenaltyOf",
+    values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
     functionFragment: "nonceOf",
     values: [AddressLike]
   ): string;
   encodeFunctionData(functionFragment: "owner", values?: undefined): string;
+  encodeFunctionData(
+    functionFragment: "pauseEpoch",
+    values?: undefined
+  ): string;
   encodeFunctionData(functionFragment: "paused", values?: undefined): string;
   encodeFunctionData(
     functionFragment: "pendingDefaultAdmin",
@@ -463,6 +480,10 @@ export interface InferenceCoordinatorInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "EVIDENCE_WINDOW",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "MAX_CALLBACK_GAS_LIMIT",
     data: BytesLike
   ): Result;
@@ -544,8 +565,13 @@ export interface InferenceCoordinatorInterface extends Interface {
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "isVerified", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "limits", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "lockedPenaltyOf",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "nonceOf", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "owner", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "pauseEpoch", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "paused", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "pendingDefaultAdmin",
@@ -846,6 +872,28 @@ export namespace PausedSetEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace PenaltyWaivedEvent {
+  export type InputTuple = [
+    requestId: BigNumberish,
+    operator: AddressLike,
+    penalty: BigNumberish
+  ];
+  export type OutputTuple = [
+    requestId: bigint,
+    operator: string,
+    penalty: bigint
+  ];
+  export interface OutputObject {
+    requestId: bigint;
+    operator: string;
+    penalty: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace ProtocolFeeUpdatedEvent {
   export type InputTuple = [protocolFeeBps: BigNumberish];
   export type OutputTuple = [protocolFeeBps: bigint];
@@ -864,6 +912,28 @@ export namespace ProtocolFeesWithdrawnEvent {
   export interface OutputObject {
     treasury: string;
     amount: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace RefundCallbackDeliveredEvent {
+  export type InputTuple = [
+    requestId: BigNumberish,
+    callback: AddressLike,
+    success: boolean
+  ];
+  export type OutputTuple = [
+    requestId: bigint,
+    callback: string,
+    success: boolean
+  ];
+  export interface OutputObject {
+    requestId: bigint;
+    callback: string;
+    success: boolean;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -1095,6 +1165,8 @@ export interface InferenceCoordinator extends BaseContract {
 
   DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
 
+  EVIDENCE_WINDOW: TypedContractMethod<[], [bigint], "view">;
+
   MAX_CALLBACK_GAS_LIMIT: TypedContractMethod<[], [bigint], "view">;
 
   MAX_IO_BYTES_LIMIT: TypedContractMethod<[], [bigint], "view">;
@@ -1216,9 +1288,17 @@ export interface InferenceCoordinator extends BaseContract {
     "view"
   >;
 
+  lockedPenaltyOf: TypedContractMethod<
+    [requestId: BigNumberish],
+    [bigint],
+    "view"
+  >;
+
   nonceOf: TypedContractMethod<[account: AddressLike], [bigint], "view">;
 
   owner: TypedContractMethod<[], [string], "view">;
+
+  pauseEpoch: TypedContractMethod<[], [bigint], "view">;
 
   paused: TypedContractMethod<[], [boolean], "view">;
 
@@ -1349,6 +1429,9 @@ export interface InferenceCoordinator extends BaseContract {
     nameOrSignature: "DEFAULT_ADMIN_ROLE"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
+    nameOrSignature: "EVIDENCE_WINDOW"
+  ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
     nameOrSignature: "MAX_CALLBACK_GAS_LIMIT"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
@@ -1478,11 +1561,17 @@ export interface InferenceCoordinator extends BaseContract {
     "view"
   >;
   getFunction(
+    nameOrSignature: "lockedPenaltyOf"
+  ): TypedContractMethod<[requestId: BigNumberish], [bigint], "view">;
+  getFunction(
     nameOrSignature: "nonceOf"
   ): TypedContractMethod<[account: AddressLike], [bigint], "view">;
   getFunction(
     nameOrSignature: "owner"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "pauseEpoch"
+  ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "paused"
   ): TypedContractMethod<[], [boolean], "view">;
@@ -1686,6 +1775,13 @@ export interface InferenceCoordinator extends BaseContract {
     PausedSetEvent.OutputObject
   >;
   getEvent(
+    key: "PenaltyWaived"
+  ): TypedContractEvent<
+    PenaltyWaivedEvent.InputTuple,
+    PenaltyWaivedEvent.OutputTuple,
+    PenaltyWaivedEvent.OutputObject
+  >;
+  getEvent(
     key: "ProtocolFeeUpdated"
   ): TypedContractEvent<
     ProtocolFeeUpdatedEvent.InputTuple,
@@ -1698,6 +1794,13 @@ export interface InferenceCoordinator extends BaseContract {
     ProtocolFeesWithdrawnEvent.InputTuple,
     ProtocolFeesWithdrawnEvent.OutputTuple,
     ProtocolFeesWithdrawnEvent.OutputObject
+  >;
+  getEvent(
+    key: "RefundCallbackDelivered"
+  ): TypedContractEvent<
+    RefundCallbackDeliveredEvent.InputTuple,
+    RefundCallbackDeliveredEvent.OutputTuple,
+    RefundCallbackDeliveredEvent.OutputObject
   >;
   getEvent(
     key: "RequestAccepted"
@@ -1903,6 +2006,17 @@ export interface InferenceCoordinator extends BaseContract {
       PausedSetEvent.OutputObject
     >;
 
+    "PenaltyWaived(uint256,address,uint256)": TypedContractEvent<
+      PenaltyWaivedEvent.InputTuple,
+      PenaltyWaivedEvent.OutputTuple,
+      PenaltyWaivedEvent.OutputObject
+    >;
+    PenaltyWaived: TypedContractEvent<
+      PenaltyWaivedEvent.InputTuple,
+      PenaltyWaivedEvent.OutputTuple,
+      PenaltyWaivedEvent.OutputObject
+    >;
+
     "ProtocolFeeUpdated(uint256)": TypedContractEvent<
       ProtocolFeeUpdatedEvent.InputTuple,
       ProtocolFeeUpdatedEvent.OutputTuple,
@@ -1923,6 +2037,17 @@ export interface InferenceCoordinator extends BaseContract {
       ProtocolFeesWithdrawnEvent.InputTuple,
       ProtocolFeesWithdrawnEvent.OutputTuple,
       ProtocolFeesWithdrawnEvent.OutputObject
+    >;
+
+    "RefundCallbackDelivered(uint256,address,bool)": TypedContractEvent<
+      RefundCallbackDeliveredEvent.InputTuple,
+      RefundCallbackDeliveredEvent.OutputTuple,
+      RefundCallbackDeliveredEvent.OutputObject
+    >;
+    RefundCallbackDelivered: TypedContractEvent<
+      RefundCallbackDeliveredEvent.InputTuple,
+      RefundCallbackDeliveredEvent.OutputTuple,
+      RefundCallbackDeliveredEvent.OutputObject
     >;
 
     "RequestAccepted(uint256,address)": TypedContractEvent<

@@ -125,18 +125,38 @@ export declare namespace IModelRegistry {
 export interface ModelRegistryInterface extends Interface {
   getFunction(
     nameOrSignature:
+      | "DEFAULT_ADMIN_ROLE"
       | "MAX_NAME_LENGTH"
+      | "acceptDefaultAdminTransfer"
       | "acceptModelOwnership"
+      | "beginDefaultAdminTransfer"
+      | "cancelDefaultAdminTransfer"
+      | "changeDefaultAdminDelay"
+      | "defaultAdmin"
+      | "defaultAdminDelay"
+      | "defaultAdminDelayIncreaseWait"
       | "getModel"
+      | "getRoleAdmin"
       | "getVersion"
+      | "grantRole"
+      | "hasRole"
+      | "isZkVerifierCodeApproved"
       | "modelIdOf"
+      | "owner"
       | "ownerOf"
+      | "pendingDefaultAdmin"
+      | "pendingDefaultAdminDelay"
       | "publishVersion"
       | "registerModel"
+      | "renounceRole"
       | "requestTerms"
+      | "revokeRole"
+      | "rollbackDefaultAdminDelay"
       | "setActive"
       | "setModes"
       | "setPricing"
+      | "setZkVerifierApproval"
+      | "supportsInterface"
       | "transferModelOwnership"
       | "zkVerifierOf"
   ): FunctionFragment;
@@ -144,32 +164,97 @@ export interface ModelRegistryInterface extends Interface {
   getEvent(
     nameOrSignatureOrTopic:
       | "ActiveUpdated"
+      | "DefaultAdminDelayChangeCanceled"
+      | "DefaultAdminDelayChangeScheduled"
+      | "DefaultAdminTransferCanceled"
+      | "DefaultAdminTransferScheduled"
       | "ModelRegistered"
       | "ModesUpdated"
       | "OwnershipTransferStarted"
       | "OwnershipTransferred"
       | "PricingUpdated"
+      | "RoleAdminChanged"
+      | "RoleGranted"
+      | "RoleRevoked"
       | "VersionPublished"
+      | "ZkVerifierCodeApprovalUpdated"
   ): EventFragment;
 
   encodeFunctionData(
+    functionFragment: "DEFAULT_ADMIN_ROLE",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
     functionFragment: "MAX_NAME_LENGTH",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "acceptDefaultAdminTransfer",
     values?: undefined
   ): string;
   encodeFunctionData(
     functionFragment: "acceptModelOwnership",
     values: [BytesLike]
   ): string;
+  encodeFunctionData(
+    functionFragment: "beginDefaultAdminTransfer",
+    values: [AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "cancelDefaultAdminTransfer",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "changeDefaultAdminDelay",
+    values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "defaultAdmin",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "defaultAdminDelay",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "defaultAdminDelayIncreaseWait",
+    values?: undefined
+  ): string;
   encodeFunctionData(functionFragment: "getModel", values: [BytesLike]): string;
+  encodeFunctionData(
+    functionFragment: "getRoleAdmin",
+    values: [BytesLike]
+  ): string;
   encodeFunctionData(
     functionFragment: "getVersion",
     values: [BytesLike, BigNumberish]
   ): string;
   encodeFunctionData(
+    functionFragment: "grantRole",
+    values: [BytesLike, AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "hasRole",
+    values: [BytesLike, AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "isZkVerifierCodeApproved",
+    values: [BytesLike]
+  ): string;
+  encodeFunctionData(
     functionFragment: "modelIdOf",
     values: [AddressLike, string]
   ): string;
+  encodeFunctionData(functionFragment: "owner", values?: undefined): string;
   encodeFunctionData(functionFragment: "ownerOf", values: [BytesLike]): string;
+  encodeFunctionData(
+    functionFragment: "pendingDefaultAdmin",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "pendingDefaultAdminDelay",
+    values?: undefined
+  ): string;
   encodeFunctionData(
     functionFragment: "publishVersion",
     values: [BytesLike, IModelRegistry.VersionInputStruct]
@@ -185,8 +270,20 @@ export interface ModelRegistryInterface extends Interface {
     ]
   ): string;
   encodeFunctionData(
+    functionFragment: "renounceRole",
+    values: [BytesLike, AddressLike]
+  ): string;
+  encodeFunctionData(
     functionFragment: "requestTerms",
     values: [BytesLike, BigNumberish, BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "revokeRole",
+    values: [BytesLike, AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "rollbackDefaultAdminDelay",
+    values?: undefined
   ): string;
   encodeFunctionData(
     functionFragment: "setActive",
@@ -201,6 +298,14 @@ export interface ModelRegistryInterface extends Interface {
     values: [BytesLike, BigNumberish, BigNumberish]
   ): string;
   encodeFunctionData(
+    functionFragment: "setZkVerifierApproval",
+    values: [AddressLike, boolean]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "supportsInterface",
+    values: [BytesLike]
+  ): string;
+  encodeFunctionData(
     functionFragment: "transferModelOwnership",
     values: [BytesLike, AddressLike]
   ): string;
@@ -210,17 +315,68 @@ export interface ModelRegistryInterface extends Interface {
   ): string;
 
   decodeFunctionResult(
+    functionFragment: "DEFAULT_ADMIN_ROLE",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "MAX_NAME_LENGTH",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "acceptDefaultAdminTransfer",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
     functionFragment: "acceptModelOwnership",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(
+    functionFragment: "beginDefaultAdminTransfer",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "cancelDefaultAdminTransfer",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "changeDefaultAdminDelay",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "defaultAdmin",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "defaultAdminDelay",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "defaultAdminDelayIncreaseWait",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "getModel", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "getRoleAdmin",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "getVersion", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "isZkVerifierCodeApproved",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "modelIdOf", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "owner", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "ownerOf", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "pendingDefaultAdmin",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "pendingDefaultAdminDelay",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(
     functionFragment: "publishVersion",
     data: BytesLike
@@ -230,12 +386,29 @@ export interface ModelRegistryInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "renounceRole",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "requestTerms",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(functionFragment: "revokeRole", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "rollbackDefaultAdminDelay",
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "setActive", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "setModes", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "setPricing", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "setZkVerifierApproval",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "supportsInterface",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(
     functionFragment: "transferModelOwnership",
     data: BytesLike
@@ -252,6 +425,58 @@ export namespace ActiveUpdatedEvent {
   export interface OutputObject {
     modelId: string;
     active: boolean;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace DefaultAdminDelayChangeCanceledEvent {
+  export type InputTuple = [];
+  export type OutputTuple = [];
+  export interface OutputObject {}
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace DefaultAdminDelayChangeScheduledEvent {
+  export type InputTuple = [
+    newDelay: BigNumberish,
+    effectSchedule: BigNumberish
+  ];
+  export type OutputTuple = [newDelay: bigint, effectSchedule: bigint];
+  export interface OutputObject {
+    newDelay: bigint;
+    effectSchedule: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace DefaultAdminTransferCanceledEvent {
+  export type InputTuple = [];
+  export type OutputTuple = [];
+  export interface OutputObject {}
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace DefaultAdminTransferScheduledEvent {
+  export type InputTuple = [
+    newAdmin: AddressLike,
+    acceptSchedule: BigNumberish
+  ];
+  export type OutputTuple = [newAdmin: string, acceptSchedule: bigint];
+  export interface OutputObject {
+    newAdmin: string;
+    acceptSchedule: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -369,6 +594,64 @@ export namespace PricingUpdatedEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace RoleAdminChangedEvent {
+  export type InputTuple = [
+    role: BytesLike,
+    previousAdminRole: BytesLike,
+    newAdminRole: BytesLike
+  ];
+  export type OutputTuple = [
+    role: string,
+    previousAdminRole: string,
+    newAdminRole: string
+  ];
+  export interface OutputObject {
+    role: string;
+    previousAdminRole: string;
+    newAdminRole: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace RoleGrantedEvent {
+  export type InputTuple = [
+    role: BytesLike,
+    account: AddressLike,
+    sender: AddressLike
+  ];
+  export type OutputTuple = [role: string, account: string, sender: string];
+  export interface OutputObject {
+    role: string;
+    account: string;
+    sender: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace RoleRevokedEvent {
+  export type InputTuple = [
+    role: BytesLike,
+    account: AddressLike,
+    sender: AddressLike
+  ];
+  export type OutputTuple = [role: string, account: string, sender: string];
+  export interface OutputObject {
+    role: string;
+    account: string;
+    sender: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace VersionPublishedEvent {
   export type InputTuple = [
     modelId: BytesLike,
@@ -396,6 +679,19 @@ export namespace VersionPublishedEvent {
     uri: string;
     runtime: string;
     encoding: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace ZkVerifierCodeApprovalUpdatedEvent {
+  export type InputTuple = [codeHash: BytesLike, approved: boolean];
+  export type OutputTuple = [codeHash: string, approved: boolean];
+  export interface OutputObject {
+    codeHash: string;
+    approved: boolean;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -446,7 +742,11 @@ export interface ModelRegistry extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
+  DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
+
   MAX_NAME_LENGTH: TypedContractMethod<[], [bigint], "view">;
+
+  acceptDefaultAdminTransfer: TypedContractMethod<[], [void], "nonpayable">;
 
   acceptModelOwnership: TypedContractMethod<
     [modelId: BytesLike],
@@ -454,15 +754,55 @@ export interface ModelRegistry extends BaseContract {
     "nonpayable"
   >;
 
+  beginDefaultAdminTransfer: TypedContractMethod<
+    [newAdmin: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+
+  cancelDefaultAdminTransfer: TypedContractMethod<[], [void], "nonpayable">;
+
+  changeDefaultAdminDelay: TypedContractMethod<
+    [newDelay: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
+  defaultAdmin: TypedContractMethod<[], [string], "view">;
+
+  defaultAdminDelay: TypedContractMethod<[], [bigint], "view">;
+
+  defaultAdminDelayIncreaseWait: TypedContractMethod<[], [bigint], "view">;
+
   getModel: TypedContractMethod<
     [modelId: BytesLike],
     [IModelRegistry.ModelStructOutput],
     "view"
   >;
 
+  getRoleAdmin: TypedContractMethod<[role: BytesLike], [string], "view">;
+
   getVersion: TypedContractMethod<
     [modelId: BytesLike, version: BigNumberish],
     [IModelRegistry.ModelVersionStructOutput],
+    "view"
+  >;
+
+  grantRole: TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+
+  hasRole: TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [boolean],
+    "view"
+  >;
+
+  isZkVerifierCodeApproved: TypedContractMethod<
+    [codeHash: BytesLike],
+    [boolean],
     "view"
   >;
 
@@ -472,7 +812,21 @@ export interface ModelRegistry extends BaseContract {
     "view"
   >;
 
+  owner: TypedContractMethod<[], [string], "view">;
+
   ownerOf: TypedContractMethod<[modelId: BytesLike], [string], "view">;
+
+  pendingDefaultAdmin: TypedContractMethod<
+    [],
+    [[string, bigint] & { newAdmin: string; schedule: bigint }],
+    "view"
+  >;
+
+  pendingDefaultAdminDelay: TypedContractMethod<
+    [],
+    [[bigint, bigint] & { newDelay: bigint; schedule: bigint }],
+    "view"
+  >;
 
   publishVersion: TypedContractMethod<
     [modelId: BytesLike, version: IModelRegistry.VersionInputStruct],
@@ -492,11 +846,25 @@ export interface ModelRegistry extends BaseContract {
     "nonpayable"
   >;
 
+  renounceRole: TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+
   requestTerms: TypedContractMethod<
     [modelId: BytesLike, version: BigNumberish, mode: BigNumberish],
     [IModelRegistry.RequestTermsStructOutput],
     "view"
   >;
+
+  revokeRole: TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+
+  rollbackDefaultAdminDelay: TypedContractMethod<[], [void], "nonpayable">;
 
   setActive: TypedContractMethod<
     [modelId: BytesLike, active: boolean],
@@ -516,6 +884,18 @@ export interface ModelRegistry extends BaseContract {
     "nonpayable"
   >;
 
+  setZkVerifierApproval: TypedContractMethod<
+    [zkVerifier: AddressLike, approved: boolean],
+    [void],
+    "nonpayable"
+  >;
+
+  supportsInterface: TypedContractMethod<
+    [interfaceId: BytesLike],
+    [boolean],
+    "view"
+  >;
+
   transferModelOwnership: TypedContractMethod<
     [modelId: BytesLike, newOwner: AddressLike],
     [void],
@@ -533,11 +913,35 @@ export interface ModelRegistry extends BaseContract {
   ): T;
 
   getFunction(
+    nameOrSignature: "DEFAULT_ADMIN_ROLE"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
     nameOrSignature: "MAX_NAME_LENGTH"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
+    nameOrSignature: "acceptDefaultAdminTransfer"
+  ): TypedContractMethod<[], [void], "nonpayable">;
+  getFunction(
     nameOrSignature: "acceptModelOwnership"
   ): TypedContractMethod<[modelId: BytesLike], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "beginDefaultAdminTransfer"
+  ): TypedContractMethod<[newAdmin: AddressLike], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "cancelDefaultAdminTransfer"
+  ): TypedContractMethod<[], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "changeDefaultAdminDelay"
+  ): TypedContractMethod<[newDelay: BigNumberish], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "defaultAdmin"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "defaultAdminDelay"
+  ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
+    nameOrSignature: "defaultAdminDelayIncreaseWait"
+  ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "getModel"
   ): TypedContractMethod<
@@ -546,6 +950,9 @@ export interface ModelRegistry extends BaseContract {
     "view"
   >;
   getFunction(
+    nameOrSignature: "getRoleAdmin"
+  ): TypedContractMethod<[role: BytesLike], [string], "view">;
+  getFunction(
     nameOrSignature: "getVersion"
   ): TypedContractMethod<
     [modelId: BytesLike, version: BigNumberish],
@@ -553,11 +960,45 @@ export interface ModelRegistry extends BaseContract {
     "view"
   >;
   getFunction(
+    nameOrSignature: "grantRole"
+  ): TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "hasRole"
+  ): TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [boolean],
+    "view"
+  >;
+  getFunction(
+    nameOrSignature: "isZkVerifierCodeApproved"
+  ): TypedContractMethod<[codeHash: BytesLike], [boolean], "view">;
+  getFunction(
     nameOrSignature: "modelIdOf"
   ): TypedContractMethod<[owner: AddressLike, name: string], [string], "view">;
   getFunction(
+    nameOrSignature: "owner"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
     nameOrSignature: "ownerOf"
   ): TypedContractMethod<[modelId: BytesLike], [string], "view">;
+  getFunction(
+    nameOrSignature: "pendingDefaultAdmin"
+  ): TypedContractMethod<
+    [],
+    [[string, bigint] & { newAdmin: string; schedule: bigint }],
+    "view"
+  >;
+  getFunction(
+    nameOrSignature: "pendingDefaultAdminDelay"
+  ): TypedContractMethod<
+    [],
+    [[bigint, bigint] & { newDelay: bigint; schedule: bigint }],
+    "view"
+  >;
   getFunction(
     nameOrSignature: "publishVersion"
   ): TypedContractMethod<
@@ -579,12 +1020,29 @@ export interface ModelRegistry extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "renounceRole"
+  ): TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
     nameOrSignature: "requestTerms"
   ): TypedContractMethod<
     [modelId: BytesLike, version: BigNumberish, mode: BigNumberish],
     [IModelRegistry.RequestTermsStructOutput],
     "view"
   >;
+  getFunction(
+    nameOrSignature: "revokeRole"
+  ): TypedContractMethod<
+    [role: BytesLike, account: AddressLike],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "rollbackDefaultAdminDelay"
+  ): TypedContractMethod<[], [void], "nonpayable">;
   getFunction(
     nameOrSignature: "setActive"
   ): TypedContractMethod<
@@ -607,6 +1065,16 @@ export interface ModelRegistry extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "setZkVerifierApproval"
+  ): TypedContractMethod<
+    [zkVerifier: AddressLike, approved: boolean],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "supportsInterface"
+  ): TypedContractMethod<[interfaceId: BytesLike], [boolean], "view">;
+  getFunction(
     nameOrSignature: "transferModelOwnership"
   ): TypedContractMethod<
     [modelId: BytesLike, newOwner: AddressLike],
@@ -627,6 +1095,34 @@ export interface ModelRegistry extends BaseContract {
     ActiveUpdatedEvent.InputTuple,
     ActiveUpdatedEvent.OutputTuple,
     ActiveUpdatedEvent.OutputObject
+  >;
+  getEvent(
+    key: "DefaultAdminDelayChangeCanceled"
+  ): TypedContractEvent<
+    DefaultAdminDelayChangeCanceledEvent.InputTuple,
+    DefaultAdminDelayChangeCanceledEvent.OutputTuple,
+    DefaultAdminDelayChangeCanceledEvent.OutputObject
+  >;
+  getEvent(
+    key: "DefaultAdminDelayChangeScheduled"
+  ): TypedContractEvent<
+    DefaultAdminDelayChangeScheduledEvent.InputTuple,
+    DefaultAdminDelayChangeScheduledEvent.OutputTuple,
+    DefaultAdminDelayChangeScheduledEvent.OutputObject
+  >;
+  getEvent(
+    key: "DefaultAdminTransferCanceled"
+  ): TypedContractEvent<
+    DefaultAdminTransferCanceledEvent.InputTuple,
+    DefaultAdminTransferCanceledEvent.OutputTuple,
+    DefaultAdminTransferCanceledEvent.OutputObject
+  >;
+  getEvent(
+    key: "DefaultAdminTransferScheduled"
+  ): TypedContractEvent<
+    DefaultAdminTransferScheduledEvent.InputTuple,
+    DefaultAdminTransferScheduledEvent.OutputTuple,
+    DefaultAdminTransferScheduledEvent.OutputObject
   >;
   getEvent(
     key: "ModelRegistered"
@@ -664,11 +1160,39 @@ export interface ModelRegistry extends BaseContract {
     PricingUpdatedEvent.OutputObject
   >;
   getEvent(
+    key: "RoleAdminChanged"
+  ): TypedContractEvent<
+    RoleAdminChangedEvent.InputTuple,
+    RoleAdminChangedEvent.OutputTuple,
+    RoleAdminChangedEvent.OutputObject
+  >;
+  getEvent(
+    key: "RoleGranted"
+  ): TypedContractEvent<
+    RoleGrantedEvent.InputTuple,
+    RoleGrantedEvent.OutputTuple,
+    RoleGrantedEvent.OutputObject
+  >;
+  getEvent(
+    key: "RoleRevoked"
+  ): TypedContractEvent<
+    RoleRevokedEvent.InputTuple,
+    RoleRevokedEvent.OutputTuple,
+    RoleRevokedEvent.OutputObject
+  >;
+  getEvent(
     key: "VersionPublished"
   ): TypedContractEvent<
     VersionPublishedEvent.InputTuple,
     VersionPublishedEvent.OutputTuple,
     VersionPublishedEvent.OutputObject
+  >;
+  getEvent(
+    key: "ZkVerifierCodeApprovalUpdated"
+  ): TypedContractEvent<
+    ZkVerifierCodeApprovalUpdatedEvent.InputTuple,
+    ZkVerifierCodeApprovalUpdatedEvent.OutputTuple,
+    ZkVerifierCodeApprovalUpdatedEvent.OutputObject
   >;
 
   filters: {
@@ -681,6 +1205,50 @@ export interface ModelRegistry extends BaseContract {
       ActiveUpdatedEvent.InputTuple,
       ActiveUpdatedEvent.OutputTuple,
       ActiveUpdatedEvent.OutputObject
+    >;
+
+    "DefaultAdminDelayChangeCanceled()": TypedContractEvent<
+      DefaultAdminDelayChangeCanceledEvent.InputTuple,
+      DefaultAdminDelayChangeCanceledEvent.OutputTuple,
+      DefaultAdminDelayChangeCanceledEvent.OutputObject
+    >;
+    DefaultAdminDelayChangeCanceled: TypedContractEvent<
+      DefaultAdminDelayChangeCanceledEvent.InputTuple,
+      DefaultAdminDelayChangeCanceledEvent.OutputTuple,
+      DefaultAdminDelayChangeCanceledEvent.OutputObject
+    >;
+
+    "DefaultAdminDelayChangeScheduled(uint48,uint48)": TypedContractEvent<
+      DefaultAdminDelayChangeScheduledEvent.InputTuple,
+      DefaultAdminDelayChangeScheduledEvent.OutputTuple,
+      DefaultAdminDelayChangeScheduledEvent.OutputObject
+    >;
+    DefaultAdminDelayChangeScheduled: TypedContractEvent<
+      DefaultAdminDelayChangeScheduledEvent.InputTuple,
+      DefaultAdminDelayChangeScheduledEvent.OutputTuple,
+      DefaultAdminDelayChangeScheduledEvent.OutputObject
+    >;
+
+    "DefaultAdminTransferCanceled()": TypedContractEvent<
+      DefaultAdminTransferCanceledEvent.InputTuple,
+      DefaultAdminTransferCanceledEvent.OutputTuple,
+      DefaultAdminTransferCanceledEvent.OutputObject
+    >;
+    DefaultAdminTransferCanceled: TypedContractEvent<
+      DefaultAdminTransferCanceledEvent.InputTuple,
+      DefaultAdminTransferCanceledEvent.OutputTuple,
+      DefaultAdminTransferCanceledEvent.OutputObject
+    >;
+
+    "DefaultAdminTransferScheduled(address,uint48)": TypedContractEvent<
+      DefaultAdminTransferScheduledEvent.InputTuple,
+      DefaultAdminTransferScheduledEvent.OutputTuple,
+      DefaultAdminTransferScheduledEvent.OutputObject
+    >;
+    DefaultAdminTransferScheduled: TypedContractEvent<
+      DefaultAdminTransferScheduledEvent.InputTuple,
+      DefaultAdminTransferScheduledEvent.OutputTuple,
+      DefaultAdminTransferScheduledEvent.OutputObject
     >;
 
     "ModelRegistered(bytes32,address,string,uint96,uint16,uint8)": TypedContractEvent<
@@ -738,6 +1306,39 @@ export interface ModelRegistry extends BaseContract {
       PricingUpdatedEvent.OutputObject
     >;
 
+    "RoleAdminChanged(bytes32,bytes32,bytes32)": TypedContractEvent<
+      RoleAdminChangedEvent.InputTuple,
+      RoleAdminChangedEvent.OutputTuple,
+      RoleAdminChangedEvent.OutputObject
+    >;
+    RoleAdminChanged: TypedContractEvent<
+      RoleAdminChangedEvent.InputTuple,
+      RoleAdminChangedEvent.OutputTuple,
+      RoleAdminChangedEvent.OutputObject
+    >;
+
+    "RoleGranted(bytes32,address,address)": TypedContractEvent<
+      RoleGrantedEvent.InputTuple,
+      RoleGrantedEvent.OutputTuple,
+      RoleGrantedEvent.OutputObject
+    >;
+    RoleGranted: TypedContractEvent<
+      RoleGrantedEvent.InputTuple,
+      RoleGrantedEvent.OutputTuple,
+      RoleGrantedEvent.OutputObject
+    >;
+
+    "RoleRevoked(bytes32,address,address)": TypedContractEvent<
+      RoleRevokedEvent.InputTuple,
+      RoleRevokedEvent.OutputTuple,
+      RoleRevokedEvent.OutputObject
+    >;
+    RoleRevoked: TypedContractEvent<
+      RoleRevokedEvent.InputTuple,
+      RoleRevokedEvent.OutputTuple,
+      RoleRevokedEvent.OutputObject
+    >;
+
     "VersionPublished(bytes32,uint32,bytes32,address,string,string,string)": TypedContractEvent<
       VersionPublishedEvent.InputTuple,
       VersionPublishedEvent.OutputTuple,
@@ -747,6 +1348,17 @@ export interface ModelRegistry extends BaseContract {
       VersionPublishedEvent.InputTuple,
       VersionPublishedEvent.OutputTuple,
       VersionPublishedEvent.OutputObject
+    >;
+
+    "ZkVerifierCodeApprovalUpdated(bytes32,bool)": TypedContractEvent<
+      ZkVerifierCodeApprovalUpdatedEvent.InputTuple,
+      ZkVerifierCodeApprovalUpdatedEvent.OutputTuple,
+      ZkVerifierCodeApprovalUpdatedEvent.OutputObject
+    >;
+    ZkVerifierCodeApprovalUpdated: TypedContractEvent<
+      ZkVerifierCodeApprovalUpdatedEvent.InputTuple,
+      ZkVerifierCodeApprovalUpdatedEvent.OutputTuple,
+      ZkVerifierCodeApprovalUpdatedEvent.OutputObject
     >;
   };
 }

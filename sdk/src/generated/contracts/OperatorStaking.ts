@@ -48,6 +48,7 @@ export interface OperatorStakingInterface extends Interface {
   getFunction(
     nameOrSignature:
       | "DEFAULT_ADMIN_ROLE"
+      | "LOCKER_ROLE"
       | "MAX_MIN_STAKE"
       | "MAX_UNBONDING_PERIOD"
       | "MIN_UNBONDING_PERIOD"
@@ -66,6 +67,8 @@ export interface OperatorStakingInterface extends Interface {
       | "grantRole"
       | "hasRole"
       | "isEligible"
+      | "lock"
+      | "lockedOf"
       | "minStake"
       | "owner"
       | "pendingDefaultAdmin"
@@ -78,6 +81,7 @@ export interface OperatorStakingInterface extends Interface {
       | "setJailed"
       | "setMinStake"
       | "setTreasury"
+      | "setUnbondingFloor"
       | "setUnbondingPeriod"
       | "slash"
       | "stake"
@@ -85,7 +89,9 @@ export interface OperatorStakingInterface extends Interface {
       | "supportsInterface"
       | "token"
       | "treasury"
+      | "unbondingFloor"
       | "unbondingPeriod"
+      | "unlock"
       | "withdrawUnstaked"
   ): FunctionFragment;
 
@@ -103,8 +109,11 @@ export interface OperatorStakingInterface extends Interface {
       | "RoleRevoked"
       | "Slashed"
       | "SlashedFundsClaimed"
+      | "StakeLocked"
+      | "StakeUnlocked"
       | "Staked"
       | "TreasuryUpdated"
+      | "UnbondingFloorUpdated"
       | "UnbondingPeriodUpdated"
       | "UnstakeRequested"
       | "UnstakeWithdrawn"
@@ -112,6 +121,10 @@ export interface OperatorStakingInterface extends Interface {
 
   encodeFunctionData(
     functionFragment: "DEFAULT_ADMIN_ROLE",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "LOCKER_ROLE",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -152,7 +165,7 @@ export interface OperatorStakingInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "claimSlashed",
-    values?: undefined
+    values: [AddressLike]
   ): string;
   encodeFunctionData(
     functionFragment: "claimableOf",
@@ -184,6 +197,14 @@ export interface OperatorStakingInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "isEligible",
+    values: [AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "lock",
+    values: [AddressLike, BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "lockedOf",
     values: [AddressLike]
   ): string;
   encodeFunctionData(functionFragment: "minStake", values?: undefined): string;
@@ -229,6 +250,10 @@ export interface OperatorStakingInterface extends Interface {
     values: [AddressLike]
   ): string;
   encodeFunctionData(
+    functionFragment: "setUnbondingFloor",
+    values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
     functionFragment: "setUnbondingPeriod",
     values: [BigNumberish]
   ): string;
@@ -248,8 +273,16 @@ export interface OperatorStakingInterface extends Interface {
   encodeFunctionData(functionFragment: "token", values?: undefined): string;
   encodeFunctionData(functionFragment: "treasury", values?: undefined): string;
   encodeFunctionData(
+    functionFragment: "unbondingFloor",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
     functionFragment: "unbondingPeriod",
     values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "unlock",
+    values: [AddressLike, BigNumberish]
   ): string;
   encodeFunctionData(
     functionFragment: "withdrawUnstaked",
@@ -258,6 +291,10 @@ export interface OperatorStakingInterface extends Interface {
 
   decodeFunctionResult(
     functionFragment: "DEFAULT_ADMIN_ROLE",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "LOCKER_ROLE",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -323,6 +360,8 @@ export interface OperatorStakingInterface extends Interface {
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "isEligible", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "lock", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "lockedOf", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "minStake", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "owner", data: BytesLike): Result;
   decodeFunctionResult(
@@ -360,6 +399,10 @@ export interface OperatorStakingInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "setUnbondingFloor",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "setUnbondingPeriod",
     data: BytesLike
   ): Result;
@@ -373,9 +416,14 @@ export interface OperatorStakingInterface extends Interface {
   decodeFunctionResult(functionFragment: "token", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "treasury", data: BytesLike): Result;
   decodeFunctionResult(
+    functionFragment: "unbondingFloor",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "unbondingPeriod",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(functionFragment: "unlock", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "withdrawUnstaked",
     data: BytesLike
@@ -576,6 +624,56 @@ export namespace SlashedFundsClaimedEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace StakeLockedEvent {
+  export type InputTuple = [
+    operator: AddressLike,
+    locker: AddressLike,
+    amount: BigNumberish,
+    locked: BigNumberish
+  ];
+  export type OutputTuple = [
+    operator: string,
+    locker: string,
+    amount: bigint,
+    locked: bigint
+  ];
+  export interface OutputObject {
+    operator: string;
+    locker: string;
+    amount: bigint;
+    locked: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace StakeUnlockedEvent {
+  export type InputTuple = [
+    operator: AddressLike,
+    locker: AddressLike,
+    amount: BigNumberish,
+    locked: BigNumberish
+  ];
+  export type OutputTuple = [
+    operator: string,
+    locker: string,
+    amount: bigint,
+    locked: bigint
+  ];
+  export interface OutputObject {
+    operator: string;
+    locker: string;
+    amount: bigint;
+    locked: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace StakedEvent {
   export type InputTuple = [
     operator: AddressLike,
@@ -603,6 +701,19 @@ export namespace TreasuryUpdatedEvent {
   export type OutputTuple = [treasury: string];
   export interface OutputObject {
     treasury: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace UnbondingFloorUpdatedEvent {
+  export type InputTuple = [locker: AddressLike, floor: BigNumberish];
+  export type OutputTuple = [locker: string, floor: bigint];
+  export interface OutputObject {
+    locker: string;
+    floor: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -705,6 +816,8 @@ export interface OperatorStaking extends BaseContract {
 
   DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
 
+  LOCKER_ROLE: TypedContractMethod<[], [string], "view">;
+
   MAX_MIN_STAKE: TypedContractMethod<[], [bigint], "view">;
 
   MAX_UNBONDING_PERIOD: TypedContractMethod<[], [bigint], "view">;
@@ -731,7 +844,7 @@ export interface OperatorStaking extends BaseContract {
     "nonpayable"
   >;
 
-  claimSlashed: TypedContractMethod<[], [void], "nonpayable">;
+  claimSlashed: TypedContractMethod<[to: AddressLike], [void], "nonpayable">;
 
   claimableOf: TypedContractMethod<[account: AddressLike], [bigint], "view">;
 
@@ -756,6 +869,14 @@ export interface OperatorStaking extends BaseContract {
   >;
 
   isEligible: TypedContractMethod<[operator: AddressLike], [boolean], "view">;
+
+  lock: TypedContractMethod<
+    [operator: AddressLike, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
+  lockedOf: TypedContractMethod<[operator: AddressLike], [bigint], "view">;
 
   minStake: TypedContractMethod<[], [bigint], "view">;
 
@@ -817,6 +938,12 @@ export interface OperatorStaking extends BaseContract {
     "nonpayable"
   >;
 
+  setUnbondingFloor: TypedContractMethod<
+    [floor: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
   setUnbondingPeriod: TypedContractMethod<
     [period: BigNumberish],
     [void],
@@ -853,7 +980,15 @@ export interface OperatorStaking extends BaseContract {
 
   treasury: TypedContractMethod<[], [string], "view">;
 
+  unbondingFloor: TypedContractMethod<[], [bigint], "view">;
+
   unbondingPeriod: TypedContractMethod<[], [bigint], "view">;
+
+  unlock: TypedContractMethod<
+    [operator: AddressLike, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
 
   withdrawUnstaked: TypedContractMethod<[], [void], "nonpayable">;
 
@@ -863,6 +998,9 @@ export interface OperatorStaking extends BaseContract {
 
   getFunction(
     nameOrSignature: "DEFAULT_ADMIN_ROLE"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "LOCKER_ROLE"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "MAX_MIN_STAKE"
@@ -893,7 +1031,7 @@ export interface OperatorStaking extends BaseContract {
   ): TypedContractMethod<[newDelay: BigNumberish], [void], "nonpayable">;
   getFunction(
     nameOrSignature: "claimSlashed"
-  ): TypedContractMethod<[], [void], "nonpayable">;
+  ): TypedContractMethod<[to: AddressLike], [void], "nonpayable">;
   getFunction(
     nameOrSignature: "claimableOf"
   ): TypedContractMethod<[account: AddressLike], [bigint], "view">;
@@ -926,6 +1064,16 @@ export interface OperatorStaking extends BaseContract {
   getFunction(
     nameOrSignature: "isEligible"
   ): TypedContractMethod<[operator: AddressLike], [boolean], "view">;
+  getFunction(
+    nameOrSignature: "lock"
+  ): TypedContractMethod<
+    [operator: AddressLike, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "lockedOf"
+  ): TypedContractMethod<[operator: AddressLike], [bigint], "view">;
   getFunction(
     nameOrSignature: "minStake"
   ): TypedContractMethod<[], [bigint], "view">;
@@ -983,6 +1131,9 @@ export interface OperatorStaking extends BaseContract {
     nameOrSignature: "setTreasury"
   ): TypedContractMethod<[treasury_: AddressLike], [void], "nonpayable">;
   getFunction(
+    nameOrSignature: "setUnbondingFloor"
+  ): TypedContractMethod<[floor: BigNumberish], [void], "nonpayable">;
+  getFunction(
     nameOrSignature: "setUnbondingPeriod"
   ): TypedContractMethod<[period: BigNumberish], [void], "nonpayable">;
   getFunction(
@@ -1018,8 +1169,18 @@ export interface OperatorStaking extends BaseContract {
     nameOrSignature: "treasury"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
+    nameOrSignature: "unbondingFloor"
+  ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
     nameOrSignature: "unbondingPeriod"
   ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
+    nameOrSignature: "unlock"
+  ): TypedContractMethod<
+    [operator: AddressLike, amount: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
   getFunction(
     nameOrSignature: "withdrawUnstaked"
   ): TypedContractMethod<[], [void], "nonpayable">;
@@ -1109,6 +1270,20 @@ export interface OperatorStaking extends BaseContract {
     SlashedFundsClaimedEvent.OutputObject
   >;
   getEvent(
+    key: "StakeLocked"
+  ): TypedContractEvent<
+    StakeLockedEvent.InputTuple,
+    StakeLockedEvent.OutputTuple,
+    StakeLockedEvent.OutputObject
+  >;
+  getEvent(
+    key: "StakeUnlocked"
+  ): TypedContractEvent<
+    StakeUnlockedEvent.InputTuple,
+    StakeUnlockedEvent.OutputTuple,
+    StakeUnlockedEvent.OutputObject
+  >;
+  getEvent(
     key: "Staked"
   ): TypedContractEvent<
     StakedEvent.InputTuple,
@@ -1121,6 +1296,13 @@ export interface OperatorStaking extends BaseContract {
     TreasuryUpdatedEvent.InputTuple,
     TreasuryUpdatedEvent.OutputTuple,
     TreasuryUpdatedEvent.OutputObject
+  >;
+  getEvent(
+    key: "UnbondingFloorUpdated"
+  ): TypedContractEvent<
+    UnbondingFloorUpdatedEvent.InputTuple,
+    UnbondingFloorUpdatedEvent.OutputTuple,
+    UnbondingFloorUpdatedEvent.OutputObject
   >;
   getEvent(
     key: "UnbondingPeriodUpdated"
@@ -1277,6 +1459,28 @@ export interface OperatorStaking extends BaseContract {
       SlashedFundsClaimedEvent.OutputObject
     >;
 
+    "StakeLocked(address,address,uint256,uint256)": TypedContractEvent<
+      StakeLockedEvent.InputTuple,
+      StakeLockedEvent.OutputTuple,
+      StakeLockedEvent.OutputObject
+    >;
+    StakeLocked: TypedContractEvent<
+      StakeLockedEvent.InputTuple,
+      StakeLockedEvent.OutputTuple,
+      StakeLockedEvent.OutputObject
+    >;
+
+    "StakeUnlocked(address,address,uint256,uint256)": TypedContractEvent<
+      StakeUnlockedEvent.InputTuple,
+      StakeUnlockedEvent.OutputTuple,
+      StakeUnlockedEvent.OutputObject
+    >;
+    StakeUnlocked: TypedContractEvent<
+      StakeUnlockedEvent.InputTuple,
+      StakeUnlockedEvent.OutputTuple,
+      StakeUnlockedEvent.OutputObject
+    >;
+
     "Staked(address,uint256,uint256)": TypedContractEvent<
       StakedEvent.InputTuple,
       StakedEvent.OutputTuple,
@@ -1297,6 +1501,17 @@ export interface OperatorStaking extends BaseContract {
       TreasuryUpdatedEvent.InputTuple,
       TreasuryUpdatedEvent.OutputTuple,
       TreasuryUpdatedEvent.OutputObject
+    >;
+
+    "UnbondingFloorUpdated(address,uint256)": TypedContractEvent<
+      UnbondingFloorUpdatedEvent.InputTuple,
+      UnbondingFloorUpdatedEvent.OutputTuple,
+      UnbondingFloorUpdatedEvent.OutputObject
+    >;
+    UnbondingFloorUpdated: TypedContractEvent<
+      UnbondingFloorUpdatedEvent.InputTuple,
+      UnbondingFloorUpdatedEvent.OutputTuple,
+      UnbondingFloorUpdatedEvent.OutputObject
     >;
 
     "UnbondingPeriodUpdated(uint256)": TypedContractEvent<

@@ -57,6 +57,7 @@ export declare namespace ITeeVerifier {
     registeredAt: BigNumberish;
     active: boolean;
     equivocated: boolean;
+    attestationEpoch: BigNumberish;
     measurement: BytesLike;
   };
 
@@ -65,12 +66,14 @@ export declare namespace ITeeVerifier {
     registeredAt: bigint,
     active: boolean,
     equivocated: boolean,
+    attestationEpoch: bigint,
     measurement: string
   ] & {
     operator: string;
     registeredAt: bigint;
     active: boolean;
     equivocated: boolean;
+    attestationEpoch: bigint;
     measurement: string;
   };
 }
@@ -79,8 +82,10 @@ export interface TeeVerifierInterface extends Interface {
   getFunction(
     nameOrSignature:
       | "DEFAULT_ADMIN_ROLE"
+      | "REGISTRATION_TYPEHASH"
       | "RESULT_TYPEHASH"
       | "acceptDefaultAdminTransfer"
+      | "attestationEpoch"
       | "attestationVerifier"
       | "beginDefaultAdminTransfer"
       | "cancelDefaultAdminTransfer"
@@ -101,6 +106,7 @@ export interface TeeVerifierInterface extends Interface {
       | "pendingDefaultAdminDelay"
       | "recoverSigner"
       | "registerEnclave"
+      | "registrationDigest"
       | "renounceRole"
       | "reportEquivocation"
       | "resultDigest"
@@ -135,11 +141,19 @@ export interface TeeVerifierInterface extends Interface {
     values?: undefined
   ): string;
   encodeFunctionData(
+    functionFragment: "REGISTRATION_TYPEHASH",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
     functionFragment: "RESULT_TYPEHASH",
     values?: undefined
   ): string;
   encodeFunctionData(
     functionFragment: "acceptDefaultAdminTransfer",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "attestationEpoch",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -214,7 +228,11 @@ export interface TeeVerifierInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "registerEnclave",
-    values: [AddressLike, BytesLike, BytesLike]
+    values: [AddressLike, BytesLike, BytesLike, BytesLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "registrationDigest",
+    values: [AddressLike, AddressLike]
   ): string;
   encodeFunctionData(
     functionFragment: "renounceRole",
@@ -263,11 +281,19 @@ export interface TeeVerifierInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "REGISTRATION_TYPEHASH",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "RESULT_TYPEHASH",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
     functionFragment: "acceptDefaultAdminTransfer",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "attestationEpoch",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -336,6 +362,10 @@ export interface TeeVerifierInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "registrationDigest",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "renounceRole",
     data: BytesLike
   ): Result;
@@ -373,10 +403,14 @@ export interface TeeVerifierInterface extends Interface {
 }
 
 export namespace AttestationVerifierUpdatedEvent {
-  export type InputTuple = [attestationVerifier: AddressLike];
-  export type OutputTuple = [attestationVerifier: string];
+  export type InputTuple = [
+    attestationVerifier: AddressLike,
+    epoch: BigNumberish
+  ];
+  export type OutputTuple = [attestationVerifier: string, epoch: bigint];
   export interface OutputObject {
     attestationVerifier: string;
+    epoch: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -629,9 +663,13 @@ export interface TeeVerifier extends BaseContract {
 
   DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
 
+  REGISTRATION_TYPEHASH: TypedContractMethod<[], [string], "view">;
+
   RESULT_TYPEHASH: TypedContractMethod<[], [string], "view">;
 
   acceptDefaultAdminTransfer: TypedContractMethod<[], [void], "nonpayable">;
+
+  attestationEpoch: TypedContractMethod<[], [bigint], "view">;
 
   attestationVerifier: TypedContractMethod<[], [string], "view">;
 
@@ -704,9 +742,20 @@ export interface TeeVerifier extends BaseContract {
   >;
 
   registerEnclave: TypedContractMethod<
-    [enclaveKey: AddressLike, measurement: BytesLike, report: BytesLike],
+    [
+      enclaveKey: AddressLike,
+      measurement: BytesLike,
+      report: BytesLike,
+      keySignature: BytesLike
+    ],
     [void],
     "nonpayable"
+  >;
+
+  registrationDigest: TypedContractMethod<
+    [operator: AddressLike, enclaveKey: AddressLike],
+    [string],
+    "view"
   >;
 
   renounceRole: TypedContractMethod<
@@ -780,11 +829,17 @@ export interface TeeVerifier extends BaseContract {
     nameOrSignature: "DEFAULT_ADMIN_ROLE"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
+    nameOrSignature: "REGISTRATION_TYPEHASH"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
     nameOrSignature: "RESULT_TYPEHASH"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "acceptDefaultAdminTransfer"
   ): TypedContractMethod<[], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "attestationEpoch"
+  ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "attestationVerifier"
   ): TypedContractMethod<[], [string], "view">;
@@ -869,9 +924,21 @@ export interface TeeVerifier extends BaseContract {
   getFunction(
     nameOrSignature: "registerEnclave"
   ): TypedContractMethod<
-    [enclaveKey: AddressLike, measurement: BytesLike, report: BytesLike],
+    [
+      enclaveKey: AddressLike,
+      measurement: BytesLike,
+      report: BytesLike,
+      keySignature: BytesLike
+    ],
     [void],
     "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "registrationDigest"
+  ): TypedContractMethod<
+    [operator: AddressLike, enclaveKey: AddressLike],
+    [string],
+    "view"
   >;
   getFunction(
     nameOrSignature: "renounceRole"
@@ -1014,7 +1081,7 @@ export interface TeeVerifier extends BaseContract {
   >;
 
   filters: {
-    "AttestationVerifierUpdated(address)": TypedContractEvent<
+    "AttestationVerifierUpdated(address,uint256)": TypedContractEvent<
       AttestationVerifierUpdatedEvent.InputTuple,
       AttestationVerifierUpdatedEvent.OutputTuple,
       AttestationVerifierUpdatedEvent.OutputObject
