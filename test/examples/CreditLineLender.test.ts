@@ -2,9 +2,13 @@ import { expect } from "chai";
 import { AbiCoder } from "ethers";
 import { network } from "hardhat";
 
-import { RequestStatus, toRequest } from "@verity-ai/sdk";
+import { RequestStatus, toRequest, splitFee } from "@verity-ai/sdk";
 import { E18, INPUT_64, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS } from "../helpers/fixture.ts";
-import { deployEnv, eventsOf, fulfilTee, split } from "../helpers/coordinator.ts";
+import {
+  deployEnv,
+  eventsOf,
+  fulfilTee,
+} from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -101,8 +105,8 @@ describe("CreditLineLender", function () {
     app = await lender.getApplication(requestId);
     expect(app.decision).to.equal(Decision.Approved);
     expect(app.riskClass).to.equal(1n);
-    const s = split(PRICE, 0n, ROYALTY_BPS, PROTOCOL_FEE_BPS);
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(s.payout);
+    const s = splitFee(PRICE, 0n, ROYALTY_BPS, PROTOCOL_FEE_BPS);
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(s.operatorShare);
   });
 
   it("denies a high-risk application", async function () {

@@ -21,11 +21,6 @@ export async function deployEnv(conn: { ethers: any; ignition: any }): Promise<E
 /** ReentrancyGuardReentrantCall() selector (OpenZeppelin). */
 export const REENTRANCY_SELECTOR = "0x3ee5aeb5";
 
-/** What the operator earns for a request: fee - royalty - protocolFee. */
-export function operatorPayout(request: Request): bigint {
-  return request.fee - request.royalty - request.protocolFee;
-}
-
 /** Signs `output` with `enclave` and fulfils `request` from `operator`. */
 export async function fulfilTee(
   d: Deployment,
@@ -83,15 +78,6 @@ export function expectedRequest(
     storeOutput: false,
     ...fields,
   };
-}
-
-/** Fee split the coordinator pins for price + tip with the given bps. */
-export function split(price: bigint, tip: bigint, royaltyBps: bigint, protocolFeeBps: bigint) {
-  const fee = price + tip;
-  const protocolFee = (fee * protocolFeeBps) / 10_000n;
-  let royalty = (price * royaltyBps) / 10_000n;
-  if (royalty > fee - protocolFee) royalty = fee - protocolFee;
-  return { fee, protocolFee, royalty, payout: fee - protocolFee - royalty };
 }
 
 export function hashOf(output: string): string {

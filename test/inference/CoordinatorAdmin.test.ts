@@ -2,9 +2,12 @@ import { expect } from "chai";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { requestParams } from "@verity-ai/sdk";
+import { requestParams, operatorShare } from "@verity-ai/sdk";
 import { E18, INPUT_64, OUTPUT, PRICE, openRequest } from "../helpers/fixture.ts";
-import { deployEnv, fulfilTee, operatorPayout } from "../helpers/coordinator.ts";
+import {
+  deployEnv,
+  fulfilTee,
+} from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -72,7 +75,7 @@ describe("InferenceCoordinator: governance", function () {
       await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, "0x"))
         .to.emit(d.coordinator, "InferenceFulfilled")
         .withArgs(requestId, d.operator.address, ethers.keccak256(OUTPUT), ethers.toBeHex(requestId, 32));
-      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
     });
 
     it("removing a verifier disables the mode for new requests", async function () {

@@ -4,8 +4,13 @@ import { network } from "hardhat";
 
 import { E18, INPUT_64, OUTPUT, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS, openRequest } from "../helpers/fixture.ts";
 import type { Env } from "../helpers/coordinator.ts";
-import { deployEnv, eventsOf, fulfilTee, registerModelAs, split } from "../helpers/coordinator.ts";
-import { requestParams } from "@verity-ai/sdk";
+import {
+  deployEnv,
+  eventsOf,
+  fulfilTee,
+  registerModelAs,
+} from "../helpers/coordinator.ts";
+import { requestParams, splitFee } from "@verity-ai/sdk";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -179,7 +184,7 @@ describe("InferenceCoordinator: balances", function () {
       const d = await networkHelpers.loadFixture(deploy);
       const tip = 3n * E18;
       const { request } = await openRequest(d, { tip });
-      const s = split(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
+      const s = splitFee(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
       await fulfilTee(d, request, OUTPUT);
       expect(await d.coordinator.protocolFeesAccrued()).to.equal(s.protocolFee);
       const tx = d.coordinator.connect(d.other).withdrawProtocolFees();

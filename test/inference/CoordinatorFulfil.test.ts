@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { Wallet, ZeroAddress, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import { RequestStatus, requestParams } from "@verity-ai/sdk";
+import { RequestStatus, requestParams, operatorShare, splitFee } from "@verity-ai/sdk";
 import {
   E18,
   MIN_STAKE,
@@ -22,9 +22,7 @@ import {
   deployFundedConsumer,
   eventsOf,
   fulfilTee,
-  operatorPayout,
   recoveredSigner,
-  split,
 } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
@@ -46,9 +44,9 @@ describe("InferenceCoordinator: fulfil", function () {
     const d = await networkHelpers.loadFixture(deploy);
     const tip = 2n * E18;
     const { request, requestId } = await openRequest(d, { tip });
-    const s = split(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
+    const s = splitFee(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
     expect([request.fee, request.royalty, request.protocolFee]).to.deep.equal([s.fee, s.royalty, s.protocolFee]);
-    expect(s.payout).to.equal(12n * E18 - 2n * E18 - (12n * E18 * 500n) / 10_000n);
+    expect(s.operatorShare).to.equal(12n * E18 - 2n * E18 - (12n * E18 * 500n) / 10_000n);
 
     const tx = fulfilTee(d, request, OUTPUT);
     await expect(tx)
@@ -57,7 +55,7 @@ describe("InferenceCoordinator: fulfil", function () {
     await expect(tx).to.not.emit(d.coordinator, "CallbackDelivered");
     await expect(tx).to.changeTokenBalances(ethers, d.token, [d.coordinator, d.operator], [0n, 0n]);
 
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(s.payout);
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(s.operatorShare);
     // The royalty accrues to the model, not to the owner's balance.
     expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(s.royalty);
     expect(await d.coordinator.balanceOf(d.modelOwner.address)).to.equal(0n);
@@ -73,11 +71,11 @@ describe("InferenceCoordinator: fulfil", function () {
     expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
 
     // Everybody takes their share out; nothing is left behind.
-    await expect(d.coordinator.connect(d.operator).withdraw(s.payout, d.operator.address)).to.changeTokenBalances(
+    await expect(d.coordinator.connect(d.operator).withdraw(s.operatorShare, d.operator.address)).to.changeTokenBalances(
       ethers,
       d.token,
       [d.operator],
-      [s.payout],
+      [s.operatorShare],
     );
     await expect(d.coordinator.connect(d.modelOwner).withdraw(s.royalty, d.modelOwner.address)).to.changeTokenBalances(
       ethers,
@@ -112,7 +110,7 @@ describe("InferenceCoordinator: fulfil", function () {
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
       .withArgs(requestId, d.operator.address, d.operator2.address);
     await expect(fulfilTee(d, request, OUTPUT)).to.emit(d.coordinator, "InferenceFulfilled");
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
     expect(await d.coordinator.balanceOf(d.operator2.address)).to.equal(0n);
   });
 
@@ -182,7 +180,7 @@ describe("InferenceCoordinator: fulfil", function () {
       await expect(fulfilTee(d, request, OUTPUT))
         .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestNotOpen")
         .withArgs(requestId, 2);
-      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
       expect(await d.coordinator.balanceOf(d.operator2.address)).to.equal(0n);
     });
 
@@ -347,9 +345,9 @@ describe("InferenceCoordinator: fulfillBatch", function () {
     expect(eventsOf(d.coordinator, receipt, "FulfillmentSkipped")).to.have.length(2);
 
     expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(
-      operatorPayout(a.request) + operatorPayout(c.request),
+      operatorShare(a.request) + operatorShare(c.request),
     );
-    expect(await d.coordinator.balanceOf(d.operator2.address)).to.equal(operatorPayout(b.request));
+    expect(await d.coordinator.balanceOf(d.operator2.address)).to.equal(operatorShare(b.request));
     expect(await d.coordinator.protocolFeesAccrued()).to.equal(
       feesBefore + a.request.protocolFee + c.request.protocolFee,
     );
@@ -397,7 +395,7 @@ describe("InferenceCoordinator: fulfillBatch", function () {
       .withArgs(a.requestId, d.operator.address, anyValue, anyValue);
     expect(await d.coordinator.requestStatus(a.requestId)).to.equal(RequestStatus.Fulfilled);
     expect(await d.coordinator.requestStatus(b.requestId)).to.equal(RequestStatus.Open);
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(a.request));
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(a.request));
     // Alone, the expired request still reverts with the reason.
     await expect(d.coordinator.connect(d.operator).fulfill(b.request, OUTPUT, pb))
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorRequestExpired")
@@ -440,7 +438,7 @@ describe("InferenceCoordinator: fulfillBatch", function () {
     expect(await consumer.lastRequestId()).to.equal(a.requestId);
     expect(await consumer.lastOutput()).to.equal(OUTPUT);
     expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(
-      operatorPayout(a.request) + operatorPayout(b.request),
+      operatorShare(a.request) + operatorShare(b.request),
     );
   });
 });
@@ -619,7 +617,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
       .to.emit(d.coordinator, "CallbackDelivered")
       .withArgs(requestId, await consumer.getAddress(), false);
     await expect(tx).to.emit(d.coordinator, "InferenceFulfilled");
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
     expect(await d.coordinator.checkOutput(requestId, OUTPUT)).to.equal(true);
   });
 
@@ -641,7 +639,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
     expect(receipt.gasUsed).to.be.greaterThan(limit);
     expect(receipt.gasUsed).to.be.lessThan(limit + base + 60_000n);
     expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(
-      operatorPayout(request) + operatorPayout(plain.request),
+      operatorShare(request) + operatorShare(plain.request),
     );
   });
 
@@ -696,7 +694,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
         .to.emit(d.coordinator, "CallbackDelivered")
         .withArgs(requestId, await consumer.getAddress(), true);
       expect(await consumer.lastError()).to.equal(REENTRANCY_SELECTOR);
-      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
       expect(await d.coordinator.isVerified(requestId)).to.equal(true);
     });
 
@@ -713,7 +711,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
         .withArgs(requestId, await consumer.getAddress(), true);
       expect(await consumer.lastError()).to.equal(REENTRANCY_SELECTOR);
       expect(await d.coordinator.requestStatus(target.requestId)).to.equal(RequestStatus.Open);
-      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
     });
 
     it("refund an expired request from the callback is refused", async function () {
@@ -729,7 +727,7 @@ describe("InferenceCoordinator: callbacks and attacks", function () {
         .withArgs(requestId, await consumer.getAddress(), true);
       expect(await consumer.lastError()).to.equal(REENTRANCY_SELECTOR);
       expect(await d.coordinator.requestStatus(target.requestId)).to.equal(RequestStatus.Open);
-      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(request));
+      expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(request));
       // A plain refund afterwards works (no slash: the assigned operator never accepted).
       await expect(d.coordinator.refund(target.request))
         .to.emit(d.coordinator, "RequestRefunded")
@@ -761,7 +759,7 @@ describe("InferenceCoordinator: pause", function () {
       d.coordinator,
       "Withdrawn",
     );
-    await expect(d.coordinator.connect(d.operator).withdraw(operatorPayout(done.request), d.operator.address)).to.emit(
+    await expect(d.coordinator.connect(d.operator).withdraw(operatorShare(done.request), d.operator.address)).to.emit(
       d.coordinator,
       "Withdrawn",
     );

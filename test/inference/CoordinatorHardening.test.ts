@@ -2,9 +2,13 @@ import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { network } from "hardhat";
 
-import { claimFor, resultDomain, signResult, RequestStatus } from "@verity-ai/sdk";
+import { claimFor, resultDomain, signResult, RequestStatus, operatorShare } from "@verity-ai/sdk";
 import { E18, MIN_STAKE, OUTPUT, PRICE, openRequest, openRequestVia, teeProof } from "../helpers/fixture.ts";
-import { deployEnv, deployFundedConsumer, fulfilTee, operatorPayout } from "../helpers/coordinator.ts";
+import {
+  deployEnv,
+  deployFundedConsumer,
+  fulfilTee,
+} from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
@@ -219,7 +223,7 @@ describe("InferenceCoordinator: a jailed operator is paid for nothing after the 
     expect((await d.staking.stakeOf(d.operator.address)).jailed).to.equal(true);
     expect(await jailer.calls()).to.equal(1n);
     // Paid for the first item only; the others stay open for an eligible operator.
-    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorPayout(first.request));
+    expect(await d.coordinator.balanceOf(d.operator.address)).to.equal(operatorShare(first.request));
     expect(await d.coordinator.requestStatus(second.requestId)).to.equal(RequestStatus.Open);
     await expect(fulfilTee(d, second.request, OUTPUT, d.operator2, d.enclave2)).to.emit(
       d.coordinator,

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
-import { requestIdOf, requestParams, RequestStatus, toRequest, type RequestParams } from "@verity-ai/sdk";
+import { requestIdOf, requestParams, RequestStatus, toRequest, type RequestParams, operatorShare, splitFee } from "@verity-ai/sdk";
 import {
   E18,
   INPUT_64,
@@ -23,10 +23,8 @@ import {
   eventsOf,
   expectedRequest,
   fulfilTee,
-  operatorPayout,
   recoveredSigner,
   setupZkModel,
-  split,
 } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
@@ -56,7 +54,7 @@ describe("InferenceCoordinator: requestInference", function () {
       await networkHelpers.time.setNextBlockTimestamp(t);
       const tx = await d.coordinator.connect(d.requester).requestInference(params(d, { tip, timeout: 600 }));
       const receipt = (await tx.wait())!;
-      const s = split(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
+      const s = splitFee(PRICE, tip, ROYALTY_BPS, PROTOCOL_FEE_BPS);
       const expected = expectedRequest({
         requester: d.requester.address,
         nonce: 0n,
@@ -129,7 +127,7 @@ describe("InferenceCoordinator: requestInference", function () {
       const { request } = await openRequest(d);
       expect(request.protocolFee).to.equal((PRICE * PROTOCOL_FEE_BPS) / 10_000n);
       expect(request.royalty).to.equal(PRICE - request.protocolFee);
-      expect(operatorPayout(request)).to.equal(0n);
+      expect(operatorShare(request)).to.equal(0n);
     });
   });
 

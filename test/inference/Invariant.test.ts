@@ -4,9 +4,13 @@ import type { HDNodeWallet } from "ethers";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { requestIdOf, requestParams, RequestStatus, toRequest, type Request } from "@verity-ai/sdk";
+import { requestIdOf, requestParams, RequestStatus, toRequest, type Request, operatorShare } from "@verity-ai/sdk";
 import { E18, INPUT_64, teeProof } from "../helpers/fixture.ts";
-import { deployEnv, eventsOf, operatorPayout, registerModelAs } from "../helpers/coordinator.ts";
+import {
+  deployEnv,
+  eventsOf,
+  registerModelAs,
+} from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { networkHelpers } = conn;
@@ -105,7 +109,7 @@ describe("InferenceCoordinator: conservation invariant", function () {
       await d.coordinator.connect(op).fulfill(r, output, proof);
       open.delete(requestIdOf(r));
       fulfilled.push(r);
-      credit(op.address, operatorPayout(r));
+      credit(op.address, operatorShare(r));
       royalties.set(r.modelId, royalties.get(r.modelId)! + r.royalty);
       modelFees += r.protocolFee;
     }
@@ -185,7 +189,7 @@ describe("InferenceCoordinator: conservation invariant", function () {
         for (const r of batch) {
           open.delete(requestIdOf(r));
           fulfilled.push(r);
-          credit(op.address, operatorPayout(r));
+          credit(op.address, operatorShare(r));
           royalties.set(r.modelId, royalties.get(r.modelId)! + r.royalty);
           modelFees += r.protocolFee;
         }

@@ -1,15 +1,7 @@
 import { expect } from "chai";
 import { getBytes, hexlify, keccak256, randomBytes, zeroPadValue, type Contract } from "ethers";
 
-import {
-  claimFor,
-  IntakeError,
-  newSalt,
-  recoverResultSigner,
-  resultDomain,
-  sendPrivateInput,
-  teeCommitment,
-} from "@verity-ai/sdk";
+import { claimFor, IntakeError, newSalt, recoverResultSigner, resultDomain, sendPrivateInput, teeCommitment, operatorShare } from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
@@ -88,7 +80,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     const expected = (await executor.run(o.request.weightsHash, getBytes(input))).output;
     expect(job.output).to.equal(hexlify(expected));
     expect(job.inputHex).to.equal("0x"); // the input is kept in private_inputs only
-    expect(job.earnings).to.equal((o.request.fee - o.request.royalty - o.request.protocolFee).toString());
+    expect(job.earnings).to.equal(operatorShare(o.request).toString());
     // The enclave signed the claim with the commitment as inputHash.
     const claim = claimFor(o.requestId, o.request, expected, op.wallet.address);
     expect(claim.inputHash).to.equal(commitment);
@@ -109,7 +101,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     expect(event.args.verifierRecord).to.equal(zeroPadValue(op.enclave.address, 32).toLowerCase());
     expect(await p.coordinator.getFunction("requestStatus")(o.requestId)).to.equal(2n);
     expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(
-      o.request.fee - o.request.royalty - o.request.protocolFee,
+      operatorShare(o.request),
     );
 
     expect(await scanChain(node, [input, salt])).to.deep.equal([]);

@@ -3,7 +3,7 @@ import { keccak256, getBytes } from "ethers";
 
 import { Worker } from "../../worker/worker.ts";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
-import { requestIdOf } from "@verity-ai/sdk";
+import { requestIdOf, operatorShare } from "@verity-ai/sdk";
 import {
   MODELS_DIR,
   deployProtocol,
@@ -64,7 +64,7 @@ describe("worker: end to end against a hardhat node", function () {
       expect(f.outputHash).to.equal(await expectedOutput(o));
       expect(skipped.has(o.requestId)).to.equal(false);
     }
-    const earnings = opened.reduce((a, o) => a + (o.request.fee - o.request.royalty - o.request.protocolFee), 0n);
+    const earnings = opened.reduce((a, o) => a + operatorShare(o.request), 0n);
     expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(earnings);
     const rows = new Worker(config, { logger: quiet });
     try {
@@ -72,7 +72,7 @@ describe("worker: end to end against a hardhat node", function () {
       for (const o of opened) {
         const job = rows.store.get("0x" + o.requestId.toString(16).padStart(64, "0"))!;
         expect(job.state).to.equal("confirmed");
-        expect(job.earnings).to.equal((o.request.fee - o.request.royalty - o.request.protocolFee).toString());
+        expect(job.earnings).to.equal(operatorShare(o.request).toString());
         expect(keccak256(job.output!)).to.equal(await expectedOutput(o));
       }
       // Idempotent: a second pass over the same chain and store sends nothing.
@@ -143,7 +143,7 @@ describe("worker: two operators racing", function () {
         expect(winner.state).to.equal("confirmed");
         expect(loser.state).to.equal("skipped");
         expect(loser.error).to.match(/^already-fulfilled/);
-        const pay = o.request.fee - o.request.royalty - o.request.protocolFee;
+        const pay = operatorShare(o.request);
         if (f.operator === a.wallet.address) paidA += pay;
         else paidB += pay;
       }

@@ -1,18 +1,7 @@
 import { expect } from "chai";
 import { getBytes, keccak256, toBeHex, zeroPadValue, type Contract } from "ethers";
 
-import {
-  classOutput,
-  commitmentFor,
-  irisFixedForward,
-  irisInputFromBytes,
-  Mode,
-  newSalt,
-  operatorAt,
-  sendPrivateInput,
-  zkSalt,
-  requestParams,
-} from "@verity-ai/sdk";
+import { classOutput, commitmentFor, irisFixedForward, irisInputFromBytes, Mode, newSalt, operatorAt, sendPrivateInput, zkSalt, requestParams, operatorShare } from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,
@@ -156,7 +145,7 @@ describe("worker: ZK mode with private inputs", function () {
     // ZK results go in transactions of their own (gas per result differs ~12×).
     expect(zkTxs.has(worker.store.get(key(tee.requestId))!.txHash!)).to.equal(false);
     expect(fulfilled.get(tee.requestId)!.operator).to.equal(op.wallet.address);
-    const earned = [...zk, tee].reduce((a, o) => a + o.request.fee - o.request.royalty - o.request.protocolFee, 0n);
+    const earned = [...zk, tee].reduce((a, o) => a + operatorShare(o.request), 0n);
     expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(earned);
 
     // Never on-chain: the 16 input bytes, the salt, or the salt as the circuit's field element.

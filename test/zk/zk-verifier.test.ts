@@ -2,18 +2,7 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import {
-  classOutput,
-  commitmentHex,
-  encodeInput,
-  encodeZkProof,
-  FIELD,
-  irisFixedForward,
-  milliInputs,
-  zkShutdown,
-  type ZkProofResult,
-  Mode,
-} from "@verity-ai/sdk";
+import { classOutput, commitmentHex, encodeInput, encodeZkProof, FIELD, irisFixedForward, milliInputs, zkShutdown, type ZkProofResult, Mode, operatorShare } from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
 import { IRIS_WEIGHTS_HASH, deployZk, openZkRequest } from "./helpers.ts";
 import { irisProver } from "../../scripts/zk/paths.ts";
@@ -119,7 +108,7 @@ describe("ZkVerifier", function () {
     expect(fulfilled.gasUsed).to.be.lessThan(340_000n);
     expect(await d.coordinator.checkOutput(requestId, OUTPUT)).to.equal(true);
     expect(await d.coordinator.balanceOf(operator)).to.equal(
-      before + request.fee - request.royalty - request.protocolFee,
+      before + operatorShare(request),
     );
     expect(request.fee).to.equal(PRICE);
     expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(request.royalty);
