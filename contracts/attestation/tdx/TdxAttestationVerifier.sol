@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 import {IAttestationVerifier} from "../../interfaces/IAttestationVerifier.sol";
@@ -23,8 +22,6 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
     bytes32 public constant REPORT_DATA_TYPEHASH =
         keccak256("VerityTdxEnclave(uint256 chainId,address verifier,address consumer,address operator,address enclaveKey)");
 
-    bytes32 private constant _PEM_BEGIN = keccak256("-----BEGIN CERTIFICATE-----\n");
-    bytes32 private constant _PEM_END = keccak256("-----END CERTIFICATE-----");
     uint8 private constant _REVOKED_BIT = uint8(1) << uint8(TcbStatus.Revoked);
 
     bytes32 private immutable _rootCertHash;
@@ -247,7 +244,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         bytes calldata pem,
         TdxAttestation memory a
     ) private view returns (X509Cert memory pck, bytes memory pckDer) {
-        bytes[3] memory ders = _pemChain(pem);
+        bytes[3] memory ders = TdxX509.pemChain(pem);
         bytes32 rootHash = keccak256(ders[2]);
         if (rootHash != _rootCertHash) revert TdxUntrustedRoot(rootHash);
         X509Cert memory ca = _rootSigned(ders[1], 1);
@@ -289,33 +286,6 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
             revert TdxCertificateRevoked(index, serialHash);
         }
         return nextUpdate;
-    }
-
-    /// Exactly three PEM certificates (leaf first), then only newlines or NUL bytes.
-    function _pemChain(bytes calldata pem) private pure returns (bytes[3] memory ders) {
-        uint256 p;
-        for (uint256 i = 0; i < 3; ++i) {
-            if (p + 28 > pem.length || keccak256(pem[p:p + 28]) != _PEM_BEGIN) revert TdxMalformedPemChain(p);
-            p += 28;
-            bytes memory b64 = new bytes(pem.length - p);
-            uint256 n;
-            for (; p < pem.length && pem[p] != "-"; ++p) {
-                bytes1 c = pem[p];
-                if (c == "\n") continue;
-                if (!_isBase64(c)) revert TdxMalformedPemChain(p);
-                b64[n++] = c;
-            }
-            if (p + 25 > pem.length || keccak256(pem[p:p + 25]) != _PEM_END) revert TdxMalformedPemChain(p);
-            p += 25;
-            if (p < pem.length && pem[p] == "\n") ++p;
-            assembly ("memory-safe") {
-                mstore(b64, n) // shrink to the characters kept
-            }
-            ders[i] = Base64.decode(string(b64));
-        }
-        for (; p < pem.length; ++p) {
-            if (pem[p] != "\n" && pem[p] != 0x00) revert TdxMalformedPemChain(p);
-        }
     }
 
     // ---------------------------------------------------------------- internal: QE and TCB
@@ -468,16 +438,6 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         if (sv >= P256.N) return false;
         if (sv > P256.N / 2) sv = P256.N - sv;
         return P256.verify(h, r, bytes32(sv), x, y);
-    }
-
-    function _isBase64(bytes1 c) private pure returns (bool) {
-        return
-            (c >= "A" && c <= "Z") ||
-            (c >= "a" && c <= "z") ||
-            (c >= "0" && c <= "9") ||
-            c == "+" ||
-            c == "/" ||
-            c == "=";
     }
 
     function _min(uint64 a, uint64 b) private pure returns (uint64) {

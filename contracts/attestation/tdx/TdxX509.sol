@@ -2,6 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {ITdxAttestationVerifier} from "../../interfaces/ITdxAttestationVerifier.sol";
+import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
+
 import {DerNode, TdxDer} from "./TdxDer.sol";
 
 /// @notice The parts of an X.509 certificate (ECDSA-P256, SHA-256) the verifier checks.
@@ -48,6 +50,36 @@ struct SgxExtension {
 library TdxX509 {
     /// DER content of OID 1.2.840.113741.1.13.1 (Intel SGX extensions).
     bytes9 private constant _SGX_OID = 0x2a864886f84d010d01;
+    bytes32 private constant _PEM_BEGIN = keccak256("-----BEGIN CERTIFICATE-----\n");
+    bytes32 private constant _PEM_END = keccak256("-----END CERTIFICATE-----");
+
+    /// Exactly three PEM certificates (leaf first), then only newlines or NUL bytes.
+    function pemChain(bytes memory pem) public pure returns (bytes[3] memory ders) {
+        uint256 p;
+        for (uint256 i = 0; i < 3; ++i) {
+            if (p + 28 > pem.length || TdxDer.keccakRange(pem, p, p + 28) != _PEM_BEGIN) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+            p += 28;
+            bytes memory b64 = new bytes(pem.length - p);
+            uint256 n;
+            for (; p < pem.length && pem[p] != "-"; ++p) {
+                bytes1 c = pem[p];
+                if (c == "\n") continue;
+                if (!_isBase64(c)) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+                b64[n++] = c;
+            }
+            if (p + 25 > pem.length || TdxDer.keccakRange(pem, p, p + 25) != _PEM_END) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+            p += 25;
+            if (p < pem.length && pem[p] == "\n") ++p;
+            assembly ("memory-safe") {
+                mstore(b64, n) // shrink to the characters kept
+            }
+            ders[i] = Base64.decode(string(b64));
+        }
+        for (; p < pem.length; ++p) {
+            if (pem[p] != "\n" && pem[p] != 0x00) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+        }
+    }
+
 
     /// @notice Parses a certificate; the DER must be exactly one certificate.
     function parseCert(bytes memory der) public view returns (X509Cert memory c) {
@@ -191,4 +223,15 @@ library TdxX509 {
         r = bytes32(TdxDer.uintOf(der, rn));
         s = bytes32(TdxDer.uintOf(der, sn));
     }
+
+    function _isBase64(bytes1 c) private pure returns (bool) {
+        return
+            (c >= "A" && c <= "Z") ||
+            (c >= "a" && c <= "z") ||
+            (c >= "0" && c <= "9") ||
+            c == "+" ||
+            c == "/" ||
+            c == "=";
+    }
+
 }
