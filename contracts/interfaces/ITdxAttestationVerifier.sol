@@ -30,7 +30,8 @@ interface ITdxAttestationVerifier is IAttestationVerifier {
         QeIdentity
     }
 
-    /// @notice What a verified quote says, and until when the verdict holds.
+    /// @notice What a verified quote says, and until when the verdict holds (memory only: not packed).
+    // solhint-disable-next-line gas-struct-packing
     struct TdxAttestation {
         /// Quote version (4 or 5).
         uint16 version;

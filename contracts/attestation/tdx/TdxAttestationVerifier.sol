@@ -19,8 +19,9 @@ import {SgxExtension, TdxX509, X509Cert, X509Crl} from "./TdxX509.sol";
 contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefaultAdminRules {
     bytes32 public constant MEASUREMENT_MANAGER_ROLE = keccak256("MEASUREMENT_MANAGER_ROLE");
     /// @notice Domain tag of the report data binding (see `reportDataFor`).
-    bytes32 public constant REPORT_DATA_TYPEHASH =
-        keccak256("VerityTdxEnclave(uint256 chainId,address verifier,address consumer,address operator,address enclaveKey)");
+    bytes32 public constant REPORT_DATA_TYPEHASH = keccak256(
+        "VerityTdxEnclave(uint256 chainId,address verifier,address consumer,address operator,address enclaveKey)"
+    );
 
     uint8 private constant _REVOKED_BIT = uint8(1) << uint8(TcbStatus.Revoked);
 
@@ -94,6 +95,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         bytes memory rd = a.reportData;
         bytes32 actual;
         bytes32 tail;
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             actual := mload(add(rd, 0x20))
             tail := mload(add(rd, 0x40))
@@ -103,19 +105,24 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
 
     /// @inheritdoc ITdxAttestationVerifier
     function verifyQuote(bytes calldata quote) public view returns (TdxAttestation memory a) {
-        TdxQuoteLayout memory l = TdxQuote.parse(quote);
-        if (!_p256(sha256(quote[:l.signedLength]), l.sigR, l.sigS, l.keyX, l.keyY)) revert TdxQuoteSignatureInvalid();
-        a.version = l.version;
-        a.bodyType = l.bodyType;
+        TdxQuoteLayout memory layout = TdxQuote.parse(quote);
+        if (!_p256(sha256(quote[:layout.signedLength]), layout.sigR, layout.sigS, layout.keyX, layout.keyY))
+            revert TdxQuoteSignatureInvalid();
+        a.version = layout.version;
+        a.bodyType = layout.bodyType;
         a.expiry = type(uint64).max;
-        (X509Cert memory pck, bytes memory pckDer) = _verifyChain(quote[l.pem:l.pem + l.pemLength], a);
-        _verifyQe(quote, l, pck, a);
-        _readBody(quote[l.body:l.body + TdxQuote.REPORT_DATA + 64], a);
-        _verifyTcb(quote[l.body:l.body + TdxQuote.REPORT_DATA], TdxX509.sgxExtension(pckDer, pck), a);
+        (X509Cert memory pck, bytes memory pckDer) = _verifyChain(quote[layout.pem:layout.pem + layout.pemLength], a);
+        _verifyQe(quote, layout, pck, a);
+        _readBody(quote[layout.body:layout.body + TdxQuote.REPORT_DATA + 64], a);
+        _verifyTcb(quote[layout.body:layout.body + TdxQuote.REPORT_DATA], TdxX509.sgxExtension(pckDer, pck), a);
     }
 
     /// @inheritdoc ITdxAttestationVerifier
-    function reportDataFor(address consumer, address operator, address enclaveKey) external view returns (bytes memory) {
+    function reportDataFor(
+        address consumer,
+        address operator,
+        address enclaveKey
+    ) external view returns (bytes memory) {
         return abi.encodePacked(_binding(consumer, operator, enclaveKey), bytes32(0));
     }
 
@@ -175,7 +182,9 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
             signingCert
         );
         bytes memory j = qeIdentity_;
-        (JsonValue memory obj, uint64 issueDate, uint64 nextUpdate, uint32 evalNumber) = TdxCollateral.qeIdentityHead(j);
+        (JsonValue memory obj, uint64 issueDate, uint64 nextUpdate, uint32 evalNumber) = TdxCollateral.qeIdentityHead(
+            j
+        );
         _checkCollateralDates(CollateralKind.QeIdentity, issueDate, nextUpdate);
         TdxQeIdentity storage r = _qeIdentity;
         if (issueDate <= r.issueDate) revert TdxCollateralNotNewer(CollateralKind.QeIdentity, issueDate, r.issueDate);
@@ -293,13 +302,15 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
     /// QE report signed by the PCK key, binding the attestation key, and matching the QE identity.
     function _verifyQe(
         bytes calldata quote,
-        TdxQuoteLayout memory l,
+        TdxQuoteLayout memory layout,
         X509Cert memory pck,
         TdxAttestation memory a
     ) private view {
-        bytes calldata rep = quote[l.qeReport:l.qeReport + TdxQuote.QE_REPORT_LENGTH];
-        if (!_p256(sha256(rep), l.qeSigR, l.qeSigS, pck.keyX, pck.keyY)) revert TdxQeReportSignatureInvalid();
-        bytes32 expected = sha256(abi.encodePacked(l.keyX, l.keyY, quote[l.authData:l.authData + l.authDataLength]));
+        bytes calldata rep = quote[layout.qeReport:layout.qeReport + TdxQuote.QE_REPORT_LENGTH];
+        if (!_p256(sha256(rep), layout.qeSigR, layout.qeSigS, pck.keyX, pck.keyY)) revert TdxQeReportSignatureInvalid();
+        bytes32 expected = sha256(
+            abi.encodePacked(layout.keyX, layout.keyY, quote[layout.authData:layout.authData + layout.authDataLength])
+        );
         bytes32 actual = bytes32(rep[TdxQuote.QE_REPORT_DATA:TdxQuote.QE_REPORT_DATA + 32]);
         if (actual != expected || bytes32(rep[TdxQuote.QE_REPORT_DATA + 32:]) != 0) {
             revert TdxQeReportDataMismatch(expected, actual);
@@ -351,14 +362,19 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         if (signerHash != t.moduleSignerHash || (seamAttributes & t.moduleAttributesMask) != t.moduleAttributes) {
             revert TdxModuleMismatch(major);
         }
-        a.moduleTcbStatus = major == 0 ? TcbStatus.UpToDate : _moduleStatus(t, major, uint8(svn[0]), signerHash, seamAttributes);
+        a.moduleTcbStatus =
+            major == 0 ? TcbStatus.UpToDate : _moduleStatus(t, major, uint8(svn[0]), signerHash, seamAttributes);
         // With a module identity (major version > 0), TDX components 0 and 1 are the module's SVN
         // and version, judged by the module identity instead.
         uint256 from = major == 0 ? 0 : 2;
         uint256 count = t.levels.length;
         for (uint256 i = 0; i < count; ++i) {
             TdxTcbLevel storage level = t.levels[i];
-            if (ext.pceSvn >= level.pceSvn && _atLeast(ext.cpuSvn, level.sgxSvns, 0) && _atLeast(svn, level.tdxSvns, from)) {
+            if (
+                ext.pceSvn >= level.pceSvn &&
+                _atLeast(ext.cpuSvn, level.sgxSvns, 0) &&
+                _atLeast(svn, level.tdxSvns, from)
+            ) {
                 a.tcbStatus = _accepted(level.status);
                 return;
             }
@@ -427,7 +443,8 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
     // ---------------------------------------------------------------- internal: helpers
 
     function _binding(address consumer, address operator, address enclaveKey) private view returns (bytes32) {
-        return keccak256(abi.encode(REPORT_DATA_TYPEHASH, block.chainid, address(this), consumer, operator, enclaveKey));
+        return
+            keccak256(abi.encode(REPORT_DATA_TYPEHASH, block.chainid, address(this), consumer, operator, enclaveKey));
     }
 
     /// P-256 verification accepting either of a signature's two valid s values: Intel does not

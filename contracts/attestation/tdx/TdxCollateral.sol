@@ -51,6 +51,7 @@ struct TdxQeLevel {
 }
 
 /// @notice The TD quoting enclave's identity, as Intel signed it.
+// solhint-disable-next-line gas-struct-packing
 struct TdxQeIdentity {
     uint64 issueDate;
     uint64 validUntil;
@@ -78,7 +79,10 @@ library TdxCollateral {
         bytes memory j
     ) public pure returns (JsonValue memory obj, bytes6 fmspc, uint64 issueDate, uint64 nextUpdate, uint32 evalNumber) {
         obj = j.root(_TCB);
-        if (j.stringHash(j.get(obj, "id", _TCB), _TCB) != keccak256("TDX") || j.uintOf(j.get(obj, "version", _TCB), 3, _TCB) != 3) {
+        if (
+            j.stringHash(j.get(obj, "id", _TCB), _TCB) != keccak256("TDX") ||
+            j.uintOf(j.get(obj, "version", _TCB), 3, _TCB) != 3
+        ) {
             revert ITdxAttestationVerifier.TdxCollateralWrongId(_TCB);
         }
         fmspc = bytes6(j.hexOf(j.get(obj, "fmspc", _TCB), 6, _TCB));
@@ -116,7 +120,11 @@ library TdxCollateral {
             TdxModuleIdentity storage m = r.modules.push();
             JsonValue memory id = j.get(e, "id", _TCB);
             // "TDX_XX": the major version in two hex digits.
-            if (id.end - id.start != 8 || j[id.start] != '"' || bytes4(TdxJson.word4(j, id.start + 1)) != "TDX_") {
+            if (
+                id.end - id.start != 8 ||
+                j[id.start] != bytes1(0x22) ||
+                bytes4(TdxJson.word4(j, id.start + 1)) != "TDX_"
+            ) {
                 revert ITdxAttestationVerifier.TdxCollateralMalformed(_TCB, id.start);
             }
             m.majorVersion = j.hexByteAt(id.start + 5, _TCB);
@@ -124,11 +132,13 @@ library TdxCollateral {
             m.attributes = bytes8(j.hexOf(j.get(e, "attributes", _TCB), 8, _TCB));
             m.attributesMask = bytes8(j.hexOf(j.get(e, "attributesMask", _TCB), 8, _TCB));
             JsonValue memory levels = j.get(e, "tcbLevels", _TCB);
-            (bool hasLevel, JsonValue memory l) = j.first(levels, _TCB);
-            for (; hasLevel; (hasLevel, l) = j.next(levels, l, _TCB)) {
-                uint256 svn = j.uintOf(j.get(j.get(l, "tcb", _TCB), "isvsvn", _TCB), 3, _TCB);
-                if (svn > type(uint8).max) revert ITdxAttestationVerifier.TdxCollateralMalformed(_TCB, l.start);
-                m.levels.push(TdxModuleLevel({isvSvn: uint8(svn), status: status(j, j.get(l, "tcbStatus", _TCB), _TCB)}));
+            (bool hasLevel, JsonValue memory lvl) = j.first(levels, _TCB);
+            for (; hasLevel; (hasLevel, lvl) = j.next(levels, lvl, _TCB)) {
+                uint256 svn = j.uintOf(j.get(j.get(lvl, "tcb", _TCB), "isvsvn", _TCB), 3, _TCB);
+                if (svn > type(uint8).max) revert ITdxAttestationVerifier.TdxCollateralMalformed(_TCB, lvl.start);
+                m.levels.push(
+                    TdxModuleLevel({isvSvn: uint8(svn), status: status(j, j.get(lvl, "tcbStatus", _TCB), _TCB)})
+                );
             }
         }
     }
@@ -138,7 +148,10 @@ library TdxCollateral {
         bytes memory j
     ) public pure returns (JsonValue memory obj, uint64 issueDate, uint64 nextUpdate, uint32 evalNumber) {
         obj = j.root(_QE);
-        if (j.stringHash(j.get(obj, "id", _QE), _QE) != keccak256("TD_QE") || j.uintOf(j.get(obj, "version", _QE), 3, _QE) != 2) {
+        if (
+            j.stringHash(j.get(obj, "id", _QE), _QE) != keccak256("TD_QE") ||
+            j.uintOf(j.get(obj, "version", _QE), 3, _QE) != 2
+        ) {
             revert ITdxAttestationVerifier.TdxCollateralWrongId(_QE);
         }
         issueDate = j.dateOf(j.get(obj, "issueDate", _QE), _QE);
@@ -157,11 +170,11 @@ library TdxCollateral {
         if (prodId > type(uint16).max) revert ITdxAttestationVerifier.TdxCollateralMalformed(_QE, obj.start);
         r.isvProdId = uint16(prodId);
         JsonValue memory levels = j.get(obj, "tcbLevels", _QE);
-        (bool has, JsonValue memory l) = j.first(levels, _QE);
-        for (; has; (has, l) = j.next(levels, l, _QE)) {
-            uint256 svn = j.uintOf(j.get(j.get(l, "tcb", _QE), "isvsvn", _QE), 5, _QE);
-            if (svn > type(uint16).max) revert ITdxAttestationVerifier.TdxCollateralMalformed(_QE, l.start);
-            r.levels.push(TdxQeLevel({isvSvn: uint16(svn), status: status(j, j.get(l, "tcbStatus", _QE), _QE)}));
+        (bool has, JsonValue memory lvl) = j.first(levels, _QE);
+        for (; has; (has, lvl) = j.next(levels, lvl, _QE)) {
+            uint256 svn = j.uintOf(j.get(j.get(lvl, "tcb", _QE), "isvsvn", _QE), 5, _QE);
+            if (svn > type(uint16).max) revert ITdxAttestationVerifier.TdxCollateralMalformed(_QE, lvl.start);
+            r.levels.push(TdxQeLevel({isvSvn: uint16(svn), status: status(j, j.get(lvl, "tcbStatus", _QE), _QE)}));
         }
     }
 

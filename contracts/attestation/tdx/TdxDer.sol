@@ -67,6 +67,7 @@ library TdxDer {
     /// @notice keccak256 of the bytes [from, to) of `b`.
     function keccakRange(bytes memory b, uint256 from, uint256 to) internal pure returns (bytes32 h) {
         if (to < from || to > b.length) revert ITdxAttestationVerifier.TdxMalformedDer(from);
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             h := keccak256(add(add(b, 0x20), from), sub(to, from))
         }
@@ -76,6 +77,7 @@ library TdxDer {
     function sha256Range(bytes memory b, uint256 from, uint256 to) internal view returns (bytes32 h) {
         if (to < from || to > b.length) revert ITdxAttestationVerifier.TdxMalformedDer(from);
         bool ok;
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x02, add(add(b, 0x20), from), sub(to, from), 0x00, 0x20)
             h := mload(0x00)

@@ -16,6 +16,8 @@ struct JsonValue {
 /// has been checked, yet every index is bounded: a malformed document reverts with
 /// `TdxCollateralMalformed`, never reads out of range and never loops forever (each step advances).
 library TdxJson {
+    bytes1 private constant _QUOTE = 0x22; // the double quote character
+
     /// @notice The whole buffer as one value (the top-level object), with nothing but space around it.
     function root(bytes memory j, ITdxAttestationVerifier.CollateralKind k) internal pure returns (JsonValue memory v) {
         v.start = _ws(j, 0, j.length);
@@ -43,12 +45,13 @@ library TdxJson {
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (bool found, JsonValue memory v) {
         uint256 end = obj.end;
-        if (obj.start >= end || j[obj.start] != "{") revert ITdxAttestationVerifier.TdxCollateralMalformed(k, obj.start);
+        if (obj.start >= end || j[obj.start] != "{")
+            revert ITdxAttestationVerifier.TdxCollateralMalformed(k, obj.start);
         bytes32 want = keccak256(bytes(key));
         uint256 p = _ws(j, obj.start + 1, end);
         if (p < end && j[p] == "}") return (false, v);
         while (p < end) {
-            if (j[p] != '"') revert ITdxAttestationVerifier.TdxCollateralMalformed(k, p);
+            if (j[p] != _QUOTE) revert ITdxAttestationVerifier.TdxCollateralMalformed(k, p);
             uint256 keyStart = p + 1;
             uint256 keyEnd = _skip(j, p, end, k) - 1; // the closing quote
             p = _ws(j, keyEnd + 1, end);
@@ -74,7 +77,8 @@ library TdxJson {
         JsonValue memory arr,
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (bool has, JsonValue memory e) {
-        if (arr.start >= arr.end || j[arr.start] != "[") revert ITdxAttestationVerifier.TdxCollateralMalformed(k, arr.start);
+        if (arr.start >= arr.end || j[arr.start] != "[")
+            revert ITdxAttestationVerifier.TdxCollateralMalformed(k, arr.start);
         return _elementAt(j, _ws(j, arr.start + 1, arr.end), arr.end, k);
     }
 
@@ -98,7 +102,8 @@ library TdxJson {
         JsonValue memory v,
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (bytes32) {
-        if (v.end - v.start < 2 || j[v.start] != '"') revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
+        if (v.end - v.start < 2 || j[v.start] != _QUOTE)
+            revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
         return TdxDer.keccakRange(j, v.start + 1, v.end - 1);
     }
 
@@ -109,7 +114,8 @@ library TdxJson {
         uint256 maxDigits,
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (uint256 n) {
-        if (v.end == v.start || v.end - v.start > maxDigits) revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
+        if (v.end == v.start || v.end - v.start > maxDigits)
+            revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
         for (uint256 p = v.start; p < v.end; ++p) {
             uint8 c = uint8(j[p]);
             if (c < 0x30 || c > 0x39) revert ITdxAttestationVerifier.TdxCollateralMalformed(k, p);
@@ -124,7 +130,7 @@ library TdxJson {
         uint256 byteCount,
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (bytes32 w) {
-        if (byteCount > 32 || v.end - v.start != 2 * byteCount + 2 || j[v.start] != '"') {
+        if (byteCount > 32 || v.end - v.start != 2 * byteCount + 2 || j[v.start] != _QUOTE) {
             revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
         }
         for (uint256 i = 0; i < byteCount; ++i) {
@@ -140,7 +146,11 @@ library TdxJson {
     }
 
     /// @notice The byte written as two hex digits at `p`.
-    function hexByteAt(bytes memory j, uint256 p, ITdxAttestationVerifier.CollateralKind k) internal pure returns (uint8) {
+    function hexByteAt(
+        bytes memory j,
+        uint256 p,
+        ITdxAttestationVerifier.CollateralKind k
+    ) internal pure returns (uint8) {
         return uint8((_nibble(j, p, k) << 4) | _nibble(j, p + 1, k));
     }
 
@@ -151,14 +161,12 @@ library TdxJson {
         uint256 byteCount,
         ITdxAttestationVerifier.CollateralKind k
     ) internal pure returns (bytes memory out) {
-        if (v.end - v.start != 2 * byteCount + 2 || j[v.start] != '"') {
+        if (v.end - v.start != 2 * byteCount + 2 || j[v.start] != _QUOTE) {
             revert ITdxAttestationVerifier.TdxCollateralMalformed(k, v.start);
         }
         out = new bytes(byteCount);
         for (uint256 i = 0; i < byteCount; ++i) {
-            out[i] = bytes1(
-                uint8((_nibble(j, v.start + 1 + 2 * i, k) << 4) | _nibble(j, v.start + 2 + 2 * i, k))
-            );
+            out[i] = bytes1(uint8((_nibble(j, v.start + 1 + 2 * i, k) << 4) | _nibble(j, v.start + 2 + 2 * i, k)));
         }
     }
 
@@ -171,7 +179,7 @@ library TdxJson {
         uint256 p = v.start + 1;
         if (
             v.end - v.start != 22 ||
-            j[v.start] != '"' ||
+            j[v.start] != _QUOTE ||
             j[p + 4] != "-" ||
             j[p + 7] != "-" ||
             j[p + 10] != "T" ||
@@ -221,12 +229,12 @@ library TdxJson {
     ) private pure returns (uint256) {
         if (p >= end) revert ITdxAttestationVerifier.TdxCollateralMalformed(k, p);
         bytes1 c = j[p];
-        if (c == '"') return _skipString(j, p, end, k);
+        if (c == _QUOTE) return _skipString(j, p, end, k);
         if (c == "{" || c == "[") {
             uint256 depth;
             while (p < end) {
                 c = j[p];
-                if (c == '"') {
+                if (c == _QUOTE) {
                     p = _skipString(j, p, end, k);
                     continue;
                 }
@@ -256,7 +264,7 @@ library TdxJson {
         for (++p; p < end; ++p) {
             bytes1 c = j[p];
             if (c == "\\") ++p;
-            else if (c == '"') return p + 1;
+            else if (c == _QUOTE) return p + 1;
         }
         revert ITdxAttestationVerifier.TdxCollateralMalformed(k, p);
     }
@@ -266,7 +274,11 @@ library TdxJson {
         return p;
     }
 
-    function _nibble(bytes memory j, uint256 p, ITdxAttestationVerifier.CollateralKind k) private pure returns (uint256) {
+    function _nibble(
+        bytes memory j,
+        uint256 p,
+        ITdxAttestationVerifier.CollateralKind k
+    ) private pure returns (uint256) {
         uint8 c = uint8(j[p]);
         if (c >= 0x30 && c <= 0x39) return c - 0x30;
         if (c >= 0x61 && c <= 0x66) return c - 0x57;

@@ -62,45 +62,50 @@ library TdxQuote {
     uint256 internal constant QE_REPORT_DATA = 320;
 
     /// @notice Checks a quote's header and lengths and returns where its parts are.
-    function parse(bytes calldata q) internal pure returns (TdxQuoteLayout memory l) {
+    function parse(bytes calldata q) internal pure returns (TdxQuoteLayout memory layout) {
         _need(q, HEADER_LENGTH);
-        l.version = le16(q, 0);
-        if (l.version != 4 && l.version != 5) revert ITdxAttestationVerifier.TdxUnsupportedQuoteVersion(l.version);
+        layout.version = le16(q, 0);
+        if (layout.version != 4 && layout.version != 5)
+            revert ITdxAttestationVerifier.TdxUnsupportedQuoteVersion(layout.version);
         uint16 keyType = le16(q, 2);
-        if (keyType != ATTESTATION_KEY_ECDSA_P256) revert ITdxAttestationVerifier.TdxUnsupportedAttestationKeyType(keyType);
+        if (keyType != ATTESTATION_KEY_ECDSA_P256)
+            revert ITdxAttestationVerifier.TdxUnsupportedAttestationKeyType(keyType);
         uint32 teeType = le32(q, 4);
         if (teeType != TEE_TYPE_TDX) revert ITdxAttestationVerifier.TdxUnsupportedTeeType(teeType);
         uint256 bodyLength = TD10_BODY_LENGTH;
-        l.bodyType = 2;
-        l.body = HEADER_LENGTH;
-        if (l.version == 5) {
+        layout.bodyType = 2;
+        layout.body = HEADER_LENGTH;
+        if (layout.version == 5) {
             // v5: a body descriptor (type u16, size u32) precedes the body, and is signed with it.
             _need(q, HEADER_LENGTH + 6);
-            l.bodyType = le16(q, HEADER_LENGTH);
+            layout.bodyType = le16(q, HEADER_LENGTH);
             uint32 size = le32(q, HEADER_LENGTH + 2);
-            if (!(l.bodyType == 2 && size == TD10_BODY_LENGTH) && !(l.bodyType == 3 && size == TD15_BODY_LENGTH)) {
-                revert ITdxAttestationVerifier.TdxUnsupportedBodyType(l.bodyType, size);
+            if (
+                !(layout.bodyType == 2 && size == TD10_BODY_LENGTH) &&
+                !(layout.bodyType == 3 && size == TD15_BODY_LENGTH)
+            ) {
+                revert ITdxAttestationVerifier.TdxUnsupportedBodyType(layout.bodyType, size);
             }
             bodyLength = size;
-            l.body = HEADER_LENGTH + 6;
+            layout.body = HEADER_LENGTH + 6;
         }
-        l.signedLength = l.body + bodyLength;
-        _need(q, l.signedLength + 4);
-        uint256 p = l.signedLength + 4;
-        uint256 end = p + le32(q, l.signedLength); // the signature data's declared end
+        layout.signedLength = layout.body + bodyLength;
+        _need(q, layout.signedLength + 4);
+        uint256 p = layout.signedLength + 4;
+        uint256 end = p + le32(q, layout.signedLength); // the signature data's declared end
         _need(q, end);
         if (q.length > end) revert ITdxAttestationVerifier.TdxQuoteTrailingBytes(q.length, end);
-        _signatureData(q, l, p, end);
+        _signatureData(q, layout, p, end);
     }
 
     /// Signature, attestation key, then certification data type 6: QE report, its signature, QE auth
     /// data, and certification data type 5 (the PEM chain), which must end exactly at `end`.
-    function _signatureData(bytes calldata q, TdxQuoteLayout memory l, uint256 p, uint256 end) private pure {
+    function _signatureData(bytes calldata q, TdxQuoteLayout memory layout, uint256 p, uint256 end) private pure {
         _within(p, 128 + 6, end);
-        l.sigR = bytes32(q[p:p + 32]);
-        l.sigS = bytes32(q[p + 32:p + 64]);
-        l.keyX = bytes32(q[p + 64:p + 96]);
-        l.keyY = bytes32(q[p + 96:p + 128]);
+        layout.sigR = bytes32(q[p:p + 32]);
+        layout.sigS = bytes32(q[p + 32:p + 64]);
+        layout.keyX = bytes32(q[p + 64:p + 96]);
+        layout.keyY = bytes32(q[p + 96:p + 128]);
         p += 128;
         uint16 certType = le16(q, p);
         if (certType != CERT_DATA_QE_REPORT) {
@@ -110,15 +115,15 @@ library TdxQuote {
         p += 6;
         if (size != end - p) revert ITdxAttestationVerifier.TdxQuoteLengthMismatch(p - 4, size, end - p);
         _within(p, QE_REPORT_LENGTH + 64 + 2, end);
-        l.qeReport = p;
-        l.qeSigR = bytes32(q[p + QE_REPORT_LENGTH:p + QE_REPORT_LENGTH + 32]);
-        l.qeSigS = bytes32(q[p + QE_REPORT_LENGTH + 32:p + QE_REPORT_LENGTH + 64]);
+        layout.qeReport = p;
+        layout.qeSigR = bytes32(q[p + QE_REPORT_LENGTH:p + QE_REPORT_LENGTH + 32]);
+        layout.qeSigS = bytes32(q[p + QE_REPORT_LENGTH + 32:p + QE_REPORT_LENGTH + 64]);
         p += QE_REPORT_LENGTH + 64;
-        l.authDataLength = le16(q, p);
-        l.authData = p + 2;
+        layout.authDataLength = le16(q, p);
+        layout.authData = p + 2;
         p += 2;
-        _within(p, l.authDataLength + 6, end);
-        p += l.authDataLength;
+        _within(p, layout.authDataLength + 6, end);
+        p += layout.authDataLength;
         certType = le16(q, p);
         if (certType != CERT_DATA_PCK_CHAIN) {
             revert ITdxAttestationVerifier.TdxUnsupportedCertificationDataType(certType, CERT_DATA_PCK_CHAIN);
@@ -126,8 +131,8 @@ library TdxQuote {
         size = le32(q, p + 2);
         p += 6;
         if (size != end - p) revert ITdxAttestationVerifier.TdxQuoteLengthMismatch(p - 4, size, end - p);
-        l.pem = p;
-        l.pemLength = size;
+        layout.pem = p;
+        layout.pemLength = size;
     }
 
     function le16(bytes calldata q, uint256 p) internal pure returns (uint16) {

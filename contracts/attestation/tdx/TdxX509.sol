@@ -57,7 +57,8 @@ library TdxX509 {
     function pemChain(bytes memory pem) public pure returns (bytes[3] memory ders) {
         uint256 p;
         for (uint256 i = 0; i < 3; ++i) {
-            if (p + 28 > pem.length || TdxDer.keccakRange(pem, p, p + 28) != _PEM_BEGIN) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+            if (p + 28 > pem.length || TdxDer.keccakRange(pem, p, p + 28) != _PEM_BEGIN)
+                revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
             p += 28;
             bytes memory b64 = new bytes(pem.length - p);
             uint256 n;
@@ -67,9 +68,11 @@ library TdxX509 {
                 if (!_isBase64(c)) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
                 b64[n++] = c;
             }
-            if (p + 25 > pem.length || TdxDer.keccakRange(pem, p, p + 25) != _PEM_END) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
+            if (p + 25 > pem.length || TdxDer.keccakRange(pem, p, p + 25) != _PEM_END)
+                revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
             p += 25;
             if (p < pem.length && pem[p] == "\n") ++p;
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 mstore(b64, n) // shrink to the characters kept
             }
@@ -79,7 +82,6 @@ library TdxX509 {
             if (pem[p] != "\n" && pem[p] != 0x00) revert ITdxAttestationVerifier.TdxMalformedPemChain(p);
         }
     }
-
 
     /// @notice Parses a certificate; the DER must be exactly one certificate.
     function parseCert(bytes memory der) public view returns (X509Cert memory c) {
@@ -137,7 +139,11 @@ library TdxX509 {
     }
 
     /// @notice The serial hash of the revoked entry at `p` in a CRL's revoked list, and where the next starts.
-    function revokedEntry(bytes memory der, uint256 p, uint256 end) internal pure returns (bytes32 serial, uint256 next) {
+    function revokedEntry(
+        bytes memory der,
+        uint256 p,
+        uint256 end
+    ) internal pure returns (bytes32 serial, uint256 next) {
         DerNode memory entry = TdxDer.expect(der, p, end, TdxDer.SEQUENCE);
         DerNode memory n = TdxDer.expect(der, entry.content, entry.end, TdxDer.INTEGER);
         return (TdxDer.keccakRange(der, n.content, n.end), entry.end);
@@ -147,7 +153,7 @@ library TdxX509 {
     function sgxExtension(bytes memory der, X509Cert memory c) public pure returns (SgxExtension memory x) {
         if (c.extEnd == 0) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
         DerNode memory list = TdxDer.expect(der, c.extStart, c.extEnd, TdxDer.SEQUENCE);
-        for (uint256 p = list.content; p < list.end; ) {
+        for (uint256 p = list.content; p < list.end;) {
             DerNode memory ext = TdxDer.expect(der, p, list.end, TdxDer.SEQUENCE);
             p = ext.end;
             DerNode memory oid = TdxDer.expect(der, ext.content, ext.end, TdxDer.OID);
@@ -163,7 +169,7 @@ library TdxX509 {
     function _sgxFields(bytes memory der, DerNode memory seq) private pure returns (SgxExtension memory x) {
         bool haveFmspc;
         bool haveTcb;
-        for (uint256 p = seq.content; p < seq.end; ) {
+        for (uint256 p = seq.content; p < seq.end;) {
             DerNode memory item = TdxDer.expect(der, p, seq.end, TdxDer.SEQUENCE);
             p = item.end;
             DerNode memory oid = TdxDer.expect(der, item.content, item.end, TdxDer.OID);
@@ -189,7 +195,7 @@ library TdxX509 {
     /// TCB: SEQUENCE of (OID …13.1.2.k, value); k 1..16 are the SGX TCB components, 17 the PCE SVN.
     function _tcb(bytes memory der, DerNode memory seq) private pure returns (bytes16 cpuSvn, uint16 pceSvn) {
         uint256 seen;
-        for (uint256 p = seq.content; p < seq.end; ) {
+        for (uint256 p = seq.content; p < seq.end;) {
             DerNode memory item = TdxDer.expect(der, p, seq.end, TdxDer.SEQUENCE);
             p = item.end;
             DerNode memory oid = TdxDer.expect(der, item.content, item.end, TdxDer.OID);
@@ -233,5 +239,4 @@ library TdxX509 {
             c == "/" ||
             c == "=";
     }
-
 }

@@ -11,7 +11,10 @@ export interface SignedCollateral {
  * PCS serves it (`{"<field>":{...},"signature":"<hex>"}`), into the signed bytes and the signature.
  * The signature covers the object's exact bytes, so they are cut out of the text, never re-serialised.
  */
-export function signedCollateral(document: Uint8Array | string, field: "tcbInfo" | "enclaveIdentity"): SignedCollateral {
+export function signedCollateral(
+  document: Uint8Array | string,
+  field: "tcbInfo" | "enclaveIdentity",
+): SignedCollateral {
   const text = typeof document === "string" ? document : Buffer.from(document).toString("utf8");
   const prefix = `{"${field}":`;
   const marker = ',"signature":"';

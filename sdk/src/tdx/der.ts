@@ -44,7 +44,7 @@ export function expectTag(b: Uint8Array, p: number, limit: number, tag: number):
 /** The children of a constructed element. */
 export function children(b: Uint8Array, n: DerNode): DerNode[] {
   const out: DerNode[] = [];
-  for (let p = n.content; p < n.end; ) {
+  for (let p = n.content; p < n.end;) {
     const c = read(b, p, n.end);
     out.push(c);
     p = c.end;

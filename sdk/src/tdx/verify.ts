@@ -72,7 +72,9 @@ const fail = (check: string, args: (bigint | number | string)[], message: string
 
 /** The domain tag of the report data binding (the contract's `REPORT_DATA_TYPEHASH`). */
 export const REPORT_DATA_TYPEHASH = keccak256(
-  Buffer.from("VerityTdxEnclave(uint256 chainId,address verifier,address consumer,address operator,address enclaveKey)"),
+  Buffer.from(
+    "VerityTdxEnclave(uint256 chainId,address verifier,address consumer,address operator,address enclaveKey)",
+  ),
 );
 
 /**
@@ -164,33 +166,56 @@ function parseCrl(der: Uint8Array): Crl {
     }
   }
   const sig = read(der, read(der, tbs.end, crl.end).end, crl.end);
-  return { thisUpdate, nextUpdate, revoked, tbs: der.subarray(tbs.start, tbs.end), signature: der.subarray(sig.content + 1, sig.end) };
+  return {
+    thisUpdate,
+    nextUpdate,
+    revoked,
+    tbs: der.subarray(tbs.start, tbs.end),
+    signature: der.subarray(sig.content + 1, sig.end),
+  };
 }
 
 /** Verifies a CRL by `issuer` and requires it current; returns it. Mirrors `pushCrl` + the registration check. */
 function currentCrl(der: Uint8Array, issuer: Cert, now: number): Crl {
   const crl = parseCrl(der);
   if (!cryptoVerify("sha256", crl.tbs, issuer.key, crl.signature)) {
-    fail("TdxCrlSignatureInvalid", [issuer.keyHash], "The CRL is not signed by its issuer: fetch it again from Intel's PCS.");
+    fail(
+      "TdxCrlSignatureInvalid",
+      [issuer.keyHash],
+      "The CRL is not signed by its issuer: fetch it again from Intel's PCS.",
+    );
   }
-  if (crl.thisUpdate > now) fail("TdxCrlOutsideValidity", [crl.thisUpdate, crl.nextUpdate], "The CRL is not yet valid: check the clock.");
+  if (crl.thisUpdate > now)
+    fail("TdxCrlOutsideValidity", [crl.thisUpdate, crl.nextUpdate], "The CRL is not yet valid: check the clock.");
   if (now >= crl.nextUpdate) {
-    fail("TdxCrlExpired", [issuer.keyHash, crl.nextUpdate], "The CRL is past its next update: fetch a current one from Intel's PCS.");
+    fail(
+      "TdxCrlExpired",
+      [issuer.keyHash, crl.nextUpdate],
+      "The CRL is past its next update: fetch a current one from Intel's PCS.",
+    );
   }
   return crl;
 }
 
 function checkValidity(index: number, notBefore: number, notAfter: number, now: number) {
-  if (now < notBefore) fail("TdxCertificateNotYetValid", [index, notBefore], `Certificate ${index} is not valid yet: check the clock.`);
-  if (now > notAfter) fail("TdxCertificateExpired", [index, notAfter], `Certificate ${index} has expired: the platform must be re-provisioned.`);
+  if (now < notBefore)
+    fail("TdxCertificateNotYetValid", [index, notBefore], `Certificate ${index} is not valid yet: check the clock.`);
+  if (now > notAfter)
+    fail(
+      "TdxCertificateExpired",
+      [index, notAfter],
+      `Certificate ${index} has expired: the platform must be re-provisioned.`,
+    );
 }
 
 function rootSigned(der: Uint8Array, index: number, root: Cert, rootCrl: Crl, now: number): Cert {
   const c = parseCert(der);
-  if (!c.x509.verify(root.key)) fail("TdxCertificateSignatureInvalid", [index], `Certificate ${index} is not signed by the pinned root.`);
+  if (!c.x509.verify(root.key))
+    fail("TdxCertificateSignatureInvalid", [index], `Certificate ${index} is not signed by the pinned root.`);
   checkValidity(2, root.notBefore, root.notAfter, now);
   checkValidity(index, c.notBefore, c.notAfter, now);
-  if (rootCrl.revoked.has(c.serialHash)) fail("TdxCertificateRevoked", [index, c.serialHash], `Certificate ${index} is revoked by Intel.`);
+  if (rootCrl.revoked.has(c.serialHash))
+    fail("TdxCertificateRevoked", [index, c.serialHash], `Certificate ${index} is revoked by Intel.`);
   return c;
 }
 
@@ -199,27 +224,31 @@ function pemChain(pem: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   let p = 0;
   for (let i = 0; i < 3; i++) {
-    if (!pem.startsWith("-----BEGIN CERTIFICATE-----\n", p)) fail("TdxMalformedPemChain", [p], "The quote's PCK chain is not PEM.");
+    if (!pem.startsWith("-----BEGIN CERTIFICATE-----\n", p))
+      fail("TdxMalformedPemChain", [p], "The quote's PCK chain is not PEM.");
     p += 28;
     const end = pem.indexOf("-", p);
     const body = end < 0 ? pem.slice(p) : pem.slice(p, end);
     const bad = body.search(/[^A-Za-z0-9+/=\n]/);
     if (bad >= 0) fail("TdxMalformedPemChain", [p + bad], "The quote's PCK chain has a character that is not base64.");
     p += body.length;
-    if (!pem.startsWith("-----END CERTIFICATE-----", p)) fail("TdxMalformedPemChain", [p], "The quote's PCK chain is not PEM.");
+    if (!pem.startsWith("-----END CERTIFICATE-----", p))
+      fail("TdxMalformedPemChain", [p], "The quote's PCK chain is not PEM.");
     p += 25;
     if (pem[p] === "\n") p++;
     out.push(new Uint8Array(Buffer.from(body.replace(/\n/g, ""), "base64")));
   }
   for (; p < pem.length; p++) {
-    if (pem[p] !== "\n" && pem[p] !== "\0") fail("TdxMalformedPemChain", [p], "The quote's PCK chain has bytes after its third certificate.");
+    if (pem[p] !== "\n" && pem[p] !== "\0")
+      fail("TdxMalformedPemChain", [p], "The quote's PCK chain has bytes after its third certificate.");
   }
   return out;
 }
 
 /** FMSPC, SGX TCB components and PCE SVN from the PCK certificate's SGX extension. */
 function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn: number } {
-  const missing = () => fail("TdxMissingSgxExtension", [], "The PCK certificate has no SGX extension: it is not an Intel PCK certificate.");
+  const missing = () =>
+    fail("TdxMissingSgxExtension", [], "The PCK certificate has no SGX extension: it is not an Intel PCK certificate.");
   if (!c.extensions) return missing();
   const d = c.der;
   const list = expectTag(d, c.extensions.content, c.extensions.end, 0x30);
@@ -258,8 +287,15 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
 /** Verifies a collateral document's signature by the TCB signing certificate and returns its JSON. */
 function signedJson(kind: 1 | 2, doc: SignedCollateral, signer: Cert) {
   const key = signer.key;
-  if (doc.signature.length !== 64 || !cryptoVerify("sha256", doc.body, { key, dsaEncoding: "ieee-p1363" }, doc.signature)) {
-    fail("TdxCollateralSignatureInvalid", [kind], `The ${COLLATERAL_KINDS[kind]} is not signed by Intel's TCB signing key: fetch it again.`);
+  if (
+    doc.signature.length !== 64 ||
+    !cryptoVerify("sha256", doc.body, { key, dsaEncoding: "ieee-p1363" }, doc.signature)
+  ) {
+    fail(
+      "TdxCollateralSignatureInvalid",
+      [kind],
+      `The ${COLLATERAL_KINDS[kind]} is not signed by Intel's TCB signing key: fetch it again.`,
+    );
   }
   return JSON.parse(Buffer.from(doc.body).toString("utf8"));
 }
@@ -300,7 +336,11 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   const now = policy.now;
   const accepted = (s: number): TcbStatus => {
     if ((policy.acceptedTcbStatuses & (1 << s)) === 0) {
-      fail("TdxTcbStatusNotAccepted", [s], `TCB status ${TCB_STATUSES[s]} is outside the accepted policy: the platform needs an update.`);
+      fail(
+        "TdxTcbStatusNotAccepted",
+        [s],
+        `TCB status ${TCB_STATUSES[s]} is outside the accepted policy: the platform needs an update.`,
+      );
     }
     return TCB_STATUSES[s];
   };
@@ -311,15 +351,18 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   // Chain: PCK → intermediate CA → pinned root.
   const ders = pemChain(l.pem);
   const rootHash = keccak256(ders[2]);
-  if (rootHash !== keccak256(policy.rootCert)) fail("TdxUntrustedRoot", [rootHash], "The quote's root certificate is not the pinned Intel root.");
+  if (rootHash !== keccak256(policy.rootCert))
+    fail("TdxUntrustedRoot", [rootHash], "The quote's root certificate is not the pinned Intel root.");
   const root = parseCert(policy.rootCert);
   const rootCrl = currentCrl(collateral.rootCrl, root, now);
   const ca = rootSigned(ders[1], 1, root, rootCrl, now);
   const pck = parseCert(ders[0]);
-  if (!pck.x509.verify(ca.key)) fail("TdxCertificateSignatureInvalid", [0], "The PCK certificate is not signed by its CA.");
+  if (!pck.x509.verify(ca.key))
+    fail("TdxCertificateSignatureInvalid", [0], "The PCK certificate is not signed by its CA.");
   checkValidity(0, pck.notBefore, pck.notAfter, now);
   const pckCrl = currentCrl(collateral.pckCrl, ca, now);
-  if (pckCrl.revoked.has(pck.serialHash)) fail("TdxCertificateRevoked", [0, pck.serialHash], "The PCK certificate is revoked by Intel.");
+  if (pckCrl.revoked.has(pck.serialHash))
+    fail("TdxCertificateRevoked", [0, pck.serialHash], "The PCK certificate is revoked by Intel.");
   let expiry = Math.min(root.notAfter, ca.notAfter, pck.notAfter, pckCrl.nextUpdate, rootCrl.nextUpdate);
 
   // QE report, its binding of the attestation key, and the QE identity.
@@ -329,18 +372,29 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   const expected = sha256(Buffer.concat([l.attestationKey, l.qeAuthData]));
   const actual = hex(l.qeReport.subarray(320, 352));
   if (actual !== expected || l.qeReport.subarray(352, 384).some((b) => b !== 0)) {
-    fail("TdxQeReportDataMismatch", [expected, actual], "The QE report does not bind the attestation key: the quote was altered.");
+    fail(
+      "TdxQeReportDataMismatch",
+      [expected, actual],
+      "The QE report does not bind the attestation key: the quote was altered.",
+    );
   }
   const signer = rootSigned(collateral.tcbSigningCert, 1, root, rootCrl, now);
   const qe = signedJson(2, collateral.qeIdentity, signer);
-  if (qe.id !== "TD_QE" || qe.version !== 2) fail("TdxCollateralWrongId", [2], "The QE identity is not the TD_QE identity version 2.");
+  if (qe.id !== "TD_QE" || qe.version !== 2)
+    fail("TdxCollateralWrongId", [2], "The QE identity is not the TD_QE identity version 2.");
   const qeUntil = Math.min(dateOf(qe.nextUpdate), signer.notAfter);
-  if (dateOf(qe.issueDate) > now) fail("TdxCollateralOutsideValidity", [2, dateOf(qe.issueDate), dateOf(qe.nextUpdate)], "The QE identity is not yet valid.");
-  if (now >= qeUntil) fail("TdxCollateralExpired", [2, qeUntil], "The QE identity is past its next update: fetch a current one.");
+  if (dateOf(qe.issueDate) > now)
+    fail(
+      "TdxCollateralOutsideValidity",
+      [2, dateOf(qe.issueDate), dateOf(qe.nextUpdate)],
+      "The QE identity is not yet valid.",
+    );
+  if (now >= qeUntil)
+    fail("TdxCollateralExpired", [2, qeUntil], "The QE identity is past its next update: fetch a current one.");
   const rv = new DataView(l.qeReport.buffer, l.qeReport.byteOffset, 384);
   const and = (a: Uint8Array, m: Uint8Array) => a.map((b, i) => b & m[i]);
   if (
-    ((rv.getUint32(16, true) & parseInt(qe.miscselectMask, 16)) >>> 0) !== parseInt(qe.miscselect, 16) ||
+    (rv.getUint32(16, true) & parseInt(qe.miscselectMask, 16)) >>> 0 !== parseInt(qe.miscselect, 16) ||
     hex(and(l.qeReport.subarray(48, 64), hexBytes(qe.attributesMask))) !== "0x" + qe.attributes.toLowerCase() ||
     hex(l.qeReport.subarray(128, 160)) !== "0x" + qe.mrsigner.toLowerCase() ||
     rv.getUint16(256, true) !== qe.isvprodid
@@ -348,7 +402,9 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
     fail("TdxQeIdentityMismatch", [], "The quoting enclave is not Intel's TD QE.");
   }
   const isvSvn = rv.getUint16(258, true);
-  const qeLevel = (qe.tcbLevels as { tcb: { isvsvn: number }; tcbStatus: string }[]).find((x) => isvSvn >= x.tcb.isvsvn);
+  const qeLevel = (qe.tcbLevels as { tcb: { isvsvn: number }; tcbStatus: string }[]).find(
+    (x) => isvSvn >= x.tcb.isvsvn,
+  );
   if (!qeLevel) fail("TdxQeTcbNotFound", [isvSvn], "No QE identity level matches the QE's SVN.");
   const qeTcbStatus = accepted(statusOf(qeLevel!.tcbStatus));
   expiry = Math.min(expiry, qeUntil);
@@ -356,19 +412,27 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   // The TD.
   const body = l.body;
   const tdAttributes = body.subarray(120, 128);
-  if (tdAttributes[0] & 1) fail("TdxDebugTd", [hex(tdAttributes)], "The TD runs in debug mode: its memory is not protected.");
+  if (tdAttributes[0] & 1)
+    fail("TdxDebugTd", [hex(tdAttributes)], "The TD runs in debug mode: its memory is not protected.");
   const svn = body.subarray(0, 16);
 
   // TCB: TCB info for the platform's FMSPC, the TDX module, then the first matching level.
   const ext = sgxExtension(pck);
   const tcbInfo = signedJson(1, collateral.tcbInfo, signer);
-  if (tcbInfo.id !== "TDX" || tcbInfo.version !== 3) fail("TdxCollateralWrongId", [1], "The TCB info is not TDX TCB info version 3.");
+  if (tcbInfo.id !== "TDX" || tcbInfo.version !== 3)
+    fail("TdxCollateralWrongId", [1], "The TCB info is not TDX TCB info version 3.");
   if (tcbInfo.fmspc.toLowerCase() !== Buffer.from(ext.fmspc).toString("hex")) {
     fail("TdxTcbInfoMissing", [hex(ext.fmspc)], "The TCB info is for another platform (FMSPC): fetch the platform's.");
   }
   const tcbUntil = Math.min(dateOf(tcbInfo.nextUpdate), signer.notAfter);
-  if (dateOf(tcbInfo.issueDate) > now) fail("TdxCollateralOutsideValidity", [1, dateOf(tcbInfo.issueDate), dateOf(tcbInfo.nextUpdate)], "The TCB info is not yet valid.");
-  if (now >= tcbUntil) fail("TdxCollateralExpired", [1, tcbUntil], "The TCB info is past its next update: fetch a current one.");
+  if (dateOf(tcbInfo.issueDate) > now)
+    fail(
+      "TdxCollateralOutsideValidity",
+      [1, dateOf(tcbInfo.issueDate), dateOf(tcbInfo.nextUpdate)],
+      "The TCB info is not yet valid.",
+    );
+  if (now >= tcbUntil)
+    fail("TdxCollateralExpired", [1, tcbUntil], "The TCB info is past its next update: fetch a current one.");
   expiry = Math.min(expiry, tcbUntil);
   const major = svn[1];
   const signerHash = keccak256(body.subarray(64, 112));
@@ -376,24 +440,32 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   const moduleMatches = (m: { mrsigner: string; attributes: string; attributesMask: string }) =>
     keccak256(hexBytes(m.mrsigner)) === signerHash &&
     hex(and(seamAttributes, hexBytes(m.attributesMask))) === "0x" + m.attributes.toLowerCase();
-  if (!moduleMatches(tcbInfo.tdxModule)) fail("TdxModuleMismatch", [major], "The TDX module is not signed as the TCB info says.");
+  if (!moduleMatches(tcbInfo.tdxModule))
+    fail("TdxModuleMismatch", [major], "The TDX module is not signed as the TCB info says.");
   let moduleTcbStatus: TcbStatus = "UpToDate";
   if (major > 0) {
-    const id = (tcbInfo.tdxModuleIdentities ?? []).find((m: { id: string }) => m.id === `TDX_${major.toString(16).toUpperCase().padStart(2, "0")}`);
-    if (id && !moduleMatches(id)) fail("TdxModuleMismatch", [major], "The TDX module is not signed as its identity says.");
+    const id = (tcbInfo.tdxModuleIdentities ?? []).find(
+      (m: { id: string }) => m.id === `TDX_${major.toString(16).toUpperCase().padStart(2, "0")}`,
+    );
+    if (id && !moduleMatches(id))
+      fail("TdxModuleMismatch", [major], "The TDX module is not signed as its identity says.");
     const level = id?.tcbLevels.find((x: { tcb: { isvsvn: number } }) => svn[0] >= x.tcb.isvsvn);
     if (!level) fail("TdxModuleTcbNotFound", [major, svn[0]], "No TDX module identity level matches the module.");
     moduleTcbStatus = accepted(statusOf(level.tcbStatus));
   }
   const from = major === 0 ? 0 : 2;
-  type Level = { tcb: { sgxtcbcomponents: { svn: number }[]; tdxtcbcomponents: { svn: number }[]; pcesvn: number }; tcbStatus: string };
+  type Level = {
+    tcb: { sgxtcbcomponents: { svn: number }[]; tdxtcbcomponents: { svn: number }[]; pcesvn: number };
+    tcbStatus: string;
+  };
   const level = (tcbInfo.tcbLevels as Level[]).find(
     (x) =>
       ext.pceSvn >= x.tcb.pcesvn &&
       x.tcb.sgxtcbcomponents.every((c, i) => ext.cpuSvn[i] >= c.svn) &&
       x.tcb.tdxtcbcomponents.every((c, i) => i < from || svn[i] >= c.svn),
   );
-  if (!level) fail("TdxTcbLevelNotFound", [hex(ext.fmspc)], "No TCB level matches the platform: it is out of date or unknown.");
+  if (!level)
+    fail("TdxTcbLevelNotFound", [hex(ext.fmspc)], "No TCB level matches the platform: it is out of date or unknown.");
   const tcbStatus = accepted(statusOf(level!.tcbStatus));
 
   return {

@@ -5,12 +5,10 @@ import { ALL_BUT_REVOKED, at, chainAt, flip, hex, pushAll, vectorSet } from "./h
 
 const JUNE = "2025-06-15T00:00:00Z";
 const JULY = "2025-07-15T00:00:00Z";
-const V5_MRTD =
-  "0x157768a71a6a31f5561978c4cde665809d22976ef5dead2952839b7b3ea23b6c2931c9148fe1d117c99faefac18bb73b";
+const V5_MRTD = "0x157768a71a6a31f5561978c4cde665809d22976ef5dead2952839b7b3ea23b6c2931c9148fe1d117c99faefac18bb73b";
 const V5_REPORT_DATA =
   "0x83ded8a0ee745596dbd961624da760cf1c8b0e48364959396c5c76ff96be4c1a9c24ba8b980f2173e883d5352a360546c1138ef75ce730c843a6c7da6413f400";
-const V4_MRTD =
-  "0x935be7742dd89c6a4df6dba8353d89041ae0f052beef993b1e7f4524d3bc57650df20e5582158352e1240b3f1fed55d8";
+const V4_MRTD = "0x935be7742dd89c6a4df6dba8353d89041ae0f052beef993b1e7f4524d3bc57650df20e5582158352e1240b3f1fed55d8";
 enum Status {
   UpToDate,
   SWHardeningNeeded,
@@ -33,7 +31,7 @@ const V5 = { body: 54, signed: 702, sig: 706, key: 770, qeReport: 840, qeSig: 12
 function pemRanges(quote: Uint8Array): { from: number; to: number }[] {
   const text = Buffer.from(quote).toString("latin1");
   const out: { from: number; to: number }[] = [];
-  for (let i = text.indexOf("-----BEGIN CERTIFICATE-----\n"); i >= 0; ) {
+  for (let i = text.indexOf("-----BEGIN CERTIFICATE-----\n"); i >= 0;) {
     const from = i + 28;
     const to = text.indexOf("-----END CERTIFICATE-----", from);
     out.push({ from, to });
@@ -57,7 +55,9 @@ function tamperCert(quote: Uint8Array, index: number, derOffset: number): Uint8A
 
 function certDer(quote: Uint8Array, index: number): Uint8Array {
   const { from, to } = pemRanges(quote)[index];
-  return new Uint8Array(Buffer.from(Buffer.from(quote.subarray(from, to)).toString("latin1").replace(/\n/g, ""), "base64"));
+  return new Uint8Array(
+    Buffer.from(Buffer.from(quote.subarray(from, to)).toString("latin1").replace(/\n/g, ""), "base64"),
+  );
 }
 
 async function juneVerifier(time = JUNE, mask = ALL_BUT_REVOKED) {
@@ -260,9 +260,7 @@ describe("TdxAttestationVerifier: validity in time", function () {
     await conn.networkHelpers.time.increaseTo(at("2025-07-04T09:30:00Z"));
     const ca = await import("node:crypto").then((c) => new c.X509Certificate(set.collateral.pckCrlIssuer));
     const jwk = ca.publicKey.export({ format: "jwk" });
-    const keyHash = keccak256(
-      Buffer.concat([Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]),
-    );
+    const keyHash = keccak256(Buffer.concat([Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]));
     await expect(v.verifyQuote(quote))
       .to.be.revertedWithCustomError(v, "TdxCrlExpired")
       .withArgs(keyHash, at("2025-07-04T09:19:31Z"));

@@ -22,7 +22,24 @@ async function chainVerdict(v: TdxAttestationVerifier, quote: Uint8Array): Promi
   try {
     const a = await v.verifyQuote(quote);
     const fields: Record<string, string> = {};
-    for (const k of ["version", "bodyType", "teeTcbSvn", "tdAttributes", "mrTd", "rtmrs", "reportData", "measurement", "fmspc", "cpuSvn", "pceSvn", "tcbStatus", "moduleTcbStatus", "qeTcbStatus", "pckSerialHash", "expiry"] as const) {
+    for (const k of [
+      "version",
+      "bodyType",
+      "teeTcbSvn",
+      "tdAttributes",
+      "mrTd",
+      "rtmrs",
+      "reportData",
+      "measurement",
+      "fmspc",
+      "cpuSvn",
+      "pceSvn",
+      "tcbStatus",
+      "moduleTcbStatus",
+      "qeTcbStatus",
+      "pckSerialHash",
+      "expiry",
+    ] as const) {
       fields[k] = String(a[k]);
     }
     return { ok: true, fields };
@@ -34,12 +51,30 @@ async function chainVerdict(v: TdxAttestationVerifier, quote: Uint8Array): Promi
   }
 }
 
-const STATUS = ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"];
+const STATUS = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+  "Revoked",
+];
 
 /** The SDK's verdict in the same shape. */
-function sdkVerdict(quote: Uint8Array, c: CollateralSet, root: Uint8Array, now: number, mask = ALL_BUT_REVOKED): Verdict {
+function sdkVerdict(
+  quote: Uint8Array,
+  c: CollateralSet,
+  root: Uint8Array,
+  now: number,
+  mask = ALL_BUT_REVOKED,
+): Verdict {
   try {
-    const a: TdxAttestation = verifyTdxQuote(quote, sdkCollateral(c), { rootCert: root, acceptedTcbStatuses: mask, now });
+    const a: TdxAttestation = verifyTdxQuote(quote, sdkCollateral(c), {
+      rootCert: root,
+      acceptedTcbStatuses: mask,
+      now,
+    });
     const fields: Record<string, string> = {};
     for (const [k, x] of Object.entries(a)) {
       if (k === "chain") continue;
@@ -87,8 +122,22 @@ describe("TDX: the SDK and the chain agree", function () {
         ["QE auth data", (q) => flip(q, sig + 134 + 450)],
         ["truncated", (q) => q.subarray(0, q.length - 10)],
         ["over-long", (q) => Buffer.concat([q, Buffer.from([0, 0])])],
-        ["version", (q) => { const c = Uint8Array.from(q); c[0] = 6; return c; }],
-        ["PEM marker", (q) => { const c = Uint8Array.from(q); c[sig + 134 + 450 + 32 + 6 + 3] ^= 1; return c; }],
+        [
+          "version",
+          (q) => {
+            const c = Uint8Array.from(q);
+            c[0] = 6;
+            return c;
+          },
+        ],
+        [
+          "PEM marker",
+          (q) => {
+            const c = Uint8Array.from(q);
+            c[sig + 134 + 450 + 32 + 6 + 3] ^= 1;
+            return c;
+          },
+        ],
       ];
       for (const [what, tamper] of cases) {
         it(`rejects a tampered ${what} for the same reason`, async function () {

@@ -48,7 +48,6 @@ export interface CollateralSet {
   signingCert: Uint8Array;
 }
 
-
 /** The June (v5) or July (v4) vector set. */
 export function vectorSet(month: "2025-06" | "2025-07") {
   const tcbFile = month === "2025-06" ? "tcb-info-90C06F000000.json" : "tcb-info-00806f050000.json";

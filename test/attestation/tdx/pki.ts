@@ -22,7 +22,15 @@ const seq = (...p: Buffer[]) => tlv(0x30, ...p);
 const set = (...p: Buffer[]) => tlv(0x31, ...p);
 const octets = (b: Buffer) => tlv(0x04, b);
 function int(v: bigint | number | Buffer): Buffer {
-  let b = Buffer.isBuffer(v) ? v : Buffer.from(BigInt(v).toString(16).padStart(2, "0").replace(/^(.(..)*)$/, "0$1"), "hex");
+  let b = Buffer.isBuffer(v)
+    ? v
+    : Buffer.from(
+        BigInt(v)
+          .toString(16)
+          .padStart(2, "0")
+          .replace(/^(.(..)*)$/, "0$1"),
+        "hex",
+      );
   if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
   return tlv(0x02, b);
 }
@@ -91,7 +99,12 @@ export function certify(
   );
   const sig = sign("sha256", tbs, issuer ? issuer.key : keys.key); // DER-encoded ECDSA signature
   const cert = seq(tbs, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), sig));
-  return { name: subject, ...keys, cert, serial: serial[0] & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial };
+  return {
+    name: subject,
+    ...keys,
+    cert,
+    serial: serial[0] & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial,
+  };
 }
 
 /** The PCK SGX extension: PPID, TCB (16 components, PCE SVN, CPU SVN), PCE-ID and FMSPC. */
@@ -123,7 +136,10 @@ export function crl(issuer: Party, thisUpdate: number, nextUpdate: number, revok
 
 const pem = (der: Buffer) =>
   "-----BEGIN CERTIFICATE-----\n" +
-  der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "") +
+  der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "") +
   "\n-----END CERTIFICATE-----\n";
 
 const iso = (unix: number) => new Date(unix * 1000).toISOString().replace(/\.000Z$/, "Z");
@@ -212,7 +228,11 @@ export function quote(pki: TestPki, td: TdSpec): Uint8Array {
   (td.tdAttributes ?? Buffer.from("0000001000000000", "hex")).copy(body, 120);
   Buffer.from("e718060000000000", "hex").copy(body, 128); // XFAM
   (td.mrTd ?? createHash("sha384").update("test TD image").digest()).copy(body, 136);
-  for (let i = 0; i < 4; i++) createHash("sha384").update(`rtmr${i}`).digest().copy(body, 328 + 48 * i);
+  for (let i = 0; i < 4; i++)
+    createHash("sha384")
+      .update(`rtmr${i}`)
+      .digest()
+      .copy(body, 328 + 48 * i);
   Buffer.from(td.reportData).copy(body, 520);
   if (version === 5) Buffer.from(td.teeTcbSvn ?? [5, 1, 2]).copy(body, 584);
   const descriptor = Buffer.alloc(6);
@@ -228,7 +248,10 @@ export function quote(pki: TestPki, td: TdSpec): Uint8Array {
   pki.qe.mrSigner.copy(qeReport, 128);
   qeReport.writeUInt16LE(pki.qe.isvProdId, 256);
   qeReport.writeUInt16LE(pki.qe.isvSvn, 258);
-  createHash("sha256").update(Buffer.concat([ak.xy, auth])).digest().copy(qeReport, 320);
+  createHash("sha256")
+    .update(Buffer.concat([ak.xy, auth]))
+    .digest()
+    .copy(qeReport, 320);
   const qeSignature = sign("sha256", qeReport, { key: pki.pck.key, dsaEncoding: "ieee-p1363" });
 
   const chain = Buffer.from(pem(pki.pck.cert) + pem(pki.ca.cert) + pem(pki.root.cert), "latin1");

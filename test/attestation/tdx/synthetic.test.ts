@@ -1,3 +1,4 @@
+import { rejects } from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,7 +39,8 @@ const sdkCollateral = (pki: TestPki, pckCrl = crl(pki.ca, pki.now - 60, pki.now 
   tcbSigningCert: pki.signer.cert,
 });
 
-const reportData = (tag: string) => Buffer.concat([Buffer.from(keccak256(Buffer.from(tag)).slice(2), "hex"), Buffer.alloc(32)]);
+const reportData = (tag: string) =>
+  Buffer.concat([Buffer.from(keccak256(Buffer.from(tag)).slice(2), "hex"), Buffer.alloc(32)]);
 
 describe("TDX: synthetic quotes through a test PKI", function () {
   it("verifies v5 and v4 quotes signed through the test PKI, on-chain and in the SDK", async function () {
@@ -54,7 +56,11 @@ describe("TDX: synthetic quotes through a test PKI", function () {
       expect(a.pceSvn).to.equal(13n);
       expect(a.tcbStatus).to.equal(0n);
       expect(a.pckSerialHash).to.equal(keccak256(pki.pck.serial));
-      const s = verifyTdxQuote(q, sdkCollateral(pki), { rootCert: pki.root.cert, acceptedTcbStatuses: ALL_BUT_REVOKED, now });
+      const s = verifyTdxQuote(q, sdkCollateral(pki), {
+        rootCert: pki.root.cert,
+        acceptedTcbStatuses: ALL_BUT_REVOKED,
+        now,
+      });
       expect(s.measurement).to.equal(a.measurement);
       expect(s.expiry).to.equal(Number(a.expiry));
       expect(s.chain.map((c) => c.subject)).to.deep.equal([
@@ -85,7 +91,11 @@ describe("TDX: synthetic quotes through a test PKI", function () {
       .withArgs(0, keccak256(pki.pck.serial));
     const now = (await ethers.provider.getBlock("latest"))!.timestamp;
     expect(() =>
-      verifyTdxQuote(q, sdkCollateral(pki, revoking), { rootCert: pki.root.cert, acceptedTcbStatuses: ALL_BUT_REVOKED, now }),
+      verifyTdxQuote(q, sdkCollateral(pki, revoking), {
+        rootCert: pki.root.cert,
+        acceptedTcbStatuses: ALL_BUT_REVOKED,
+        now,
+      }),
     ).to.throw("revoked");
   });
 
@@ -147,10 +157,9 @@ describe("TDX: register → serve → verify through configfs-tsm", function () 
         .withArgs(measurement);
       await (await v.setMeasurementApproval(measurement, true)).wait();
       // Another operator cannot use this quote: the report data binds the operator.
-      await expect(tee.connect(d.operator2).registerEnclave(enclave.address, measurement, q)).to.be.revertedWithCustomError(
-        v,
-        "TdxReportDataMismatch",
-      );
+      await expect(
+        tee.connect(d.operator2).registerEnclave(enclave.address, measurement, q),
+      ).to.be.revertedWithCustomError(v, "TdxReportDataMismatch");
       await expect(tee.connect(d.operator).registerEnclave(enclave.address, measurement, q))
         .to.emit(tee, "EnclaveRegistered")
         .withArgs(operator, enclave.address, measurement);
@@ -170,11 +179,14 @@ describe("TDX: register → serve → verify through configfs-tsm", function () 
     const tsm = await fakeTsm(testPki(at(START)));
     try {
       const provider = new TdxConfigfsQuoteProvider({ baseDir: tsm.base, entryName: "verity" });
-      await expect(provider.getQuote(new Uint8Array(32))).to.be.rejectedWith("must be 64 bytes");
+      await rejects(provider.getQuote(new Uint8Array(32)), {
+        name: "TdxQuoteProviderError",
+        message: /must be 64 bytes/,
+      });
       await writeFile(join(tsm.base, "verity", "provider"), "sev_guest\n");
-      await expect(provider.getQuote(new Uint8Array(64))).to.be.rejectedWith('"sev_guest", not "tdx_guest"');
+      await rejects(provider.getQuote(new Uint8Array(64)), { message: /"sev_guest", not "tdx_guest"/ });
       const missing = new TdxConfigfsQuoteProvider({ baseDir: join(tsm.base, "absent") });
-      await expect(missing.getQuote(new Uint8Array(64))).to.be.rejectedWith("No configfs-tsm report directory");
+      await rejects(missing.getQuote(new Uint8Array(64)), { message: /No configfs-tsm report directory/ });
     } finally {
       await tsm.cleanup();
     }
