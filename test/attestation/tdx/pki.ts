@@ -159,7 +159,10 @@ export interface TestPki {
 }
 
 /** A PKI whose every validity window covers `now` (Unix seconds). */
-export function testPki(now: number): TestPki {
+export function testPki(
+  now: number,
+  opts: { pckValidity?: { from: number; to: number }; pckWithoutSgxExtension?: boolean } = {},
+): TestPki {
   const long = { from: now - 86_400 * 365, to: now + 86_400 * 365 * 5 };
   const root = certify("Test SGX Root CA", newKey(), undefined, long);
   const ca = certify("Test SGX PCK Platform CA", newKey(), root, long);
@@ -167,7 +170,13 @@ export function testPki(now: number): TestPki {
   const fmspc = Buffer.from("00a06f000000", "hex");
   const cpuSvn = [3, 3, 2, 2, 3, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0];
   const pceSvn = 13;
-  const pck = certify("Test SGX PCK Certificate", newKey(), ca, long, [sgxExtension(fmspc, cpuSvn, pceSvn)]);
+  const pck = certify(
+    "Test SGX PCK Certificate",
+    newKey(),
+    ca,
+    opts.pckValidity ?? long,
+    opts.pckWithoutSgxExtension ? [] : [sgxExtension(fmspc, cpuSvn, pceSvn)],
+  );
   const qe = { mrSigner: createHash("sha256").update("test TD QE signer").digest(), isvProdId: 2, isvSvn: 6 };
   return { root, ca, pck, signer, qe, fmspc, cpuSvn, pceSvn, now };
 }
@@ -181,17 +190,23 @@ function signJson(signer: Party, body: string) {
 const svns = (v: number[]) => "[" + v.map((s) => `{"svn":${s}}`).join(",") + "]";
 
 /** TDX TCB info (v3) for the PKI's platform: one UpToDate level at its exact SVNs, one OutOfDate below. */
-export function tcbInfo(pki: TestPki, opts: { tdxSvn?: number[]; issue?: number; next?: number } = {}) {
+export function tcbInfo(
+  pki: TestPki,
+  opts: { tdxSvn?: number[]; issue?: number; next?: number; fmspc?: string; withOutOfDateLevel?: boolean } = {},
+) {
   const tdx = opts.tdxSvn ?? [5, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   const zero48 = "00".repeat(48);
   const body =
     `{"id":"TDX","version":3,"issueDate":"${iso(opts.issue ?? pki.now - 3600)}","nextUpdate":"${iso(opts.next ?? pki.now + 86_400 * 30)}",` +
-    `"fmspc":"${pki.fmspc.toString("hex").toUpperCase()}","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,` +
+    `"fmspc":"${opts.fmspc ?? pki.fmspc.toString("hex").toUpperCase()}","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,` +
     `"tdxModule":{"mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},` +
     `"tdxModuleIdentities":[{"id":"TDX_01","mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF",` +
     `"tcbLevels":[{"tcb":{"isvsvn":4},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]}],` +
-    `"tcbLevels":[{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn)},"pcesvn":${pki.pceSvn},"tdxtcbcomponents":${svns(tdx)}},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"},` +
-    `{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn.map(() => 0))},"pcesvn":0,"tdxtcbcomponents":${svns(tdx.map(() => 0))}},"tcbDate":"2018-01-04T00:00:00Z","tcbStatus":"OutOfDate"}]}`;
+    `"tcbLevels":[{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn)},"pcesvn":${pki.pceSvn},"tdxtcbcomponents":${svns(tdx)}},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}` +
+    (opts.withOutOfDateLevel === false
+      ? ""
+      : `,{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn.map(() => 0))},"pcesvn":0,"tdxtcbcomponents":${svns(tdx.map(() => 0))}},"tcbDate":"2018-01-04T00:00:00Z","tcbStatus":"OutOfDate"}`) +
+    `]}`;
   return signJson(pki.signer, body);
 }
 
@@ -212,6 +227,13 @@ export interface TdSpec {
   mrTd?: Buffer;
   tdAttributes?: Buffer;
   teeTcbSvn?: number[];
+  /** The TDX module's signer (48 bytes; Intel's is all zero). */
+  mrSignerSeam?: Buffer;
+  /** Overrides of the QE report's product id and SVN. */
+  qeProdId?: number;
+  qeIsvSvn?: number;
+  /** A v5 body descriptor's type (3 by default). */
+  bodyType?: number;
 }
 
 /** A TDX quote in exactly Intel's layout, signed through the test PKI. */
@@ -227,6 +249,7 @@ export function quote(pki: TestPki, td: TdSpec): Uint8Array {
   Buffer.from(td.teeTcbSvn ?? [5, 1, 2]).copy(body, 0);
   (td.tdAttributes ?? Buffer.from("0000001000000000", "hex")).copy(body, 120);
   Buffer.from("e718060000000000", "hex").copy(body, 128); // XFAM
+  td.mrSignerSeam?.copy(body, 64);
   (td.mrTd ?? createHash("sha384").update("test TD image").digest()).copy(body, 136);
   for (let i = 0; i < 4; i++)
     createHash("sha384")
@@ -236,7 +259,7 @@ export function quote(pki: TestPki, td: TdSpec): Uint8Array {
   Buffer.from(td.reportData).copy(body, 520);
   if (version === 5) Buffer.from(td.teeTcbSvn ?? [5, 1, 2]).copy(body, 584);
   const descriptor = Buffer.alloc(6);
-  descriptor.writeUInt16LE(3, 0);
+  descriptor.writeUInt16LE(td.bodyType ?? 3, 0);
   descriptor.writeUInt32LE(648, 2);
   const signed = Buffer.concat(version === 5 ? [header, descriptor, body] : [header, body]);
 
@@ -246,8 +269,8 @@ export function quote(pki: TestPki, td: TdSpec): Uint8Array {
   const qeReport = Buffer.alloc(384);
   Buffer.from("1500000000000000e700000000000000", "hex").copy(qeReport, 48);
   pki.qe.mrSigner.copy(qeReport, 128);
-  qeReport.writeUInt16LE(pki.qe.isvProdId, 256);
-  qeReport.writeUInt16LE(pki.qe.isvSvn, 258);
+  qeReport.writeUInt16LE(td.qeProdId ?? pki.qe.isvProdId, 256);
+  qeReport.writeUInt16LE(td.qeIsvSvn ?? pki.qe.isvSvn, 258);
   createHash("sha256")
     .update(Buffer.concat([ak.xy, auth]))
     .digest()
