@@ -51,7 +51,7 @@ async function measure(hardfork: "osaka" | "prague") {
   const iso = "2025-09-01T00:00:00Z";
   const conn = await network.create({ override: { hardfork, initialDate: new Date(iso) } });
   const { ethers } = conn;
-  const d = await deployVerity(conn as never);
+  const d = await deployVerity(conn);
   const libraries = {
     TdxX509: await (await ethers.deployContract("TdxX509")).getAddress(),
     TdxCollateral: await (await ethers.deployContract("TdxCollateral")).getAddress(),

@@ -128,7 +128,7 @@ async function fakeTsm(pki: TestPki) {
 describe("TDX: register → serve → verify through configfs-tsm", function () {
   it("registers an enclave key with a quote from the configfs provider, then pays for its signed result", async function () {
     const { conn, v, pki, ethers } = await testVerifier();
-    const d = await deployVerity(conn as never);
+    const d = await deployVerity(conn);
     const tee = d.tee;
     await (await tee.connect(d.admin).setAttestationVerifier(await v.getAddress())).wait();
     const operator = await d.operator.getAddress();
