@@ -359,22 +359,30 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         uint8 major = uint8(svn[1]);
         bytes32 signerHash = keccak256(body[TdxQuote.MR_SIGNER_SEAM:TdxQuote.SEAM_ATTRIBUTES]);
         bytes8 seamAttributes = bytes8(body[TdxQuote.SEAM_ATTRIBUTES:TdxQuote.SEAM_ATTRIBUTES + 8]);
-        if (signerHash != t.moduleSignerHash || (seamAttributes & t.moduleAttributesMask) != t.moduleAttributes) {
-            revert TdxModuleMismatch(major);
+        // Module version 0 is judged by "tdxModule"; a later version by its module identity
+        // ("TDX_XX") and that identity's levels, with TDX components 0 and 1 (the module's SVN and
+        // version) then left out of the platform level match (Intel PCS, TDX TCB info, step 3-c).
+        if (major == 0) {
+            if (signerHash != t.moduleSignerHash || (seamAttributes & t.moduleAttributesMask) != t.moduleAttributes) {
+                revert TdxModuleMismatch(major);
+            }
+            a.moduleTcbStatus = TcbStatus.UpToDate;
+        } else {
+            a.moduleTcbStatus = _moduleStatus(t, major, uint8(svn[0]), signerHash, seamAttributes);
         }
-        a.moduleTcbStatus =
-            major == 0 ? TcbStatus.UpToDate : _moduleStatus(t, major, uint8(svn[0]), signerHash, seamAttributes);
-        // With a module identity (major version > 0), TDX components 0 and 1 are the module's SVN
-        // and version, judged by the module identity instead.
         uint256 from = major == 0 ? 0 : 2;
+        // The first level the PCK's SGX TCB and PCE SVN meet fixes the platform; if Intel revoked
+        // it, nothing below counts. From there, the first level the TD's TEE TCB SVN meets.
+        bool sgxFound;
         uint256 count = t.levels.length;
         for (uint256 i = 0; i < count; ++i) {
             TdxTcbLevel storage level = t.levels[i];
-            if (
-                ext.pceSvn >= level.pceSvn &&
-                _atLeast(ext.cpuSvn, level.sgxSvns, 0) &&
-                _atLeast(svn, level.tdxSvns, from)
-            ) {
+            if (!sgxFound) {
+                if (ext.pceSvn < level.pceSvn || !_atLeast(ext.cpuSvn, level.sgxSvns, 0)) continue;
+                sgxFound = true;
+                if (level.status == TcbStatus.Revoked) _accepted(TcbStatus.Revoked);
+            }
+            if (_atLeast(svn, level.tdxSvns, from)) {
                 a.tcbStatus = _accepted(level.status);
                 return;
             }

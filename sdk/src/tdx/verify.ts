@@ -440,30 +440,38 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   const moduleMatches = (m: { mrsigner: string; attributes: string; attributesMask: string }) =>
     keccak256(hexBytes(m.mrsigner)) === signerHash &&
     hex(and(seamAttributes, hexBytes(m.attributesMask))) === "0x" + m.attributes.toLowerCase();
-  if (!moduleMatches(tcbInfo.tdxModule))
-    fail("TdxModuleMismatch", [major], "The TDX module is not signed as the TCB info says.");
   let moduleTcbStatus: TcbStatus = "UpToDate";
-  if (major > 0) {
+  if (major === 0) {
+    if (!moduleMatches(tcbInfo.tdxModule)) {
+      fail("TdxModuleMismatch", [major], "The TDX module is not signed as the TCB info says.");
+    }
+  } else {
     const id = (tcbInfo.tdxModuleIdentities ?? []).find(
       (m: { id: string }) => m.id === `TDX_${major.toString(16).toUpperCase().padStart(2, "0")}`,
     );
     if (id && !moduleMatches(id))
       fail("TdxModuleMismatch", [major], "The TDX module is not signed as its identity says.");
-    const level = id?.tcbLevels.find((x: { tcb: { isvsvn: number } }) => svn[0] >= x.tcb.isvsvn);
-    if (!level) fail("TdxModuleTcbNotFound", [major, svn[0]], "No TDX module identity level matches the module.");
-    moduleTcbStatus = accepted(statusOf(level.tcbStatus));
+    const moduleLevel = id?.tcbLevels.find((x: { tcb: { isvsvn: number } }) => svn[0] >= x.tcb.isvsvn);
+    if (!moduleLevel) fail("TdxModuleTcbNotFound", [major, svn[0]], "No TDX module identity level matches the module.");
+    moduleTcbStatus = accepted(statusOf(moduleLevel.tcbStatus));
   }
+  // Components 0 and 1 are the module's SVN and version, judged above when the version is not 0.
   const from = major === 0 ? 0 : 2;
   type Level = {
     tcb: { sgxtcbcomponents: { svn: number }[]; tdxtcbcomponents: { svn: number }[]; pcesvn: number };
     tcbStatus: string;
   };
-  const level = (tcbInfo.tcbLevels as Level[]).find(
-    (x) =>
-      ext.pceSvn >= x.tcb.pcesvn &&
-      x.tcb.sgxtcbcomponents.every((c, i) => ext.cpuSvn[i] >= c.svn) &&
-      x.tcb.tdxtcbcomponents.every((c, i) => i < from || svn[i] >= c.svn),
+  const levels = tcbInfo.tcbLevels as Level[];
+  // The first level the PCK's SGX TCB meets fixes the platform (Revoked there stops everything);
+  // from there, the first level the TEE TCB SVN meets.
+  const sgxAt = levels.findIndex(
+    (x) => ext.pceSvn >= x.tcb.pcesvn && x.tcb.sgxtcbcomponents.every((c, i) => ext.cpuSvn[i] >= c.svn),
   );
+  if (sgxAt >= 0 && levels[sgxAt].tcbStatus === "Revoked") accepted(statusOf("Revoked"));
+  const level =
+    sgxAt < 0
+      ? undefined
+      : levels.slice(sgxAt).find((x) => x.tcb.tdxtcbcomponents.every((c, i) => i < from || svn[i] >= c.svn));
   if (!level)
     fail("TdxTcbLevelNotFound", [hex(ext.fmspc)], "No TCB level matches the platform: it is out of date or unknown.");
   const tcbStatus = accepted(statusOf(level!.tcbStatus));

@@ -83,6 +83,23 @@ describe("TdxAttestationVerifier: every check, through the test PKI", function (
       .withArgs("0x00a06f000000");
   });
 
+  it("judges module version 0 by tdxModule, and refuses a platform whose SGX TCB level Intel revoked", async function () {
+    const { v } = await verifierFor(pki);
+    await expect(
+      v.verifyQuote(quote(pki, { reportData: rd("m0"), teeTcbSvn: [5, 0, 2], mrSignerSeam: Buffer.alloc(48, 1) })),
+    )
+      .to.be.revertedWithCustomError(v, "TdxModuleMismatch")
+      .withArgs(0);
+    // The first level the PCK's SGX TCB meets is Revoked (its TDX requirement is out of reach):
+    // the OutOfDate level below must not rescue it.
+    const revoked = await verifierFor(pki, {
+      tcb: tcbInfo(pki, { tdxSvn: [5, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], firstStatus: "Revoked" }),
+    });
+    await expect(revoked.v.verifyQuote(quote(pki, { reportData: rd("r") })))
+      .to.be.revertedWithCustomError(revoked.v, "TdxTcbStatusNotAccepted")
+      .withArgs(6);
+  });
+
   it("rejects a PCK certificate without the SGX extension, and one past its not-after", async function () {
     const bare = testPki(at(START), { pckWithoutSgxExtension: true });
     const a = await verifierFor(bare);

@@ -192,7 +192,14 @@ const svns = (v: number[]) => "[" + v.map((s) => `{"svn":${s}}`).join(",") + "]"
 /** TDX TCB info (v3) for the PKI's platform: one UpToDate level at its exact SVNs, one OutOfDate below. */
 export function tcbInfo(
   pki: TestPki,
-  opts: { tdxSvn?: number[]; issue?: number; next?: number; fmspc?: string; withOutOfDateLevel?: boolean } = {},
+  opts: {
+    tdxSvn?: number[];
+    issue?: number;
+    next?: number;
+    fmspc?: string;
+    withOutOfDateLevel?: boolean;
+    firstStatus?: string;
+  } = {},
 ) {
   const tdx = opts.tdxSvn ?? [5, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   const zero48 = "00".repeat(48);
@@ -202,7 +209,7 @@ export function tcbInfo(
     `"tdxModule":{"mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},` +
     `"tdxModuleIdentities":[{"id":"TDX_01","mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF",` +
     `"tcbLevels":[{"tcb":{"isvsvn":4},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]}],` +
-    `"tcbLevels":[{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn)},"pcesvn":${pki.pceSvn},"tdxtcbcomponents":${svns(tdx)}},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}` +
+    `"tcbLevels":[{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn)},"pcesvn":${pki.pceSvn},"tdxtcbcomponents":${svns(tdx)}},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"${opts.firstStatus ?? "UpToDate"}"}` +
     (opts.withOutOfDateLevel === false
       ? ""
       : `,{"tcb":{"sgxtcbcomponents":${svns(pki.cpuSvn.map(() => 0))},"pcesvn":0,"tdxtcbcomponents":${svns(tdx.map(() => 0))}},"tcbDate":"2018-01-04T00:00:00Z","tcbStatus":"OutOfDate"}`) +
