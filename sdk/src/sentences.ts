@@ -23,6 +23,17 @@ const id = (v: Arg) =>
     .padStart(64, "0")}`;
 const STATUS = ["unknown", "open", "fulfilled", "refunded", "accepted"];
 const MODE = ["none", "TEE", "ZK", "optimistic"];
+const CERT = ["the PCK certificate", "the intermediate CA certificate", "the root certificate"];
+const KIND = ["CRL", "TCB info", "QE identity"];
+const TCB = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+  "Revoked",
+];
 
 /** One sentence per error name. */
 export const ERROR_SENTENCES: Record<string, Sentence> = {
@@ -50,6 +61,10 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   CoordinatorBatchLengthMismatch: ([r, o, p]) =>
     `a batch needs one output and one proof per request, got ${r} requests, ${o} outputs and ${p} proofs: send equal lists`,
   CoordinatorCallbackGasTooHigh: ([g, max]) => `a callback gas limit of ${g} is above the maximum ${max}: lower it`,
+  CoordinatorCallbackNotRequester: ([cb, req]) =>
+    `callback ${cb} is not the requester ${req}: a consumer contract must make its own requests (results go only to the contract that asked)`,
+  CoordinatorZkInputUnprovable: ([len, c]) =>
+    `a ZK request needs a private input committed below the BN254 field, got ${len} public input bytes and commitment ${c}: commit with the SDK's helpers and send the input to the operator`,
   CoordinatorCallbackNotContract: ([a]) =>
     `callback ${a} has no code: give a contract that implements IInferenceConsumer, or no callback`,
   CoordinatorFeeAboveMax: ([fee, max], t) =>
@@ -143,6 +158,10 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   RegistryInvalidRoyalty: ([bps]) => `a royalty of ${bps} bps is above 10,000 (100 %): give 0–10,000`,
   RegistryInvalidVersionField: ([f]) => `the version's ${f} is empty or too long: fill it in`,
   RegistryInvalidWeightsHash: ([h]) => `weights hash ${h} is not valid: give keccak256 of the model file`,
+  RegistryZkVerifierNotApproved: ([a, h]) =>
+    `verifier ${a} (code hash ${h}) is not approved by governance: publish with an approved generated verifier, or ask governance to approve its code`,
+  RegistryZkVerifierWeightsMismatch: ([a, declared, w]) =>
+    `verifier ${a} proves weights ${declared}, not this version's ${w}: publish the verifier generated for these weights`,
   RegistryInvalidZkVerifier: ([a]) =>
     `${a} is not a usable ZK verifier for this version: publish with the version's generated Groth16 verifier`,
   RegistryModeNotAllowed: ([m, mode]) =>
@@ -160,6 +179,10 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   StakingAmountTooLarge: ([v], t) => `${t(v)} is more than one stake can hold: stake less`,
   StakingInsufficientStake: ([op, staked, req], t) =>
     `operator ${op} has ${t(staked)} staked and asked for ${t(req)}: ask for at most what is staked`,
+  StakingInsufficientFreeStake: ([op, free, need], t) =>
+    `operator ${op} has ${t(free)} of stake not locked by accepted jobs and needs ${t(need)}: stake more, or wait until accepted jobs settle`,
+  StakingUnbondingTooShort: ([p, floor]) =>
+    `an unbonding period of ${p} s is not above the coordinator's floor of ${floor} s (longest request timeout + evidence window): choose a longer one`,
   StakingInvalidAddress: ([p]) => `${p} cannot be the zero address: give a real address`,
   StakingNothingToClaim: ([a]) => `${a} has no slashed share to claim`,
   StakingNothingUnbonding: ([op]) => `operator ${op} has nothing unbonding: start with "verity operator unstake"`,
@@ -169,6 +192,12 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
     `the token moved ${t(r)} where ${t(e)} was expected (a fee-on-transfer or rebasing token): use a plain ERC-20`,
   StakingZeroAmount: () => "the amount is zero: give a positive amount",
   // TEE
+  TeeAttestationVerifierReplaced: ([key]) =>
+    `enclave ${key} was registered under an attestation verifier governance has since replaced: register it again`,
+  TeeKeyPossessionNotProven: ([key, signer]) =>
+    `the registration is signed by ${signer}, not by the enclave key ${key}: sign it with the enclave key (signEnclaveRegistration)`,
+  TeeMeasurementRevoked: ([key, m]) =>
+    `enclave ${key}'s measurement ${m} is no longer approved: run an approved build and register a new enclave key`,
   TeeAttestationRejected: ([key, m]) =>
     `the attestation for enclave key ${key} with measurement ${m} was rejected: attest a build whose measurement governance approved`,
   TeeDifferentSigners: ([a, b]) =>
@@ -190,7 +219,95 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   TeePenaltyOutOfRange: ([p, max], t) => `a penalty of ${t(p)} is above the maximum ${t(max)}: choose less`,
   TeeUnknownEnclave: ([key]) =>
     `enclave key ${key} is not registered: register it with "verity operator register-enclave"`,
+  // TDX attestation (Intel DCAP)
+  TdxCertificateExpired: ([i, at]) =>
+    `${CERT[Number(i)] ?? `certificate ${i}`} expired at ${when(at)}: fetch a fresh quote (the platform's PCK certificate is renewed by Intel PCS)`,
+  TdxCertificateNotYetValid: ([i, at]) =>
+    `${CERT[Number(i)] ?? `certificate ${i}`} is valid only from ${when(at)}: check the chain's clock`,
+  TdxCertificateRevoked: ([i]) =>
+    `${CERT[Number(i)] ?? `certificate ${i}`} is revoked by Intel: this platform cannot attest any more`,
+  TdxCertificateSignatureInvalid: ([i]) =>
+    `${CERT[Number(i)] ?? `certificate ${i}`} is not signed by its issuer: the quote's certificate chain is damaged or forged`,
+  TdxCollateralExpired: ([k, until]) =>
+    `the ${KIND[Number(k)] ?? "collateral"} expired at ${when(until)}: push Intel's current one (anyone may)`,
+  TdxCollateralMalformed: ([k, off]) =>
+    `the ${KIND[Number(k)] ?? "collateral"} is malformed at byte ${off}: push Intel's document unchanged`,
+  TdxCollateralMissing: ([k]) =>
+    `no ${KIND[Number(k)] ?? "collateral"} has been pushed: push Intel's current one first (anyone may)`,
+  TdxCollateralNotNewer: ([k, issued, current]) =>
+    `this ${KIND[Number(k)] ?? "collateral"} (issued ${when(issued)}) is not newer than the one held (${when(current)}): nothing to update`,
+  TdxCollateralOutsideValidity: ([k, issued, next]) =>
+    `this ${KIND[Number(k)] ?? "collateral"} is valid ${when(issued)} – ${when(next)}, not now: push the current one`,
+  TdxCollateralSignatureInvalid: ([k]) =>
+    `the ${KIND[Number(k)] ?? "collateral"} is not signed by Intel's TCB signing key: push Intel's document and signature unchanged`,
+  TdxCollateralWrongId: ([k]) => `this is not a TDX ${KIND[Number(k)] ?? "collateral"} document: push the TDX one`,
+  TdxCrlExpired: ([issuer, next]) =>
+    `the CRL of CA ${issuer} expired at ${when(next)}: push Intel's current CRL (anyone may)`,
+  TdxCrlMissing: ([issuer]) => `no CRL of CA ${issuer} has been pushed: push Intel's current CRL first (anyone may)`,
+  TdxCrlNotNewer: ([issuer, thisUpdate, current]) =>
+    `this CRL of CA ${issuer} (${when(thisUpdate)}) is not newer than the one held (${when(current)}): nothing to update`,
+  TdxCrlOutsideValidity: ([thisUpdate, next]) =>
+    `this CRL is valid ${when(thisUpdate)} – ${when(next)}, not now: push the current one`,
+  TdxCrlSignatureInvalid: ([issuer]) => `this CRL is not signed by CA ${issuer}: push Intel's CRL unchanged`,
+  TdxDebugTd: ([attrs]) =>
+    `the TD runs in debug mode (attributes ${attrs}): its memory is not private; attest a production TD`,
+  TdxInvalidMeasurement: ([m]) => `measurement ${m} cannot be approved: give a real measurement hash`,
+  TdxInvalidTcbPolicy: ([mask]) => `TCB policy ${mask} would accept Revoked platforms: never include Revoked`,
+  TdxMalformedDer: ([off]) => `a certificate or CRL is malformed at byte ${off}: use Intel's documents unchanged`,
+  TdxMalformedPemChain: ([off]) =>
+    `the quote's PEM certificate chain is malformed at byte ${off}: get the quote with its full PCK chain (certification data type 5)`,
+  TdxMeasurementMismatch: ([claimed, actual]) =>
+    `the measurement given (${claimed}) is not the quote's (${actual}): register with the quote's measurement`,
+  TdxMeasurementNotApproved: ([m]) =>
+    `the TD's measurement ${m} is not approved by governance: run an approved image, or ask governance to approve this one`,
+  TdxMissingSgxExtension: () =>
+    "the PCK certificate has no SGX extension (FMSPC, TCB): the quote's certificate is not a PCK certificate",
+  TdxModuleMismatch: ([v]) =>
+    `the TDX module (major version ${v}) is not the one Intel's TCB info describes: update the platform's TDX module`,
+  TdxModuleTcbNotFound: ([v, svn]) =>
+    `Intel's TCB info knows no level for TDX module ${v} SVN ${svn}: push the current TCB info, or update the module`,
+  TdxQeIdentityMismatch: () =>
+    "the quoting enclave is not Intel's TD quoting enclave: get the quote from the platform's genuine QE",
+  TdxQeReportDataMismatch: () => "the QE report does not bind the attestation key: the quote is damaged or forged",
+  TdxQeReportSignatureInvalid: () => "the QE report is not signed by the PCK key: the quote is damaged or forged",
+  TdxQeTcbNotFound: ([svn]) =>
+    `Intel's QE identity knows no level for QE SVN ${svn}: push the current QE identity, or update the platform`,
+  TdxQuoteLengthMismatch: ([off, declared, available]) =>
+    `a length at byte ${off} declares ${declared} bytes where ${available} remain: the quote is damaged`,
+  TdxQuoteSignatureInvalid: () => "the quote is not signed by its attestation key: the quote is damaged or forged",
+  TdxQuoteTooShort: ([len, req]) => `the quote is ${len} bytes, its own fields need ${req}: send the whole quote`,
+  TdxQuoteTrailingBytes: ([len, expected]) =>
+    `the quote is ${len} bytes, its fields end at ${expected}: send only the quote`,
+  TdxReportDataMismatch: ([expected]) =>
+    `the TD's report data does not bind this key, operator, verifier and chain (expected ${expected}): get a quote whose report data is reportDataFor(…)`,
+  TdxTcbInfoMissing: ([fmspc]) =>
+    `no TCB info has been pushed for platform FMSPC ${fmspc}: push Intel's TDX TCB info for it (anyone may)`,
+  TdxTcbLevelNotFound: ([fmspc]) =>
+    `Intel's TCB info for FMSPC ${fmspc} has no level this platform meets: update the platform, or push the current TCB info`,
+  TdxTcbStatusNotAccepted: ([st]) =>
+    `the platform's TCB status ${TCB[Number(st)] ?? st} is outside governance's policy: update the platform (microcode, TDX module)`,
+  TdxUnsupportedAttestationKeyType: ([t]) => `attestation key type ${t} is not supported: use an ECDSA-P256 quote`,
+  TdxUnsupportedBodyType: ([t, size]) => `quote body type ${t} (${size} bytes) is not a TD report: send a TDX quote`,
+  TdxUnsupportedCertificationDataType: ([t, expected]) =>
+    `certification data type ${t} where ${expected} is needed: get the quote with its QE report and PCK chain`,
+  TdxUnsupportedQuoteVersion: ([v]) => `quote version ${v} is not supported: send a version 4 or 5 quote`,
+  TdxUnsupportedTeeType: ([t]) => `TEE type ${t} is not TDX: send a quote from a TDX guest`,
+  TdxUntrustedRoot: ([h]) =>
+    `the quote's root certificate (${h}) is not the pinned Intel root: the quote does not chain to Intel`,
+  // Test coordinator (for dApps' unit tests only)
+  TestCoordinatorCallbackGasTooHigh: ([g, max]) => `a callback gas limit of ${g} is above the maximum ${max}: lower it`,
+  TestCoordinatorCallbackNotRequester: ([cb, req]) =>
+    `callback ${cb} is not the requester ${req}: a consumer contract must make its own requests`,
+  TestCoordinatorInsufficientBalance: ([a, bal, need], t) =>
+    `${a} has ${t(bal)} in the test coordinator and asks for ${t(need)}: deposit more`,
+  TestCoordinatorInsufficientCallbackGas: ([rid, avail, need]) =>
+    `request ${id(rid)} needs ${need} gas for its callback but ${avail} remained: send the call with more gas`,
+  TestCoordinatorInvalidAddress: ([p]) => `${p} cannot be the zero address: give a real address`,
+  TestCoordinatorRequestNotOpen: ([rid, st]) =>
+    `request ${id(rid)} is ${STATUS[Number(st)] ?? `in status ${st}`}, not open: deliver or refund it only once`,
   // ZK
+  ZkWeightsMismatch: ([rid, w, expected]) =>
+    `request ${id(rid)} pins weights ${expected}, but the verifier proves ${w}: request the version whose verifier proves its weights`,
   ZkCommitmentOutOfField: ([rid, c]) =>
     `request ${id(rid)}'s commitment ${c} is not below the BN254 field: commit with the SDK's Poseidon helpers`,
   ZkInvalidAddress: ([p]) => `${p} cannot be the zero address: give a real address`,

@@ -4,11 +4,7 @@ import { network } from "hardhat";
 
 import { RequestStatus, toRequest, splitFee } from "@verity-ai/sdk";
 import { E18, INPUT_64, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS } from "../helpers/fixture.ts";
-import {
-  deployEnv,
-  eventsOf,
-  fulfilTee,
-} from "../helpers/coordinator.ts";
+import { deployEnv, eventsOf, fulfilTee } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;

@@ -43,6 +43,8 @@ const asStruct = (f: FieldOpening) => ({ ...f, path: f.path as [bigint, bigint, 
 async function deploy() {
   const d = await deployZk(conn);
   const groth16 = await ethers.deployContract(descriptor.verifier.contract);
+  // Governance approves the generated verifier's code before a version may pin it.
+  await d.registry.connect(d.admin).setZkVerifierApproval(await groth16.getAddress(), true);
   await d.registry.connect(d.modelOwner).registerModel("breast-cancer", PRICE, ROYALTY_BPS, 0b110, {
     weightsHash: descriptor.model.weightsHash,
     zkVerifier: await groth16.getAddress(),

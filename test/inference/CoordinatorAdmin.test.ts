@@ -4,10 +4,7 @@ import { network } from "hardhat";
 
 import { requestParams, operatorShare } from "@verity-ai/sdk";
 import { E18, INPUT_64, OUTPUT, PRICE, openRequest } from "../helpers/fixture.ts";
-import {
-  deployEnv,
-  fulfilTee,
-} from "../helpers/coordinator.ts";
+import { deployEnv, fulfilTee } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;

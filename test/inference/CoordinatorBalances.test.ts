@@ -4,12 +4,7 @@ import { network } from "hardhat";
 
 import { E18, INPUT_64, OUTPUT, PRICE, PROTOCOL_FEE_BPS, ROYALTY_BPS, openRequest } from "../helpers/fixture.ts";
 import type { Env } from "../helpers/coordinator.ts";
-import {
-  deployEnv,
-  eventsOf,
-  fulfilTee,
-  registerModelAs,
-} from "../helpers/coordinator.ts";
+import { deployEnv, eventsOf, fulfilTee, registerModelAs } from "../helpers/coordinator.ts";
 import { requestParams, splitFee } from "@verity-ai/sdk";
 
 const conn = await network.create();

@@ -71,12 +71,9 @@ describe("InferenceCoordinator: fulfil", function () {
     expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(0n);
 
     // Everybody takes their share out; nothing is left behind.
-    await expect(d.coordinator.connect(d.operator).withdraw(s.operatorShare, d.operator.address)).to.changeTokenBalances(
-      ethers,
-      d.token,
-      [d.operator],
-      [s.operatorShare],
-    );
+    await expect(
+      d.coordinator.connect(d.operator).withdraw(s.operatorShare, d.operator.address),
+    ).to.changeTokenBalances(ethers, d.token, [d.operator], [s.operatorShare]);
     await expect(d.coordinator.connect(d.modelOwner).withdraw(s.royalty, d.modelOwner.address)).to.changeTokenBalances(
       ethers,
       d.token,

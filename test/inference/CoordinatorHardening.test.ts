@@ -4,11 +4,7 @@ import { network } from "hardhat";
 
 import { claimFor, resultDomain, signResult, RequestStatus, operatorShare } from "@verity-ai/sdk";
 import { E18, MIN_STAKE, OUTPUT, PRICE, openRequest, openRequestVia, teeProof } from "../helpers/fixture.ts";
-import {
-  deployEnv,
-  deployFundedConsumer,
-  fulfilTee,
-} from "../helpers/coordinator.ts";
+import { deployEnv, deployFundedConsumer, fulfilTee } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;

@@ -3,7 +3,15 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 
-import { requestIdOf, requestParams, RequestStatus, toRequest, type RequestParams, operatorShare, splitFee } from "@verity-ai/sdk";
+import {
+  requestIdOf,
+  requestParams,
+  RequestStatus,
+  toRequest,
+  type RequestParams,
+  operatorShare,
+  splitFee,
+} from "@verity-ai/sdk";
 import {
   E18,
   INPUT_64,

@@ -6,11 +6,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import { requestIdOf, requestParams, RequestStatus, toRequest, type Request, operatorShare } from "@verity-ai/sdk";
 import { E18, INPUT_64, teeProof } from "../helpers/fixture.ts";
-import {
-  deployEnv,
-  eventsOf,
-  registerModelAs,
-} from "../helpers/coordinator.ts";
+import { deployEnv, eventsOf, registerModelAs } from "../helpers/coordinator.ts";
 
 const conn = await network.create();
 const { networkHelpers } = conn;

@@ -54,15 +54,39 @@ async function ok(cmd: string, args: string[], cwd: string, env?: NodeJS.Process
   return r.stdout;
 }
 
-/** The version our lockfile installed, so the offline install finds it in the cache. */
+type LockEntry = Record<string, unknown> & { version?: string };
+const ROOT_LOCK = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
+  packages: Record<string, LockEntry>;
+};
+
+/** The version our lockfile installed. */
 function locked(name: string): string {
-  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
-    packages: Record<string, { version?: string }>;
-  };
-  const v = lock.packages[`node_modules/${name}`]?.version;
+  const v = ROOT_LOCK.packages[`node_modules/${name}`]?.version;
   if (!v) throw new Error(`${name} is not in package-lock.json`);
-  return `${name}@${v}`;
+  return v;
 }
+
+/**
+ * A fresh project depending on `deps`, with a lockfile that pins every third-party package to the
+ * version (and integrity) our own lockfile installed. \`npm ci\` caches tarballs but not the
+ * registry's package documents, so an offline install can only resolve what a lockfile pins; the
+ * project still imports nothing but the packages it depends on, and npm installs only what they reach.
+ */
+function outsideProject(dir: string, name: string, deps: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module", dependencies: deps }));
+  const packages: Record<string, LockEntry> = { "": { name, dependencies: deps } };
+  for (const [path, entry] of Object.entries(ROOT_LOCK.packages)) {
+    if (!path.startsWith("node_modules/") || path.startsWith("node_modules/@verity-ai/")) continue;
+    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...rest } = entry;
+    packages[path] = rest;
+  }
+  writeFileSync(join(dir, "package-lock.json"), JSON.stringify({ name, lockfileVersion: 3, requires: true, packages }));
+  writeFileSync(join(dir, ".npmrc"), "onnxruntime-node-install=skip\n");
+}
+
+/** Installs offline from the npm cache (peers are listed explicitly, so npm need not resolve peer sets). */
+const INSTALL = ["install", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps"];
 
 function duBytes(dir: string): number {
   let total = 0;
@@ -191,7 +215,7 @@ describe("packages, installed by an outside project", function () {
         // Inside the repository the build of each package runs with its own scripts.
         { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
       ),
-    ) as { filename: string; files: { path: string }[] }[];
+    ) as { name: string; filename: string; files: { path: string }[] }[];
     expect(packed.map((p) => p.filename.replace(/-\d.*$/, ""))).to.deep.equal([
       "verity-ai-contracts",
       "verity-ai-sdk",
@@ -204,31 +228,23 @@ describe("packages, installed by an outside project", function () {
     expect(contractFiles.filter((f) => f.startsWith("mocks/") || f.startsWith("examples/"))).to.deep.equal([]);
 
     const project = join(dir, "dapp");
-    mkdirSync(project);
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "dapp", private: true, type: "module" }));
-    writeFileSync(join(project, ".npmrc"), "onnxruntime-node-install=skip\n");
-    await ok(
-      "npm",
-      [
-        "install",
-        "--offline",
-        "--no-audit",
-        "--no-fund",
-        ...packed.map((p) => join(tarballs, p.filename)),
-        ...[
-          "ethers",
-          "hardhat",
-          "@nomicfoundation/edr-linux-x64-gnu",
-          "@nomicfoundation/hardhat-ethers",
-          "@nomicfoundation/hardhat-mocha",
-          "mocha",
-          "chai",
-          "solc",
-          "@openzeppelin/contracts",
-        ].map(locked),
-      ],
-      project,
+    const deps: Record<string, string> = Object.fromEntries(
+      packed.map((p) => [p.name, `file:${join(tarballs, p.filename)}`]),
     );
+    for (const name of [
+      "ethers",
+      "hardhat",
+      "@nomicfoundation/edr-linux-x64-gnu",
+      "@nomicfoundation/hardhat-ethers",
+      "@nomicfoundation/hardhat-mocha",
+      "mocha",
+      "chai",
+      "solc",
+      "@openzeppelin/contracts",
+    ])
+      deps[name] = locked(name);
+    outsideProject(project, "dapp", deps);
+    await ok("npm", INSTALL, project);
   });
 
   after(async function () {
@@ -318,14 +334,12 @@ describe("packages, installed by an outside project", function () {
 
     // The SDK alone, with its dependencies and its ethers peer, in a project of its own.
     const sdkOnly = join(dir, "sdk-only");
-    mkdirSync(sdkOnly);
-    writeFileSync(join(sdkOnly, "package.json"), JSON.stringify({ name: "sdk-only", private: true, type: "module" }));
     const tarball = readdirSync(join(dir, "tarballs")).find((f) => f.startsWith("verity-ai-sdk-"))!;
-    await ok(
-      "npm",
-      ["install", "--offline", "--no-audit", "--no-fund", join(dir, "tarballs", tarball), locked("ethers")],
-      sdkOnly,
-    );
+    outsideProject(sdkOnly, "sdk-only", {
+      "@verity-ai/sdk": `file:${join(dir, "tarballs", tarball)}`,
+      ethers: locked("ethers"),
+    });
+    await ok("npm", INSTALL, sdkOnly);
     const mb = duBytes(join(sdkOnly, "node_modules")) / 1e6;
     const ethersMb = duBytes(join(sdkOnly, "node_modules", "ethers")) / 1e6;
     console.log(

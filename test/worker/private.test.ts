@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { getBytes, hexlify, keccak256, randomBytes, zeroPadValue, type Contract } from "ethers";
 
-import { claimFor, IntakeError, newSalt, recoverResultSigner, resultDomain, sendPrivateInput, teeCommitment, operatorShare } from "@verity-ai/sdk";
+import {
+  claimFor,
+  IntakeError,
+  newSalt,
+  recoverResultSigner,
+  resultDomain,
+  sendPrivateInput,
+  teeCommitment,
+  operatorShare,
+} from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
@@ -100,9 +109,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     expect(event.args.operator).to.equal(op.wallet.address);
     expect(event.args.verifierRecord).to.equal(zeroPadValue(op.enclave.address, 32).toLowerCase());
     expect(await p.coordinator.getFunction("requestStatus")(o.requestId)).to.equal(2n);
-    expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(
-      operatorShare(o.request),
-    );
+    expect(await p.coordinator.getFunction("balanceOf")(op.wallet.address)).to.equal(operatorShare(o.request));
 
     expect(await scanChain(node, [input, salt])).to.deep.equal([]);
     const metric = await worker.metrics.registry.getSingleMetricAsString("verity_private_inputs_total");

@@ -1,7 +1,19 @@
 import { expect } from "chai";
 import { getBytes, keccak256, toBeHex, zeroPadValue, type Contract } from "ethers";
 
-import { classOutput, commitmentFor, irisFixedForward, irisInputFromBytes, Mode, newSalt, operatorAt, sendPrivateInput, zkSalt, requestParams, operatorShare } from "@verity-ai/sdk";
+import {
+  classOutput,
+  commitmentFor,
+  irisFixedForward,
+  irisInputFromBytes,
+  Mode,
+  newSalt,
+  operatorAt,
+  sendPrivateInput,
+  zkSalt,
+  requestParams,
+  operatorShare,
+} from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,

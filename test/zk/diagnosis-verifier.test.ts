@@ -129,6 +129,7 @@ describe("BreastCancerMlpGroth16Verifier (generated)", function () {
 
   it("a private-input diagnosis request is fulfilled through the coordinator with a proof (fulfillZk gas ≤ 260,000)", async () => {
     const d = await deployZk(conn);
+    await d.registry.connect(d.admin).setZkVerifierApproval(await verifier.getAddress(), true);
     await d.registry.connect(d.modelOwner).registerModel("breast-cancer", PRICE, ROYALTY_BPS, 0b110, {
       weightsHash: descriptor.model.weightsHash,
       zkVerifier: await verifier.getAddress(),

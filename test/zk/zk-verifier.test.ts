@@ -2,7 +2,19 @@ import { expect } from "chai";
 import { AbiCoder, ZeroAddress, hexlify, keccak256, zeroPadValue } from "ethers";
 import { network } from "hardhat";
 
-import { classOutput, commitmentHex, encodeInput, encodeZkProof, FIELD, irisFixedForward, milliInputs, zkShutdown, type ZkProofResult, Mode, operatorShare } from "@verity-ai/sdk";
+import {
+  classOutput,
+  commitmentHex,
+  encodeInput,
+  encodeZkProof,
+  FIELD,
+  irisFixedForward,
+  milliInputs,
+  zkShutdown,
+  type ZkProofResult,
+  Mode,
+  operatorShare,
+} from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
 import { IRIS_WEIGHTS_HASH, deployZk, openZkRequest } from "./helpers.ts";
 import { irisProver } from "../../scripts/zk/paths.ts";
@@ -107,9 +119,7 @@ describe("ZkVerifier", function () {
     // Regression guard: the first fulfil pays for new balance slots (steady state ≈ 256k, see bench/zk.ts).
     expect(fulfilled.gasUsed).to.be.lessThan(340_000n);
     expect(await d.coordinator.checkOutput(requestId, OUTPUT)).to.equal(true);
-    expect(await d.coordinator.balanceOf(operator)).to.equal(
-      before + operatorShare(request),
-    );
+    expect(await d.coordinator.balanceOf(operator)).to.equal(before + operatorShare(request));
     expect(request.fee).to.equal(PRICE);
     expect(await d.coordinator.royaltiesOf(d.modelId)).to.equal(request.royalty);
 

@@ -1,0 +1,199 @@
+import { rejects } from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { Wallet, keccak256 } from "ethers";
+
+import { tdxReportData, verifyTdxQuote } from "@verity-ai/sdk/tdx";
+import { TdxConfigfsQuoteProvider } from "../../../worker/attestation/tdx-configfs.ts";
+import { OUTPUT, deployVerity, openRequest, teeProof } from "../../helpers/fixture.ts";
+
+import { ALL_BUT_REVOKED, at, chainAt, vectorSet } from "./helpers.ts";
+import { crl, qeIdentity, quote, tcbInfo, testPki } from "./pki.ts";
+import type { TestPki } from "./pki.ts";
+import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
+
+const START = "2025-09-01T00:00:00Z";
+
+/** A verifier pinned to a fresh test root, with the test PKI's collateral pushed. */
+async function testVerifier(iso = START) {
+  const chain = await chainAt(iso);
+  const pki = testPki(at(iso));
+  const v = await chain.deploy(pki.root.cert);
+  await (await v.pushCrl(crl(pki.root, pki.now - 60, pki.now + 86_400 * 30), "0x")).wait();
+  await (await v.pushCrl(crl(pki.ca, pki.now - 60, pki.now + 86_400 * 30), pki.ca.cert)).wait();
+  const t = tcbInfo(pki);
+  await (await v.pushTcbInfo(t.body, t.signature, pki.signer.cert)).wait();
+  const q = qeIdentity(pki);
+  await (await v.pushQeIdentity(q.body, q.signature, pki.signer.cert)).wait();
+  return { ...chain, v, pki };
+}
+
+const sdkCollateral = (pki: TestPki, pckCrl = crl(pki.ca, pki.now - 60, pki.now + 86_400 * 30)) => ({
+  rootCrl: crl(pki.root, pki.now - 60, pki.now + 86_400 * 30),
+  pckCrl,
+  tcbInfo: tcbInfo(pki),
+  qeIdentity: qeIdentity(pki),
+  tcbSigningCert: pki.signer.cert,
+});
+
+const reportData = (tag: string) =>
+  Buffer.concat([Buffer.from(keccak256(Buffer.from(tag)).slice(2), "hex"), Buffer.alloc(32)]);
+
+describe("TDX: synthetic quotes through a test PKI", function () {
+  it("verifies v5 and v4 quotes signed through the test PKI, on-chain and in the SDK", async function () {
+    const { v, pki, ethers } = await testVerifier();
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    for (const version of [5, 4] as const) {
+      const rd = reportData(`v${version}`);
+      const q = quote(pki, { reportData: rd, version });
+      const a = await v.verifyQuote(q);
+      expect(a.version).to.equal(BigInt(version));
+      expect(a.reportData).to.equal("0x" + rd.toString("hex"));
+      expect(a.fmspc).to.equal("0x00a06f000000");
+      expect(a.pceSvn).to.equal(13n);
+      expect(a.tcbStatus).to.equal(0n);
+      expect(a.pckSerialHash).to.equal(keccak256(pki.pck.serial));
+      const s = verifyTdxQuote(q, sdkCollateral(pki), {
+        rootCert: pki.root.cert,
+        acceptedTcbStatuses: ALL_BUT_REVOKED,
+        now,
+      });
+      expect(s.measurement).to.equal(a.measurement);
+      expect(s.expiry).to.equal(Number(a.expiry));
+      expect(s.chain.map((c) => c.subject)).to.deep.equal([
+        "CN=Test SGX PCK Certificate",
+        "CN=Test SGX PCK Platform CA",
+        "CN=Test SGX Root CA",
+      ]);
+    }
+  });
+
+  it("rejects Intel's real quote on a verifier pinned to another root (TdxUntrustedRoot)", async function () {
+    const { v } = await testVerifier("2025-06-15T00:00:00Z");
+    const real = vectorSet("2025-06").quote;
+    const text = Buffer.from(real).toString("latin1");
+    const last = text.lastIndexOf("-----BEGIN CERTIFICATE-----\n") + 28;
+    const root = Buffer.from(text.slice(last, text.indexOf("-----END", last)).replace(/\n/g, ""), "base64");
+    await expect(v.verifyQuote(real)).to.be.revertedWithCustomError(v, "TdxUntrustedRoot").withArgs(keccak256(root));
+  });
+
+  it("rejects a PCK certificate revoked by a newer CRL of its CA, on-chain and in the SDK", async function () {
+    const { v, pki, ethers } = await testVerifier();
+    const q = quote(pki, { reportData: reportData("revoked") });
+    await v.verifyQuote(q); // accepted before the revocation
+    const revoking = crl(pki.ca, pki.now - 30, pki.now + 86_400 * 30, [pki.pck.serial]);
+    await expect(v.pushCrl(revoking, pki.ca.cert)).to.emit(v, "TdxCrlAccepted");
+    await expect(v.verifyQuote(q))
+      .to.be.revertedWithCustomError(v, "TdxCertificateRevoked")
+      .withArgs(0, keccak256(pki.pck.serial));
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    expect(() =>
+      verifyTdxQuote(q, sdkCollateral(pki, revoking), {
+        rootCert: pki.root.cert,
+        acceptedTcbStatuses: ALL_BUT_REVOKED,
+        now,
+      }),
+    ).to.throw("revoked");
+  });
+
+  it("rejects a debug TD (TdxDebugTd) and a module below every module identity level", async function () {
+    const { v, pki } = await testVerifier();
+    const debug = quote(pki, { reportData: reportData("debug"), tdAttributes: Buffer.from("0100001000000000", "hex") });
+    await expect(v.verifyQuote(debug)).to.be.revertedWithCustomError(v, "TdxDebugTd").withArgs("0x0100001000000000");
+    const old = quote(pki, { reportData: reportData("old"), teeTcbSvn: [3, 1, 2] });
+    await expect(v.verifyQuote(old)).to.be.revertedWithCustomError(v, "TdxModuleTcbNotFound").withArgs(1, 3);
+  });
+});
+
+/** A stand-in for the kernel's configfs-tsm entry: `outblob` is a FIFO, so a read blocks until a quote is made. */
+async function fakeTsm(pki: TestPki) {
+  const base = await mkdtemp(join(tmpdir(), "verity-tsm-"));
+  const entry = join(base, "verity");
+  await mkdir(entry);
+  await writeFile(join(entry, "provider"), "tdx_guest\n");
+  await writeFile(join(entry, "generation"), "1\n");
+  execFileSync("mkfifo", [join(entry, "outblob")]);
+  const serveOnce = async () => {
+    const out = await open(join(entry, "outblob"), "w"); // returns once the provider opens it to read
+    const inblob = await readFile(join(entry, "inblob"));
+    await out.write(quote(pki, { reportData: inblob }));
+    await out.close();
+  };
+  return { base, serveOnce, cleanup: () => rm(base, { recursive: true, force: true }) };
+}
+
+describe("TDX: register → serve → verify through configfs-tsm", function () {
+  it("registers an enclave key with a quote from the configfs provider, then pays for its signed result", async function () {
+    const { conn, v, pki, ethers } = await testVerifier();
+    const d = await deployVerity(conn);
+    const tee = d.tee;
+    await (await tee.connect(d.admin).setAttestationVerifier(await v.getAddress())).wait();
+    const operator = await d.operator.getAddress();
+    const enclave = Wallet.createRandom();
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const tsm = await fakeTsm(pki);
+    try {
+      const provider = new TdxConfigfsQuoteProvider({ baseDir: tsm.base, entryName: "verity" });
+      const served = tsm.serveOnce();
+      const q = await provider.getBindingQuote({
+        chainId,
+        verifier: await v.getAddress(),
+        consumer: await tee.getAddress(),
+        operator,
+        enclaveKey: enclave.address,
+      });
+      await served;
+      expect(Buffer.from(q.subarray(54 + 520, 54 + 584))).to.deep.equal(
+        Buffer.from(tdxReportData(chainId, await v.getAddress(), await tee.getAddress(), operator, enclave.address)),
+      );
+      const measurement = (await v.verifyQuote(q)).measurement;
+      // The enclave key's proof of possession, for an operator on this TeeVerifier.
+      const domain = registrationDomain(chainId, await tee.getAddress());
+      const possession = (who: string) => signEnclaveRegistration(enclave, domain, who);
+
+      // Not approved yet: the TDX verifier's reason surfaces through TeeVerifier.
+      await expect(tee.connect(d.operator).registerEnclave(enclave.address, measurement, q, await possession(operator)))
+        .to.be.revertedWithCustomError(v, "TdxMeasurementNotApproved")
+        .withArgs(measurement);
+      await (await v.setMeasurementApproval(measurement, true)).wait();
+      // Another operator cannot use this quote, even holding the key: the report data binds the operator.
+      const operator2 = await d.operator2.getAddress();
+      await expect(
+        tee.connect(d.operator2).registerEnclave(enclave.address, measurement, q, await possession(operator2)),
+      ).to.be.revertedWithCustomError(v, "TdxReportDataMismatch");
+      await expect(tee.connect(d.operator).registerEnclave(enclave.address, measurement, q, await possession(operator)))
+        .to.emit(tee, "EnclaveRegistered")
+        .withArgs(operator, enclave.address, measurement);
+
+      const { request } = await openRequest(d);
+      const proof = await teeProof(d, request, OUTPUT, enclave, operator);
+      await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof)).to.emit(
+        d.coordinator,
+        "InferenceFulfilled",
+      );
+    } finally {
+      await tsm.cleanup();
+    }
+  });
+
+  it("refuses report data that is not 64 bytes, and a TSM that is not TDX", async function () {
+    const tsm = await fakeTsm(testPki(at(START)));
+    try {
+      const provider = new TdxConfigfsQuoteProvider({ baseDir: tsm.base, entryName: "verity" });
+      await rejects(provider.getQuote(new Uint8Array(32)), {
+        name: "TdxQuoteProviderError",
+        message: /must be 64 bytes/,
+      });
+      await writeFile(join(tsm.base, "verity", "provider"), "sev_guest\n");
+      await rejects(provider.getQuote(new Uint8Array(64)), { message: /"sev_guest", not "tdx_guest"/ });
+      const missing = new TdxConfigfsQuoteProvider({ baseDir: join(tsm.base, "absent") });
+      await rejects(missing.getQuote(new Uint8Array(64)), { message: /No configfs-tsm report directory/ });
+    } finally {
+      await tsm.cleanup();
+    }
+  });
+});
