@@ -125,7 +125,7 @@ try {
     // Two batches executed and signed per pass while the previous pass's batches are simulated and mined.
     maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
     dbPath: join(dir, `jobs-${Date.now()}.sqlite`),
-    metricsPort: 0,
+    httpPort: 0,
     logLevel: "warn",
   });
   const worker = new Worker(config, { logger: pino({ level: "warn" }) });
@@ -136,6 +136,7 @@ try {
   while (worker.store.counts().confirmed + worker.store.counts().failed + worker.store.counts().skipped < N)
     await new Promise((r) => setTimeout(r, 10));
   const seconds = (performance.now() - w0) / 1000;
+  const s = { ...worker.parts.receipts.stats, txs: worker.parts.txs.stats.txs };
   await worker.stop();
 
   const reader = new Worker(config, { logger: pino({ level: "silent" }) });
@@ -156,7 +157,6 @@ try {
     else if (f.count > 1) duplicates += f.count - 1;
     duplicates += skipped.get(id) ?? 0;
   }
-  const s = worker.submitter.stats;
   const b = worker.breakdown;
   const result = {
     requests: N,

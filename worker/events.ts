@@ -7,7 +7,7 @@ import { Interface, getAddress, toBeHex, toQuantity, type JsonRpcProvider } from
 import type { Logger } from "pino";
 
 import { InferenceCoordinatorAbi, PROTOCOL_ERRORS, REQUEST_LAYOUT, toRequest, type Request } from "@verity-ai/sdk";
-import type { Cursor, JobStore } from "./db.ts";
+import type { Cursor, JobStore } from "./store.ts";
 
 /** The coordinator's functions and events, and every protocol error (verifiers' errors bubble up through it). */
 export const coordinatorInterface = new Interface([
@@ -46,6 +46,8 @@ export interface PollResult {
   head: number;
   /** Set when a reorg was found: the block the cursor was rewound to. */
   rewoundTo?: number;
+  /** Set when the cursor was above the head: by how many blocks (a chain replaced under the node?). */
+  cursorBeyondHead?: number;
   /** Timestamp of the last block scanned in this poll (undefined when no range was scanned). */
   blockTime?: number;
   batches: number;
@@ -142,6 +144,7 @@ export class EventSource {
     const safe = head - this.#opts.confirmations;
     let cursor = this.cursor();
     let rewoundTo: number | undefined;
+    const cursorBeyondHead = cursor.hash !== "" && cursor.block > head ? cursor.block - head : undefined;
 
     if (cursor.hash !== "") {
       const block = cursor.block <= head ? await timed(this.#provider.getBlock(cursor.block)) : null;
@@ -208,7 +211,7 @@ export class EventSource {
       batches++;
       from = to + 1;
     }
-    return { head, rewoundTo, batches, blockTime };
+    return { head, rewoundTo, cursorBeyondHead, batches, blockTime };
   }
 
   /**

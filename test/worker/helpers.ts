@@ -47,7 +47,7 @@ export async function workerConfig(
     batchSize: 5,
     concurrency: 2,
     dbPath: join(dir, "jobs.sqlite"),
-    metricsPort: 0,
+    httpPort: 0,
     logLevel: "silent",
     gas: { stuckAfterMs: 5000 },
     ...over,
