@@ -25,6 +25,7 @@ import { GasModel } from "./stages/gas.ts";
 import { InputsStage } from "./stages/inputs.ts";
 import { ReceiptStage } from "./stages/receipts.ts";
 import { SubmitStage } from "./stages/submit.ts";
+import { OperatorSet } from "./stages/ranking.ts";
 import { SyncStage } from "./stages/sync.ts";
 import { JobStore } from "./store.ts";
 
@@ -165,6 +166,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
       blockRange: c.blockRange,
       startBlock: c.startBlock,
       reorgDepth: c.reorgDepth,
+      staking: c.policy.graceSec > 0 ? staking : undefined,
     },
     log,
   );
@@ -218,6 +220,9 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     gas,
     execute,
     sync: new SyncStage({
+      operators:
+        c.policy.graceSec > 0 ? new OperatorSet({ store, rpc, staking, me: operator.address, log }) : undefined,
+      graceSec: c.policy.graceSec,
       rpc,
       store,
       events,

@@ -79,8 +79,14 @@ export const configSchema = z.strictObject({
       maxInputBytes: z.number().int().min(1).default(4096),
       /** Skip requests whose deadline is closer than this many seconds. */
       deadlineMarginSec: z.number().int().min(0).default(5),
+      /**
+       * Open requests are shared among the eligible operators by a ranking every node computes
+       * alike; the operator ranked k serves a request only k × graceSec seconds after its block
+       * (if those ahead have not). 0 = serve every open request at once (operators race).
+       */
+      graceSec: z.number().int().min(0).max(3600).default(5),
     })
-    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5 }),
+    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5, graceSec: 5 }),
   /** ZK mode: Groth16 proofs for models the worker holds a circuit for (circuits/, see worker/prover.ts). */
   zk: z
     .strictObject({

@@ -3,7 +3,7 @@
  * keeps a cursor (block number + hash) in the job store, rewinds on a reorg and catches up from the
  * cursor on restart. Works against any JSON-RPC endpoint (eth_getLogs, eth_getBlockByNumber).
  */
-import { Interface, getAddress, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
+import { Interface, getAddress, id, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
 import { InferenceCoordinatorAbi, PROTOCOL_ERRORS, REQUEST_LAYOUT, toRequest, type Request } from "@verity-ai/sdk";
@@ -17,6 +17,8 @@ export const coordinatorInterface = new Interface([
 const T_REQUESTED = coordinatorInterface.getEvent("InferenceRequested")!.topicHash;
 const T_FULFILLED = coordinatorInterface.getEvent("InferenceFulfilled")!.topicHash;
 const T_REFUNDED = coordinatorInterface.getEvent("RequestRefunded")!.topicHash;
+/** OperatorStaking `Staked(address indexed operator, uint256 amount, uint256 totalStaked)`. */
+export const T_STAKED = id("Staked(address,uint256,uint256)");
 
 export interface RequestedEvent {
   requestId: string;
@@ -40,6 +42,8 @@ export interface EventBatch {
   toBlock: number;
   requested: RequestedEvent[];
   completed: CompletedEvent[];
+  /** Operators that staked in this range (OperatorStaking `Staked`), when the staking contract is scanned. */
+  staked: string[];
 }
 
 export interface PollResult {
@@ -108,6 +112,8 @@ export interface EventSourceOptions {
   blockRange: number;
   startBlock: number;
   reorgDepth: number;
+  /** OperatorStaking address: its `Staked` events name the operators of the network. */
+  staking?: string;
 }
 
 export class EventSource {
@@ -173,10 +179,15 @@ export class EventSource {
           this.#provider
             .send("eth_getLogs", [
               {
-                address: this.#opts.coordinator,
+                address:
+                  this.#opts.staking === undefined
+                    ? this.#opts.coordinator
+                    : [this.#opts.coordinator, this.#opts.staking],
                 fromBlock: toQuantity(from),
                 toBlock: toQuantity(to),
-                topics: [[T_REQUESTED, T_FULFILLED, T_REFUNDED]],
+                topics: [
+                  [T_REQUESTED, T_FULFILLED, T_REFUNDED, ...(this.#opts.staking === undefined ? [] : [T_STAKED])],
+                ],
               },
             ])
             .then(
@@ -260,9 +271,14 @@ export class EventSource {
   ): Promise<EventBatch> {
     const requested: Omit<RequestedEvent, "blockTime">[] = [];
     const completed: CompletedEvent[] = [];
+    const staked: string[] = [];
     let checked = false;
     for (const log of logs) {
       const topic = log.topics[0];
+      if (topic === T_STAKED) {
+        if (log.topics.length === 2) staked.push(getAddress("0x" + log.topics[1]!.slice(26)));
+        continue;
+      }
       if (topic === T_REQUESTED && log.topics.length === 4) {
         const fast = decodeRequested(log.data);
         if (fast !== undefined) {
@@ -341,6 +357,7 @@ export class EventSource {
       toBlock,
       requested: requested.map((r) => ({ ...r, blockTime: times.get(r.blockNumber) ?? 0 })),
       completed,
+      staked,
     };
   }
 }

@@ -53,6 +53,8 @@ export interface NewJob {
   blockNumber: number;
   blockHash: string;
   blockTime: number;
+  /** Unix seconds before which this node leaves the request to operators ranked ahead of it (0 = at once). */
+  notBefore?: number;
 }
 
 export interface PrivateInput {
@@ -105,7 +107,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   earnings TEXT,
   seen_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  confirmed_at INTEGER
+  confirmed_at INTEGER,
+  not_before INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, block_number);
 CREATE TABLE IF NOT EXISTS txs (
@@ -180,6 +183,7 @@ export class JobStore {
   readonly #stateOf: StatementSync;
   readonly #byState: StatementSync;
   readonly #getInput: StatementSync;
+  readonly #ready: StatementSync;
   readonly #moves = new Map<JobState, StatementSync>();
 
   constructor(path: string) {
@@ -189,13 +193,16 @@ export class JobStore {
     this.#migrate();
     this.#db.exec(SCHEMA);
     this.#insert = this.#db.prepare(
-      `INSERT OR IGNORE INTO jobs (request_id, state, model_id, weights_hash, request, input_hex, block_number, block_hash, block_time, seen_at, updated_at)
-       VALUES (?, 'seen', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO jobs (request_id, state, model_id, weights_hash, request, input_hex, block_number, block_hash, block_time, seen_at, updated_at, not_before)
+       VALUES (?, 'seen', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE request_id = ?");
     this.#stateOf = this.#db.prepare("SELECT state FROM jobs WHERE request_id = ?");
     this.#byState = this.#db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY block_number, request_id LIMIT ?");
     this.#getInput = this.#db.prepare("SELECT * FROM private_inputs WHERE request_id = ?");
+    this.#ready = this.#db.prepare(
+      "SELECT * FROM jobs WHERE state = 'seen' AND not_before <= ? ORDER BY block_number, request_id LIMIT ?",
+    );
     for (const to of JOB_STATES) {
       const from = sourcesOf(to);
       if (from.length === 0) continue;
@@ -216,6 +223,8 @@ export class JobStore {
   #migrate(): void {
     const cols = this.#db.prepare("PRAGMA table_info(jobs)").all() as Row[];
     if (cols.some((c) => c.name === "signature")) this.#db.exec("ALTER TABLE jobs RENAME COLUMN signature TO proof");
+    if (cols.length > 0 && !cols.some((c) => c.name === "not_before"))
+      this.#db.exec("ALTER TABLE jobs ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0");
   }
 
   /** Run `fn` in one transaction (all or nothing). */
@@ -272,6 +281,11 @@ export class JobStore {
     return (this.#byState.all(state, limit) as Row[]).map(toJob);
   }
 
+  /** Seen jobs this node may take now (`notBefore` passed): the execute stage's input. */
+  ready(nowSec: number, limit = 1_000_000): Job[] {
+    return (this.#ready.all(nowSec, limit) as Row[]).map(toJob);
+  }
+
   /** Whether any job is in `state`. */
   any(state: JobState): boolean {
     return this.#byState.all(state, 1).length > 0;
@@ -314,6 +328,7 @@ export class JobStore {
           j.blockTime,
           now,
           now,
+          j.notBefore ?? 0,
         );
         if (Number(r.changes) > 0) added.push(j.requestId);
       }

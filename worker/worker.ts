@@ -263,7 +263,7 @@ export class Worker {
       (err: unknown) => ({ n: 0, err }),
     );
     const ex0 = { ...p.execute.stats };
-    const seenJobs = p.store.byState("seen", c.maxJobsPerPass);
+    const seenJobs = p.store.ready(this.now(), c.maxJobsPerPass);
     let attested = 0;
     let failure: { err: unknown } | undefined;
     try {
@@ -282,7 +282,7 @@ export class Worker {
     if (submitted > 0) await p.receipts.run(await p.provider.getBlockNumber());
     // Results attested in this pass are sent now when nothing else waits to be executed (or in
     // one-pass mode); with a backlog they go out at the start of the next pass, overlapping it.
-    if (attested > 0 && (c.pollIntervalMs === 0 || !p.store.any("seen"))) {
+    if (attested > 0 && (c.pollIntervalMs === 0 || p.store.ready(this.now(), 1).length === 0)) {
       const late = await p.submit.run(p.store.byState("attested", c.batchSize * c.concurrency));
       submitted += late;
       if (late > 0) await p.receipts.run(await p.provider.getBlockNumber());
@@ -295,7 +295,7 @@ export class Worker {
     this.breakdown.passes++;
     this.#lastPassAt = Date.now();
     this.#lastError = undefined;
-    const backlog = p.store.any("attested") || p.store.any("seen");
+    const backlog = p.store.any("attested") || p.store.ready(this.now(), 1).length > 0;
     const pending = (backlog ? 1 : 0) + p.txs.inFlight();
     return {
       head: poll.head,

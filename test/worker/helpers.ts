@@ -50,6 +50,9 @@ export async function workerConfig(
     httpPort: 0,
     logLevel: "silent",
     gas: { stuckAfterMs: 5000 },
+    // The test chains keep many staked operators that no longer run: without sharing, a running
+    // node serves every request at once, as these tests expect (sharing has its own test).
+    policy: { graceSec: 0 },
     ...over,
   });
 }

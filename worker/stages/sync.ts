@@ -18,6 +18,7 @@ import type { Rpc } from "../chain/rpc.ts";
 import { coordinatorInterface, type EventBatch, type EventSource, type PollResult } from "../events.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JobStore, JobState } from "../store.ts";
+import { rankOf, type OperatorSet } from "./ranking.ts";
 
 /** Thrown when the chain behind rpcUrl is not the one the job store was filled from. */
 export class ChainChangedError extends Error {
@@ -69,6 +70,7 @@ export class SyncStage {
   /** One scan: events to the safe head. */
   async run(rpcMs?: (ms: number) => void): Promise<PollResult> {
     const poll = await this.#o.events.poll((b) => this.#onBatch(b), rpcMs);
+    if (poll.batches > 0) await this.#o.operators?.eligible(); // refresh (at most every refreshMs)
     if (poll.rewoundTo !== undefined) {
       // A reorg, or a new chain under the node: a new chain must stop it, not be scanned as a reorg.
       await this.checkChain();
@@ -81,9 +83,12 @@ export class SyncStage {
     return poll;
   }
 
-  #onBatch(b: EventBatch): void {
+  async #onBatch(b: EventBatch): Promise<void> {
+    const { store, metrics, log, operators, graceSec } = this.#o;
+    operators?.add(b.staked);
+    const eligible =
+      operators !== undefined && graceSec > 0 && b.requested.length > 0 ? await operators.eligible() : [];
     const t = performance.now();
-    const { store, metrics, log } = this.#o;
     const added = store.insertSeen(
       b.requested.map((r) => ({
         requestId: r.requestId,
@@ -92,6 +97,11 @@ export class SyncStage {
         blockNumber: r.blockNumber,
         blockHash: r.blockHash,
         blockTime: r.blockTime,
+        // Open to any operator: ranked among the eligible ones; assigned: not ranked.
+        notBefore:
+          BigInt(r.request.operator) === 0n && eligible.length > 0
+            ? r.blockTime + rankOf(r.requestId, eligible, this.#o.operator) * graceSec
+            : 0,
       })),
     );
     metrics.seen.inc(added.length);
@@ -174,6 +184,10 @@ export class SyncStage {
 }
 
 export interface SyncOptions {
+  /** The network's operators, for sharing open requests (undefined: no ranking). */
+  operators?: OperatorSet;
+  /** Seconds each operator ranked ahead gets (policy.graceSec). */
+  graceSec: number;
   rpc: Rpc;
   store: JobStore;
   events: EventSource;
