@@ -137,144 +137,152 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     batchStallTime: 0,
   });
   const rpc = providerRpc(provider);
-  const operator = await loadOperator(c, provider);
+  const opened: { close(): void }[] = [];
+  try {
+    const operator = await loadOperator(c, provider);
 
-  const code = await provider.getCode(c.deployment.coordinator);
-  if (code === "0x")
-    throw setting(
-      "deployment.coordinator",
-      `no contract at ${c.deployment.coordinator} on chain ${chainId}`,
-      "set deployment.coordinator to the InferenceCoordinator's address on this chain",
-    );
-  const staking =
-    c.deployment.staking ??
-    (coordinatorInterface.decodeFunctionResult(
-      "staking",
-      await provider.call({ to: c.deployment.coordinator, data: coordinatorInterface.encodeFunctionData("staking") }),
-    )[0] as string);
+    const code = await provider.getCode(c.deployment.coordinator);
+    if (code === "0x")
+      throw setting(
+        "deployment.coordinator",
+        `no contract at ${c.deployment.coordinator} on chain ${chainId}`,
+        "set deployment.coordinator to the InferenceCoordinator's address on this chain",
+      );
+    const staking =
+      c.deployment.staking ??
+      (coordinatorInterface.decodeFunctionResult(
+        "staking",
+        await provider.call({ to: c.deployment.coordinator, data: coordinatorInterface.encodeFunctionData("staking") }),
+      )[0] as string);
 
-  const models = await ModelStore.open(c.modelsDir);
-  const executor = new Executor(models);
-  const attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, operator.address);
-  const store = openStore(c.dbPath);
-  const events = new EventSource(
-    provider,
-    store,
-    {
-      coordinator: c.deployment.coordinator,
-      confirmations: c.confirmations,
-      blockRange: c.blockRange,
-      startBlock: c.startBlock,
-      reorgDepth: c.reorgDepth,
-      staking: c.policy.graceSec > 0 ? staking : undefined,
-    },
-    log,
-  );
-  const circuits = availableCircuits(c.zk.circuitsDir!);
-  const zkOn = c.zk.enabled ?? circuits.length > 0;
-  if (c.zk.enabled === true && circuits.length === 0)
-    throw setting(
-      "zk.enabled",
-      `no circuit files found in ${c.zk.circuitsDir} (iris/iris.wasm and iris/iris_final.zkey)`,
-      "set zk.circuitsDir to the folder holding them, or set zk.enabled to false",
-    );
-  const provers = new Map(
-    zkOn ? circuits.map((k) => [k.weightsHash, new ProverPool(k, c.zk.threads, log, c.zk.prestart)]) : [],
-  );
-  if (c.zk.prestart) for (const p of provers.values()) p.start();
-
-  const journal: Journal = {
-    record: (tx) => store.markSubmitted(tx),
-    pending: () => store.pendingTxs(),
-    setState: (hashes, state) => store.setTxState(hashes, state),
-  };
-  const txs = new TransactionSender({ rpc, wallet: operator, chainId, journal, fees: c.gas, log });
-  const gas = new GasModel(c.gas.marginPercent);
-  const execute = new ExecuteStage({
-    store,
-    models,
-    executor,
-    attester,
-    policy: c.policy,
-    operator: operator.address,
-    metrics,
-    log,
-    concurrency: c.concurrency,
-    provers,
-    onAttested: () => wake(),
-    clock,
-  });
-  const parts: Parts = {
-    provider,
-    rpc,
-    chainId,
-    operator,
-    staking,
-    models,
-    executor,
-    attester,
-    store,
-    events,
-    provers,
-    txs,
-    gas,
-    execute,
-    sync: new SyncStage({
-      operators:
-        c.policy.graceSec > 0 ? new OperatorSet({ store, rpc, staking, me: operator.address, log }) : undefined,
-      graceSec: c.policy.graceSec,
-      rpc,
-      store,
-      events,
-      coordinator: c.deployment.coordinator,
-      operator: operator.address,
-      reorgDepth: c.reorgDepth,
-      metrics,
-      log,
-    }),
-    inputs: new InputsStage({
-      store,
-      execute,
-      deadlineMarginSec: c.policy.deadlineMarginSec,
-      retainSec: c.intake.retainSec,
-      log,
-    }),
-    submit: new SubmitStage({
-      rpc,
-      store,
-      txs,
-      gas,
-      coordinator: c.deployment.coordinator,
-      batchSize: c.batchSize,
-      zkBatchSize: c.zk.batchSize,
-      concurrency: c.concurrency,
-      maxAttempts: c.gas.maxAttempts,
-      metrics,
-      log,
-    }),
-    receipts: new ReceiptStage({
-      store,
-      txs,
-      gas,
-      coordinator: c.deployment.coordinator,
-      confirmations: c.confirmations,
-      metrics,
-      log,
-    }),
-    intake: new Intake({
-      store,
-      events,
+    const models = await ModelStore.open(c.modelsDir);
+    const executor = new Executor(models);
+    const attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, operator.address);
+    const store = openStore(c.dbPath);
+    opened.push(store);
+    const events = new EventSource(
       provider,
-      execute,
-      coordinator: c.deployment.coordinator,
+      store,
+      {
+        coordinator: c.deployment.coordinator,
+        confirmations: c.confirmations,
+        blockRange: c.blockRange,
+        startBlock: c.startBlock,
+        reorgDepth: c.reorgDepth,
+        staking: c.policy.graceSec > 0 ? staking : undefined,
+      },
+      log,
+    );
+    const circuits = availableCircuits(c.zk.circuitsDir!);
+    const zkOn = c.zk.enabled ?? circuits.length > 0;
+    if (c.zk.enabled === true && circuits.length === 0)
+      throw setting(
+        "zk.enabled",
+        `no circuit files found in ${c.zk.circuitsDir} (iris/iris.wasm and iris/iris_final.zkey)`,
+        "set zk.circuitsDir to the folder holding them, or set zk.enabled to false",
+      );
+    const provers = new Map(
+      zkOn ? circuits.map((k) => [k.weightsHash, new ProverPool(k, c.zk.threads, log, c.zk.prestart)]) : [],
+    );
+    if (c.zk.prestart) for (const p of provers.values()) p.start();
+
+    const journal: Journal = {
+      record: (tx) => store.markSubmitted(tx),
+      pending: () => store.pendingTxs(),
+      setState: (hashes, state) => store.setTxState(hashes, state),
+    };
+    const txs = new TransactionSender({ rpc, wallet: operator, chainId, journal, fees: c.gas, log });
+    const gas = new GasModel(c.gas.marginPercent);
+    const execute = new ExecuteStage({
+      store,
+      models,
+      executor,
+      attester,
+      policy: c.policy,
       operator: operator.address,
-      maxInputBytes: c.policy.maxInputBytes,
-      deadlineMarginSec: c.policy.deadlineMarginSec,
-      clock,
-      wake: () => wake(),
       metrics,
       log,
-    }),
-  };
-  return parts;
+      concurrency: c.concurrency,
+      provers,
+      onAttested: () => wake(),
+      clock,
+    });
+    const parts: Parts = {
+      provider,
+      rpc,
+      chainId,
+      operator,
+      staking,
+      models,
+      executor,
+      attester,
+      store,
+      events,
+      provers,
+      txs,
+      gas,
+      execute,
+      sync: new SyncStage({
+        operators:
+          c.policy.graceSec > 0 ? new OperatorSet({ store, rpc, staking, me: operator.address, log }) : undefined,
+        graceSec: c.policy.graceSec,
+        rpc,
+        store,
+        events,
+        coordinator: c.deployment.coordinator,
+        operator: operator.address,
+        reorgDepth: c.reorgDepth,
+        metrics,
+        log,
+      }),
+      inputs: new InputsStage({
+        store,
+        execute,
+        deadlineMarginSec: c.policy.deadlineMarginSec,
+        retainSec: c.intake.retainSec,
+        log,
+      }),
+      submit: new SubmitStage({
+        rpc,
+        store,
+        txs,
+        gas,
+        coordinator: c.deployment.coordinator,
+        batchSize: c.batchSize,
+        zkBatchSize: c.zk.batchSize,
+        concurrency: c.concurrency,
+        maxAttempts: c.gas.maxAttempts,
+        metrics,
+        log,
+      }),
+      receipts: new ReceiptStage({
+        store,
+        txs,
+        gas,
+        coordinator: c.deployment.coordinator,
+        confirmations: c.confirmations,
+        metrics,
+        log,
+      }),
+      intake: new Intake({
+        store,
+        events,
+        provider,
+        execute,
+        coordinator: c.deployment.coordinator,
+        operator: operator.address,
+        maxInputBytes: c.policy.maxInputBytes,
+        deadlineMarginSec: c.policy.deadlineMarginSec,
+        clock,
+        wake: () => wake(),
+        metrics,
+        log,
+      }),
+    };
+    return parts;
+  } catch (err) {
+    for (const o of opened) o.close();
+    provider.destroy();
+    throw err;
+  }
 }
