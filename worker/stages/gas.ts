@@ -17,6 +17,7 @@ export class GasModel {
   readonly #marginPercent: number;
   /** Per mode: highest gas per result seen in a batch receipt (callbacks excluded). */
   readonly #perResult = new Map<number, bigint>();
+  readonly #trusted = new Set<number>();
 
   constructor(marginPercent: number) {
     this.#marginPercent = marginPercent;
@@ -51,8 +52,29 @@ export class GasModel {
     if (known === undefined || per > known) this.#perResult.set(mode, per);
   }
 
-  /** A batch reverted (maybe out of gas): estimate again. */
+  /** A batch reverted (maybe out of gas): estimate again, and simulate every batch again. */
   forget(): void {
     this.#perResult.clear();
+    this.#trusted.clear();
+  }
+
+  /**
+   * Whether batches of `mode` may be sent without a simulation: a batch of that mode was mined
+   * with every result fulfilled, and no batch has reverted or carried a skipped result since.
+   * The contract skips (does not revert on) results no longer open, and the sync stage drops
+   * those it has seen served, so a simulation per batch buys little once batches go through;
+   * the first revert or skip brings simulations back.
+   */
+  trusted(mode: number): boolean {
+    return this.#trusted.has(mode) && this.#perResult.has(mode);
+  }
+
+  trust(mode: number): void {
+    this.#trusted.add(mode);
+  }
+
+  /** A batch carried a result the chain skipped: simulate again (without forgetting the gas learnt). */
+  distrust(): void {
+    this.#trusted.clear();
   }
 }

@@ -126,9 +126,12 @@ export class ReceiptStage {
     if (skipped.length > 0)
       this.stats.wastedGas += (receipt.gasUsed * BigInt(skipped.length)) / BigInt(tx.requestIds.length);
     if (confirmed.length > 1) {
+      const mode = Number(confirmed[0]!.job.request.mode);
       const callbacks = this.#o.gas.callbacks(confirmed.map((c) => c.job.request));
-      this.#o.gas.learn(Number(confirmed[0]!.job.request.mode), receipt.gasUsed, tx.requestIds.length, callbacks);
+      this.#o.gas.learn(mode, receipt.gasUsed, tx.requestIds.length, callbacks);
+      if (confirmed.length === tx.requestIds.length) this.#o.gas.trust(mode);
     }
+    if (skipped.length > 0) this.#o.gas.distrust();
     metrics.served.inc(confirmed.length);
     this.stats.results += confirmed.length;
     this.stats.chainMs += confirmed.length * Math.max(0, now - tx.sentAt);

@@ -162,4 +162,17 @@ describe("submit stage: batching (scripted RPC)", function () {
       error: "simulation-reverted: CoordinatorFeeAboveMax",
     });
   });
+
+  it("sends a batch of a trusted mode without simulating it, with the gas learnt from receipts", async function () {
+    const { store, rpc, stage, gas, sentTxs } = setup([1, 2]);
+    gas.learn(Mode.TEE, 60_000n, 2, 0n);
+    gas.trust(Mode.TEE);
+    rpc.on("eth_call", () => {
+      throw new Error("no simulation expected");
+    });
+    expect(await stage.run(store.byState("attested"))).to.equal(2);
+    expect(rpc.count("eth_call") + rpc.count("eth_estimateGas")).to.equal(0);
+    expect(sentTxs()[0]!.gasLimit).to.equal(((2n * 30_000n + BATCH_RESERVE) * 110n) / 100n);
+    expect(stage.stats.unsimulated).to.equal(1);
+  });
 });

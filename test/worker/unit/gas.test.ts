@@ -35,4 +35,19 @@ describe("gas model", function () {
     g.forget();
     expect(g.perResult(1)).to.equal(undefined);
   });
+
+  it("trusts a mode (no simulation) only once it learnt from a clean batch; a skip or a revert ends the trust", function () {
+    const g = new GasModel(0);
+    g.trust(1);
+    expect(g.trusted(1)).to.equal(false); // nothing learnt yet
+    g.learn(1, 50_000n, 2, 0n);
+    expect(g.trusted(1)).to.equal(true);
+    expect(g.trusted(2)).to.equal(false);
+    g.distrust();
+    expect(g.trusted(1)).to.equal(false);
+    expect(g.perResult(1)).to.equal(25_000n); // the gas learnt is kept
+    g.trust(1);
+    g.forget();
+    expect(g.trusted(1)).to.equal(false);
+  });
 });
