@@ -49,7 +49,7 @@ const N = Number(arg("--requests") ?? 1000);
 /** --racing K: K operators' nodes serve the same open requests (wasted-gas share); 0 = one node. */
 const RACING = Number(arg("--racing") ?? 0);
 /** policy.graceSec of the racing nodes: 0 = they race, > 0 = they share by the ranking. */
-const GRACE = Number(arg("--grace") ?? 5);
+const GRACE = Number(arg("--grace") ?? 15);
 const REQUESTERS = 8;
 
 const pct = (xs: number[], q: number) => {

@@ -226,6 +226,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
         operators:
           c.policy.graceSec > 0 ? new OperatorSet({ store, rpc, staking, me: operator.address, log }) : undefined,
         graceSec: c.policy.graceSec,
+        clock,
         rpc,
         store,
         events,

@@ -84,9 +84,9 @@ export const configSchema = z.strictObject({
        * alike; the operator ranked k serves a request only k × graceSec seconds after its block
        * (if those ahead have not). 0 = serve every open request at once (operators race).
        */
-      graceSec: z.number().int().min(0).max(3600).default(5),
+      graceSec: z.number().int().min(0).max(3600).default(15),
     })
-    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5, graceSec: 5 }),
+    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5, graceSec: 15 }),
   /** ZK mode: Groth16 proofs for models the worker holds a circuit for (circuits/, see worker/prover.ts). */
   zk: z
     .strictObject({

@@ -3,8 +3,9 @@
  * ranks the eligible operators for each open request the same way (keccak256(requestId ‖
  * operator), ascending), so without talking to each other they agree on who goes first: the
  * first-ranked operator serves it at once, the operator ranked k steps in only after k ×
- * `policy.graceSec` seconds from the request's block, when those ahead of it have not served it
- * (an offline or slow operator). A request assigned to an operator is not ranked.
+ * `policy.graceSec` seconds from the request's block (or from when the node first saw it, if
+ * later: a backlog found at start), when those ahead of it have not served it (an offline or slow
+ * operator). A request assigned to an operator is not ranked.
  *
  * The operator set is learnt from the chain: OperatorStaking `Staked` events (scanned with the
  * coordinator's), kept in the job store, filtered by `isEligible` (refreshed every

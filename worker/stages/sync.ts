@@ -89,6 +89,9 @@ export class SyncStage {
     const eligible =
       operators !== undefined && graceSec > 0 && b.requested.length > 0 ? await operators.eligible() : [];
     const t = performance.now();
+    // The grace runs from when this node could first serve the request: a backlog found at start
+    // is left to the operators ranked ahead for the grace period too, not taken at once.
+    const now = this.#o.clock();
     const added = store.insertSeen(
       b.requested.map((r) => ({
         requestId: r.requestId,
@@ -100,7 +103,7 @@ export class SyncStage {
         // Open to any operator: ranked among the eligible ones; assigned: not ranked.
         notBefore:
           BigInt(r.request.operator) === 0n && eligible.length > 0
-            ? r.blockTime + rankOf(r.requestId, eligible, this.#o.operator) * graceSec
+            ? Math.max(r.blockTime, now) + rankOf(r.requestId, eligible, this.#o.operator) * graceSec
             : 0,
       })),
     );
@@ -188,6 +191,8 @@ export interface SyncOptions {
   operators?: OperatorSet;
   /** Seconds each operator ranked ahead gets (policy.graceSec). */
   graceSec: number;
+  /** Current time in unix seconds. */
+  clock: () => number;
   rpc: Rpc;
   store: JobStore;
   events: EventSource;
