@@ -43,8 +43,6 @@ export interface Job {
   updatedAt: number;
   confirmedAt: number | null;
 }
-/** @deprecated name kept for readers of older code: a job row is a `Job`. */
-export type JobRow = Job;
 
 export interface NewJob {
   requestId: string;
