@@ -114,16 +114,19 @@ export class SyncStage {
       const job = store.get(c.requestId);
       if (job === undefined) continue;
       if (c.operator !== null && c.operator.toLowerCase() === me) {
-        // Our own fulfilment, final (the scan is `confirmations` behind): whatever the journal
-        // thought of its transaction (reply lost, dropped by mistake), the job is served.
-        if (job.state === "submitted" || job.state === "attested") {
+        // Our own fulfilment, final (the scan is `confirmations` behind). A submitted job is left to
+        // the receipts stage, which follows its transaction to the same depth; an attested one is a
+        // job whose transaction the journal gave up on (dropped by mistake, reply lost): it is
+        // served, so it is confirmed, never sent again or skipped.
+        if (job.state === "attested") {
           const earned = operatorShare(job.request);
           store.confirmOwn([{ id: job.requestId, txHash: c.txHash, earnings: earned.toString() }]);
+          if (store.getTx(c.txHash) !== undefined) store.setTxState([c.txHash], "mined");
           metrics.served.inc();
           metrics.earnings.inc(Number(earned));
-          log.info(
-            { requestId: c.requestId, tx: c.txHash, was: job.state },
-            "own fulfilment found on-chain; confirmed",
+          log.warn(
+            { requestId: c.requestId, tx: c.txHash },
+            "own fulfilment found on-chain for a job the journal had given up on; confirmed",
           );
         }
         continue;

@@ -64,14 +64,26 @@ function stage(store: JobStore, batches: EventBatch[], operators?: string[], gra
 }
 
 describe("sync stage (scripted events)", function () {
-  it("records new requests, skips those others completed, and confirms its own completions the journal gave up on", async function () {
+  it("records new requests, skips those others completed, confirms its own completions the journal gave up on, leaves submitted ones to their receipts", async function () {
     const store = new JobStore(":memory:");
     store.insertSeen([newJob(3)]);
     store.markExecuting([idOf(3)]);
     store.attest([{ id: idOf(3), output: "0xaa", proof: "0xbb" }]); // its transaction was dropped by mistake
+    store.insertSeen([newJob(4)]);
+    store.markExecuting([idOf(4)]);
+    store.attest([{ id: idOf(4), output: "0xaa", proof: "0xbb" }]);
+    store.markSubmitted({
+      hash: "0x" + "44".repeat(32),
+      nonce: 1,
+      raw: "0x02",
+      requestIds: [idOf(4)],
+      sentAt: 1,
+      maxFeePerGas: "1",
+      maxPriorityFeePerGas: "1",
+    });
     const s = stage(store, [
       batch({ requested: [requested(1), requested(2)] }),
-      batch({ completed: [done(1, RIVAL), done(2, null), done(3, ME)] }),
+      batch({ completed: [done(1, RIVAL), done(2, null), done(3, ME), done(4, ME), done(4, RIVAL)] }),
     ]);
     await s.run();
     expect(store.get(idOf(1))!.state).to.equal("seen");
@@ -82,6 +94,8 @@ describe("sync stage (scripted events)", function () {
     });
     expect(store.get(idOf(2))).to.include({ state: "skipped", error: `refunded: refunded in tx 0x${"77".repeat(32)}` });
     // fee 10e18 - royalty 2e18 - protocol fee 0.5e18
+    // Submitted: its receipt (followed by the receipts stage) settles it, not the scan.
+    expect(store.get(idOf(4))).to.include({ state: "submitted", txHash: "0x" + "44".repeat(32) });
     expect(store.get(idOf(3))).to.include({
       state: "confirmed",
       earnings: "7500000000000000000",
