@@ -227,8 +227,7 @@ export class Intake {
           `request ${requestId} has a public input on-chain: only private-input requests (empty input, inputCommitment set) take an input here`,
         );
       if ((FINAL_STATES as readonly string[]).includes(job.state)) {
-        const reason = job.error?.split(":")[0];
-        const why = reason === undefined || reason === job.state ? "" : `: ${reason}`;
+        const why = job.reason === null || job.reason === job.state ? "" : `: ${job.reason}`;
         throw new Refusal(
           409,
           "settled",

@@ -35,8 +35,10 @@ export interface Job {
   /** TEE: the enclave's signature over the result; ZK: the encoded Groth16 proof. */
   proof: string | null;
   txHash: string | null;
-  /** `<reason>: <detail>` of the last failure, skip or wait. */
+  /** `<reason>: <detail>` of the last failure, skip or wait, for people. */
   error: string | null;
+  /** The short code of that problem (`already-fulfilled`, `expired`, `bad-input`, ...), for code. */
+  reason: string | null;
   attempts: number;
   earnings: string | null;
   seenAt: number;
@@ -101,6 +103,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   proof TEXT,
   tx_hash TEXT,
   error TEXT,
+  reason TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   earnings TEXT,
   seen_at INTEGER NOT NULL,
@@ -143,6 +146,7 @@ function toJob(r: Row): Job {
     proof: (r.proof as string | null) ?? null,
     txHash: (r.tx_hash as string | null) ?? null,
     error: (r.error as string | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
     attempts: Number(r.attempts),
     earnings: (r.earnings as string | null) ?? null,
     seenAt: Number(r.seen_at),
@@ -164,12 +168,18 @@ function toTx(r: Row): TxRow {
   };
 }
 
-/** Fields a transition may write (unset = unchanged; `error: null` clears it). */
+/** A problem recorded on a job: a short code and the detail. */
+export interface Problem {
+  reason: string;
+  detail: string;
+}
+
+/** Fields a transition may write (unset = unchanged; `problem: null` clears it). */
 interface Fields {
   output?: string;
   proof?: string;
   txHash?: string;
-  error?: string | null;
+  problem?: Problem | null;
   earnings?: string;
   attempts?: number;
 }
@@ -209,7 +219,8 @@ export class JobStore {
         this.#db.prepare(
           `UPDATE jobs SET state = '${to}', updated_at = ?,
              output = COALESCE(?, output), proof = COALESCE(?, proof), tx_hash = COALESCE(?, tx_hash),
-             error = CASE WHEN ? THEN ? ELSE error END, earnings = COALESCE(?, earnings),
+             error = CASE WHEN ? THEN ? ELSE error END, reason = CASE WHEN ? THEN ? ELSE reason END,
+             earnings = COALESCE(?, earnings),
              attempts = COALESCE(?, attempts), confirmed_at = ${to === "confirmed" ? "?" : "COALESCE(?, confirmed_at)"}
            WHERE request_id = ? AND state IN (${from.map((s) => `'${s}'`).join(", ")})`,
         ),
@@ -223,6 +234,10 @@ export class JobStore {
     if (cols.some((c) => c.name === "signature")) this.#db.exec("ALTER TABLE jobs RENAME COLUMN signature TO proof");
     if (cols.length > 0 && !cols.some((c) => c.name === "not_before"))
       this.#db.exec("ALTER TABLE jobs ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0");
+    if (cols.length > 0 && !cols.some((c) => c.name === "reason")) {
+      this.#db.exec("ALTER TABLE jobs ADD COLUMN reason TEXT");
+      this.#db.exec("UPDATE jobs SET reason = substr(error, 1, instr(error, ':') - 1) WHERE instr(error, ':') > 0");
+    }
   }
 
   /** Run `fn` in one transaction (all or nothing). */
@@ -253,8 +268,10 @@ export class JobStore {
           fields.output ?? null,
           fields.proof ?? null,
           fields.txHash ?? null,
-          fields.error !== undefined ? 1 : 0,
-          fields.error ?? null,
+          fields.problem !== undefined ? 1 : 0,
+          fields.problem ? `${fields.problem.reason}: ${fields.problem.detail}` : null,
+          fields.problem !== undefined ? 1 : 0,
+          fields.problem ? fields.problem.reason : null,
           fields.earnings ?? null,
           fields.attempts ?? null,
           to === "confirmed" ? now : null,
@@ -361,7 +378,7 @@ export class JobStore {
     this.#move(
       "attest",
       "attested",
-      items.map(({ id, output, proof }) => ({ id, fields: { output, proof, error: null } })),
+      items.map(({ id, output, proof }) => ({ id, fields: { output, proof, problem: null } })),
       now,
     );
   }
@@ -375,7 +392,10 @@ export class JobStore {
           state,
           items
             .filter((i) => i.verdict.state === state)
-            .map(({ id, verdict }) => ({ id, fields: { error: `${verdict.reason}: ${verdict.detail}` } })),
+            .map(({ id, verdict }) => ({
+              id,
+              fields: { problem: { reason: verdict.reason, detail: verdict.detail } },
+            })),
           now,
         );
       }
@@ -415,11 +435,11 @@ export class JobStore {
    * retried: attested → attested). `attempts` counts the failures; the jobs are simulated again
    * before any resend, so nothing is sent twice.
    */
-  returnToAttested(items: readonly { id: string; attempts?: number; error?: string }[], now = Date.now()): void {
+  returnToAttested(items: readonly { id: string; attempts?: number; problem?: Problem }[], now = Date.now()): void {
     this.#move(
       "returnToAttested",
       "attested",
-      items.map(({ id, attempts, error }) => ({ id, fields: { attempts, error } })),
+      items.map(({ id, attempts, problem }) => ({ id, fields: { attempts, problem } })),
       now,
     );
   }
@@ -429,7 +449,7 @@ export class JobStore {
     this.#move(
       "confirm",
       "confirmed",
-      items.map(({ id, earnings }) => ({ id, fields: { earnings, error: null } })),
+      items.map(({ id, earnings }) => ({ id, fields: { earnings, problem: null } })),
       now,
     );
   }
@@ -450,7 +470,7 @@ export class JobStore {
       this.#move(
         "confirmOwn",
         "confirmed",
-        items.map(({ id, txHash, earnings }) => ({ id, fields: { txHash, earnings, error: null } })),
+        items.map(({ id, txHash, earnings }) => ({ id, fields: { txHash, earnings, problem: null } })),
         now,
       );
     });
@@ -460,7 +480,12 @@ export class JobStore {
   reopen(id: string, now = Date.now()): JobState {
     const job = this.get(id);
     const to = job?.output !== null && job?.proof !== null && job !== undefined ? "attested" : "seen";
-    this.#move("reopen", to, [{ id, fields: { error: "reopened: open again on-chain after a reorg" } }], now);
+    this.#move(
+      "reopen",
+      to,
+      [{ id, fields: { problem: { reason: "reopened", detail: "open again on-chain after a reorg" } } }],
+      now,
+    );
     return to;
   }
 
@@ -477,7 +502,7 @@ export class JobStore {
         )
         .run(requestId, inputHex, salt, now);
       if ((this.#stateOf.get(requestId) as Row | undefined)?.state !== "awaiting-input") return false;
-      this.#move("putPrivateInput", "seen", [{ id: requestId, fields: { error: null } }], now);
+      this.#move("putPrivateInput", "seen", [{ id: requestId, fields: { problem: null } }], now);
       return true;
     });
   }
@@ -495,7 +520,7 @@ export class JobStore {
       this.#move(
         "wakeReceived",
         "seen",
-        ids.map((id) => ({ id, fields: { error: null } })),
+        ids.map((id) => ({ id, fields: { problem: null } })),
         now,
       );
       return ids;

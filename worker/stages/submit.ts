@@ -255,7 +255,9 @@ export class SubmitStage {
         { requestId: job.requestId, revert: r?.name ?? message, attempts },
         "fulfil failed simulation; will retry",
       );
-      store.returnToAttested([{ id: job.requestId, attempts, error: `simulation-reverted: ${r?.name ?? message}` }]);
+      store.returnToAttested([
+        { id: job.requestId, attempts, problem: { reason: "simulation-reverted", detail: r?.name ?? message } },
+      ]);
       return;
     }
     store.settle([{ id: job.requestId, verdict: v }]);

@@ -105,11 +105,11 @@ describe("job store: the state machine", function () {
       { id: idOf(1), verdict: { state: "failed", reason: "bad-input", detail: "3 bytes" } },
       { id: idOf(2), verdict: { state: "awaiting-input", reason: "awaiting-input", detail: "not yet" } },
     ]);
-    expect(store.get(idOf(1))).to.include({ state: "failed", error: "bad-input: 3 bytes" });
+    expect(store.get(idOf(1))).to.include({ state: "failed", error: "bad-input: 3 bytes", reason: "bad-input" });
     expect(store.get(idOf(2))).to.include({ state: "awaiting-input", error: "awaiting-input: not yet" });
     expect(() => store.markExecuting([idOf(1)])).to.throw(IllegalTransitionError, "from failed to executing");
     expect(store.putPrivateInput(idOf(2), "0x01", "0x" + "00".repeat(32))).to.equal(true);
-    expect(store.get(idOf(2))).to.include({ state: "seen", error: null });
+    expect(store.get(idOf(2))).to.include({ state: "seen", error: null, reason: null });
     expect(store.putPrivateInput(idOf(3), "0x01", "0x" + "00".repeat(32))).to.equal(false); // seen: left as is
   });
 
@@ -141,7 +141,7 @@ describe("job store: the state machine", function () {
     expect(() => store.confirmOwn([{ id: idOf(3), txHash: "0x", earnings: "1" }])).to.throw(IllegalTransitionError);
   });
 
-  it("renames the old `signature` column to `proof` in a database written before", async function () {
+  it("migrates a database written before: `signature` becomes `proof`, the reason is split from the error", async function () {
     const { DatabaseSync } = await import("node:sqlite");
     const { mkdtemp } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
@@ -154,12 +154,16 @@ describe("job store: the state machine", function () {
     const { requestToJson } = await import("@verity-ai/sdk");
     old
       .prepare(
-        "INSERT INTO jobs VALUES (?, 'attested', 'm', 'w', ?, '0x', 1, '0x', 1, '0xaa', '0xsig', NULL, NULL, 0, NULL, 1, 1, NULL)",
+        "INSERT INTO jobs VALUES (?, 'attested', 'm', 'w', ?, '0x', 1, '0x', 1, '0xaa', '0xsig', NULL, 'simulation-reverted: X', 1, NULL, 1, 1, NULL)",
       )
       .run(idOf(1), requestToJson(request(1)));
     old.close();
     const s = new JobStore(path);
-    expect(s.get(idOf(1))!.proof).to.equal("0xsig");
+    expect(s.get(idOf(1))).to.include({
+      proof: "0xsig",
+      reason: "simulation-reverted",
+      error: "simulation-reverted: X",
+    });
     s.close();
   });
 });
