@@ -12,7 +12,11 @@
  *  - latencyP50Ms / P95Ms: per request, from the later of (request mined, worker started) — always the
  *    worker start, since every request was mined before — to the worker seeing its result's receipt
  *    (result mined). latencyFromSeen*: from the worker first seeing the request instead.
- *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, 200), CONCURRENCY (4), CHAIN.
+ *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, 200), CONCURRENCY (4), CHAIN,
+ *    CONFIRMATIONS (0: with automine a receipt only gets a block on top from the next transaction).
+ *  - --racing K [--grace S]: K nodes (one operator each) on the same open requests; writes
+ *    bench/results/worker-racing-K-graceS.json with the share of fulfil gas spent on results the
+ *    chain skipped because another node was first (S = 0: they race; S > 0: they share by ranking).
  *  - lost / duplicates: from the chain's InferenceFulfilled / FulfillmentSkipped events.
  *  - breakdown: wall time inside the worker by step (events RPC, inference, signing, simulation RPC,
  *    send RPC, receipt RPC, database).
@@ -37,8 +41,15 @@ import {
 } from "../test/helpers/node.ts";
 import { Worker, parseConfig } from "@verity-ai/node";
 
-const argN = process.argv.indexOf("--requests");
-const N = argN > 0 ? Number(process.argv[argN + 1]) : 1000;
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const N = Number(arg("--requests") ?? 1000);
+/** --racing K: K operators' nodes serve the same open requests (wasted-gas share); 0 = one node. */
+const RACING = Number(arg("--racing") ?? 0);
+/** policy.graceSec of the racing nodes: 0 = they race, > 0 = they share by the ranking. */
+const GRACE = Number(arg("--grace") ?? 15);
 const REQUESTERS = 8;
 
 const pct = (xs: number[], q: number) => {
@@ -51,9 +62,12 @@ const node = await startNode({ embedded: CHAIN !== "cli" });
 try {
   const p = await deployProtocol(node);
   const iris = p.models.iris!;
-  const operator = Wallet.createRandom().connect(node.provider);
-  await (await p.admin.sendTransaction({ to: operator.address, value: parseEther("1000") })).wait();
-  await stakeOperator(p, operator);
+  const operators = Array.from({ length: Math.max(1, RACING) }, () => Wallet.createRandom().connect(node.provider));
+  for (const operator of operators) {
+    await (await p.admin.sendTransaction({ to: operator.address, value: parseEther("1000") })).wait();
+    await stakeOperator(p, operator);
+  }
+  const operator = operators[0]!;
   const requesters = [];
   for (let i = 0; i < REQUESTERS; i++) {
     const w = node.account(10 + i);
@@ -107,36 +121,79 @@ try {
   const startBlock = 0;
   console.log(`pre-loaded ${N} requests in ${blocks} blocks (${loadSeconds.toFixed(1)} s)`);
 
-  // ---- run one worker until all are confirmed
+  // ---- run one worker until all are confirmed (or, with --racing K, K workers until each settled all)
   const dir = join(ROOT, "cache", "bench-worker");
   await mkdir(dir, { recursive: true });
-  const config = parseConfig({
-    rpcUrl: node.url,
-    deployment: { coordinator, tee: await p.tee.getAddress() },
-    operatorKey: operator.privateKey,
-    enclaveKey: Wallet.createRandom().privateKey,
-    measurement: MEASUREMENT,
-    modelsDir: MODELS_DIR,
-    confirmations: 1,
-    pollIntervalMs: 100,
-    blockRange: 5000,
-    batchSize: Number(process.env.BATCH ?? 100),
-    concurrency: Number(process.env.CONCURRENCY ?? 4),
-    // Two batches executed and signed per pass while the previous pass's batches are simulated and mined.
-    maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
-    dbPath: join(dir, `jobs-${Date.now()}.sqlite`),
-    metricsPort: 0,
-    logLevel: "warn",
-  });
-  const worker = new Worker(config, { logger: pino({ level: "warn" }) });
-  await worker.init();
+  const configFor = async (key: string, i: number) =>
+    parseConfig({
+      rpcUrl: node.url,
+      deployment: { coordinator, tee: await p.tee.getAddress() },
+      operatorKey: key,
+      enclaveKey: Wallet.createRandom().privateKey,
+      measurement: MEASUREMENT,
+      modelsDir: MODELS_DIR,
+      // Automine: a block is mined only with a transaction, so a receipt would wait for the next
+      // batch to get a block on top; with 0 the scan reads to the head and receipts are final at once.
+      confirmations: Number(process.env.CONFIRMATIONS ?? 0),
+      pollIntervalMs: 100,
+      blockRange: 5000,
+      batchSize: Number(process.env.BATCH ?? 100),
+      concurrency: Number(process.env.CONCURRENCY ?? 4),
+      // Two batches executed and signed per pass while the previous pass's batches are simulated and mined.
+      maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
+      dbPath: join(dir, `jobs-${Date.now()}-${i}.sqlite`),
+      httpPort: 0,
+      logLevel: "warn",
+      policy: { graceSec: RACING > 0 ? GRACE : 0 },
+    });
+  const workers = [];
+  for (const [i, op] of operators.entries())
+    workers.push(new Worker(await configFor(op.privateKey, i), { logger: pino({ level: "warn" }) }));
+  const worker = workers[0]!;
+  const config = worker.config;
+  await Promise.all(workers.map((w) => w.init()));
   const w0 = performance.now();
   const w0Wall = Date.now();
-  await worker.start();
-  while (worker.store.counts().confirmed + worker.store.counts().failed + worker.store.counts().skipped < N)
-    await new Promise((r) => setTimeout(r, 10));
+  await Promise.all(workers.map((w) => w.start()));
+  const settled = (w: Worker) => {
+    const c = w.store.counts();
+    return c.confirmed + c.failed + c.skipped;
+  };
+  while (workers.some((w) => settled(w) < N)) await new Promise((r) => setTimeout(r, 10));
   const seconds = (performance.now() - w0) / 1000;
-  await worker.stop();
+  const s = {
+    ...worker.parts.receipts.stats,
+    txs: worker.parts.txs.stats.txs,
+    unsimulated: worker.parts.submit.stats.unsimulated,
+  };
+  const gasAll = workers.reduce((a, w) => a + w.parts.receipts.stats.gasUsed, 0n);
+  const wastedAll = workers.reduce((a, w) => a + w.parts.receipts.stats.wastedGas, 0n);
+  const servedBy = workers.map((w) => w.store.counts().confirmed);
+  await Promise.all(workers.map((w) => w.stop()));
+  if (RACING > 0) {
+    const { fulfilled, skipped } = await fulfilmentCounts(p, 0);
+    const result = {
+      requests: N,
+      nodes: RACING,
+      graceSec: GRACE,
+      seconds: Number(seconds.toFixed(3)),
+      servedBy,
+      fulfilled: [...fulfilled.values()].reduce((a, f) => a + f.count, 0),
+      skippedOnChain: [...skipped.values()].reduce((a, n) => a + n, 0),
+      gasUsed: gasAll.toString(),
+      wastedGas: wastedAll.toString(),
+      // Gas of results the chain skipped (another node was first), as a share of all fulfil gas.
+      wastedGasShare: Number(((Number(wastedAll) / Number(gasAll)) * 100).toFixed(1)),
+      setup: `${RACING} nodes, one operator each, started together on ${N} pre-loaded open requests; policy.graceSec ${GRACE} (0 = race); batchSize ${config.batchSize}; automine`,
+    };
+    await mkdir(join(ROOT, "bench", "results"), { recursive: true });
+    await writeFile(
+      join(ROOT, "bench", "results", `worker-racing-${RACING}-grace${GRACE}.json`),
+      JSON.stringify(result, null, 2) + "\n",
+    );
+    console.log(JSON.stringify(result, null, 2));
+    process.exit(0);
+  }
 
   const reader = new Worker(config, { logger: pino({ level: "silent" }) });
   await reader.init();
@@ -156,7 +213,6 @@ try {
     else if (f.count > 1) duplicates += f.count - 1;
     duplicates += skipped.get(id) ?? 0;
   }
-  const s = worker.submitter.stats;
   const b = worker.breakdown;
   const result = {
     requests: N,
@@ -167,6 +223,8 @@ try {
     latencyP95Ms: pct(latencies, 0.95),
     gasPerResult: s.results > 0 ? Number(s.gasUsed / BigInt(s.results)) : null,
     transactions: s.txs,
+    // Batches sent without an eth_call simulation (the gas model trusted their mode: stages/gas.ts).
+    unsimulatedBatches: s.unsimulated,
     lost,
     duplicates,
     latencyFromSeenP50Ms: pct(seenLatencies, 0.5),
@@ -193,7 +251,7 @@ try {
       `127.0.0.1, automine (one block per transaction); ${N} public-input TEE requests (iris) pre-loaded before the worker ` +
       `starts (automine off, ${blocks} blocks); one in-process worker: batchSize ${config.batchSize}, ` +
       `maxJobsPerPass ${config.maxJobsPerPass}, up to ${config.concurrency} transactions in flight, confirmations ${config.confirmations}; ` +
-      `every batch simulated once (eth_call) before it is sent; throughput = N / (worker start -> last result mined); ` +
+      `batches simulated (eth_call) until one of their mode went through cleanly, then sent on the learnt gas model; throughput = N / (worker start -> last result mined); ` +
       `latency = worker start (all requests already mined) -> result receipt seen`,
     setupDetail: {
       chain: CHAIN,

@@ -92,7 +92,7 @@ export function workerCommand(): Command {
           modelsDir: o.modelsDir,
           dbPath: o.db,
           confirmations: o.confirmations ?? (LOCAL_CHAINS.has(Number(chainId)) ? 0 : 3),
-          metricsPort: o.httpPort,
+          httpPort: o.httpPort,
           ...(keystore ? { operatorKeystore: keystore } : {}),
         };
         writeFileSync(o.out, JSON.stringify(config, null, 2) + "\n");

@@ -192,13 +192,13 @@ async function main() {
         pollIntervalMs: 200,
         batchSize: 20,
         // The HTTP port serves /metrics, /healthz and the private-input intake.
-        metricsPort: opts.serve ? 9464 + i : await freePort(),
+        httpPort: opts.serve ? 9464 + i : await freePort(),
         logLevel: "error",
       });
       const worker = new Worker(config, { logger: quiet.child({ worker: i }) });
       await worker.start();
       workers.push(worker);
-      intakeUrls.push(`http://127.0.0.1:${config.metricsPort}`);
+      intakeUrls.push(`http://127.0.0.1:${config.httpPort}`);
     }
     return operators.map((o) => o.wallet.address.slice(0, 10) + "…").join(", ");
   });

@@ -4,7 +4,10 @@
  * encrypted keystore file, and are never logged (see `redactedConfig`).
  *
  * Environment: VERITY_RPC_URL, VERITY_OPERATOR_KEY, VERITY_OPERATOR_KEYSTORE,
- * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_METRICS_PORT.
+ * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_MODELS_DIR, VERITY_HTTP_PORT.
+ *
+ * Every object is strict: an unknown key (a misspelling such as `confirmation` or
+ * `pollIntervallMs`) is refused with the nearest valid name, instead of silently using the default.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -18,12 +21,12 @@ const amount = z
   .union([z.string().regex(/^\d+$/, "must be an integer amount in token units"), z.number().int().nonnegative()])
   .transform((v) => BigInt(v));
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   /** JSON-RPC endpoint of the chain (env VERITY_RPC_URL). */
   rpcUrl: z.string().url("must be an http(s) URL, e.g. http://127.0.0.1:8545"),
   /** Chain id expected at rpcUrl; checked at start when given. */
   chainId: z.number().int().positive().optional(),
-  deployment: z.object({
+  deployment: z.strictObject({
     coordinator: address,
     tee: address,
     /** Read from the coordinator when omitted. */
@@ -60,12 +63,15 @@ export const configSchema = z.object({
   /** Jobs taken into execution per pass. */
   maxJobsPerPass: z.number().int().min(1).default(5000),
   dbPath: z.string().min(1),
-  /** Port of the HTTP server (/metrics, /healthz, POST /intake/<requestId>); 0 disables it. */
-  metricsPort: z.number().int().min(0).max(65535).default(9464),
-  metricsHost: z.string().default("127.0.0.1"),
+  /**
+   * Port of the node's HTTP server: /metrics, /healthz AND the private-input intake (POST
+   * /intake/<requestId>). 0 disables the server, and with it private-input requests (they expire).
+   */
+  httpPort: z.number().int().min(0).max(65535).default(9464),
+  httpHost: z.string().default("127.0.0.1"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   policy: z
-    .object({
+    .strictObject({
       /** Served models: weights hashes (0x…) or manifest names; empty = every model in modelsDir. */
       models: z.array(z.string().min(1)).default([]),
       /** Minimum fee (token units) per model weights hash or name; "*" is the default. */
@@ -73,11 +79,17 @@ export const configSchema = z.object({
       maxInputBytes: z.number().int().min(1).default(4096),
       /** Skip requests whose deadline is closer than this many seconds. */
       deadlineMarginSec: z.number().int().min(0).default(5),
+      /**
+       * Open requests are shared among the eligible operators by a ranking every node computes
+       * alike; the operator ranked k serves a request only k × graceSec seconds after its block
+       * (if those ahead have not). 0 = serve every open request at once (operators race).
+       */
+      graceSec: z.number().int().min(0).max(3600).default(15),
     })
-    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5 }),
+    .default({ models: [], minFeePerModel: {}, maxInputBytes: 4096, deadlineMarginSec: 5, graceSec: 15 }),
   /** ZK mode: Groth16 proofs for models the worker holds a circuit for (circuits/, see worker/prover.ts). */
   zk: z
-    .object({
+    .strictObject({
       /** Default: on when the circuit files (wasm, proving key) are present. */
       enabled: z.boolean().optional(),
       /** Folder of circuit artefacts (`<name>/<name>.wasm`, `<name>_final.zkey`); default: `circuits` beside modelsDir. */
@@ -90,16 +102,16 @@ export const configSchema = z.object({
       prestart: z.boolean().default(false),
     })
     .default({ threads: 1, batchSize: 16, prestart: false }),
-  /** Private inputs: POST /intake/<requestId> on the metrics port (metricsPort must not be 0). */
+  /** Private inputs: POST /intake/<requestId> on the HTTP server (httpPort must not be 0). */
   intake: z
-    .object({
+    .strictObject({
       enabled: z.boolean().default(true),
       /** Seconds a private input is kept after its job is final (confirmed, expired, ...), then deleted. */
       retainSec: z.number().int().min(0).default(3600),
     })
     .default({ enabled: true, retainSec: 3600 }),
   gas: z
-    .object({
+    .strictObject({
       marginPercent: z.number().int().min(0).max(500).default(20),
       bumpPercent: z.number().int().min(10).max(500).default(20),
       stuckAfterMs: z.number().int().min(1000).default(60_000),
@@ -141,6 +153,67 @@ const ENV: Record<string, string> = {
   VERITY_MODELS_DIR: "modelsDir",
 };
 
+/** Settings renamed since an earlier version: the old name is refused with the new one. */
+const RENAMED: Record<string, string> = {
+  metricsPort: "httpPort (the port serves /metrics, /healthz and the private-input intake)",
+  metricsHost: "httpHost",
+};
+
+/** Edit distance (insertions, deletions, substitutions; case-insensitive). */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+/** The object schema at `path` inside the config schema (defaults and optionals unwrapped). */
+function objectAt(path: readonly string[]): z.ZodObject | undefined {
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    let cur = s;
+    while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+    return cur;
+  };
+  let s: z.ZodType = configSchema;
+  for (const k of path) {
+    const o = unwrap(s);
+    if (!(o instanceof z.ZodObject)) return undefined;
+    const next = (o.shape as Record<string, z.ZodType>)[k];
+    if (next === undefined) return undefined;
+    s = next;
+  }
+  const o = unwrap(s);
+  return o instanceof z.ZodObject ? o : undefined;
+}
+
+/** The nearest valid name for an unknown key, if one is close enough to be a misspelling. */
+export function nearestSetting(path: readonly string[], key: string): string | undefined {
+  const names = Object.keys(objectAt(path)?.shape ?? {});
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = distance(key, name);
+    if (best === undefined || d < best.d) best = { name, d };
+  }
+  return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.name : undefined;
+}
+
+function unknownKey(path: readonly string[], key: string): string {
+  const full = [...path, key].join(".");
+  const renamed = path.length === 0 ? RENAMED[key] : undefined;
+  if (renamed !== undefined) return `${full}: renamed (fix: use ${renamed})`;
+  const near = nearestSetting(path, key);
+  const prefix = path.length > 0 ? `${path.join(".")}.` : "";
+  return near !== undefined
+    ? `${full}: unknown setting (fix: did you mean "${prefix}${near}"?)`
+    : `${full}: unknown setting (fix: remove it; valid here: ${Object.keys(objectAt(path)?.shape ?? {}).join(", ")})`;
+}
+
 /** Validate a config object (file JSON merged with env); throws ConfigError naming each bad setting. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir = process.cwd()): WorkerConfig {
   const merged: Record<string, unknown> = {
@@ -150,7 +223,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
     const v = env[name];
     if (v !== undefined && v !== "") merged[key] = v;
   }
-  if (env.VERITY_METRICS_PORT) merged.metricsPort = Number(env.VERITY_METRICS_PORT);
+  if (env.VERITY_HTTP_PORT) merged.httpPort = Number(env.VERITY_HTTP_PORT);
   const result = configSchema.safeParse(merged);
   // Checked here rather than in the schema so they are reported together with any other problem.
   const extra: string[] = [];
@@ -159,12 +232,17 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
       "operatorKey: missing: set VERITY_OPERATOR_KEY, or operatorKeystore (VERITY_OPERATOR_KEYSTORE) with VERITY_KEYSTORE_PASSWORD",
     );
   }
+  if (env.VERITY_METRICS_PORT)
+    extra.push(
+      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics, /healthz and the private-input intake)",
+    );
   if (merged.operatorKeystore !== undefined && merged.keystorePassword === undefined) {
     extra.push("keystorePassword: missing: set VERITY_KEYSTORE_PASSWORD to decrypt operatorKeystore");
   }
   if (!result.success || extra.length > 0) {
     throw new ConfigError([
-      ...(result.success ? [] : result.error.issues).map((i) => {
+      ...(result.success ? [] : result.error.issues).flatMap((i) => {
+        if (i.code === "unrecognized_keys") return i.keys.map((k) => unknownKey(i.path.map(String), k));
         const path = i.path.length > 0 ? i.path.join(".") : "(root)";
         const fix = FIXES[String(i.path[0])];
         const secret = /key|password/i.test(path);

@@ -3,11 +3,11 @@
  * keeps a cursor (block number + hash) in the job store, rewinds on a reorg and catches up from the
  * cursor on restart. Works against any JSON-RPC endpoint (eth_getLogs, eth_getBlockByNumber).
  */
-import { Interface, getAddress, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
+import { Interface, getAddress, id, toBeHex, toQuantity, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
 import { InferenceCoordinatorAbi, PROTOCOL_ERRORS, REQUEST_LAYOUT, toRequest, type Request } from "@verity-ai/sdk";
-import type { Cursor, JobStore } from "./db.ts";
+import type { Cursor, JobStore } from "./store.ts";
 
 /** The coordinator's functions and events, and every protocol error (verifiers' errors bubble up through it). */
 export const coordinatorInterface = new Interface([
@@ -17,6 +17,8 @@ export const coordinatorInterface = new Interface([
 const T_REQUESTED = coordinatorInterface.getEvent("InferenceRequested")!.topicHash;
 const T_FULFILLED = coordinatorInterface.getEvent("InferenceFulfilled")!.topicHash;
 const T_REFUNDED = coordinatorInterface.getEvent("RequestRefunded")!.topicHash;
+/** OperatorStaking `Staked(address indexed operator, uint256 amount, uint256 totalStaked)`. */
+export const T_STAKED = id("Staked(address,uint256,uint256)");
 
 export interface RequestedEvent {
   requestId: string;
@@ -40,12 +42,16 @@ export interface EventBatch {
   toBlock: number;
   requested: RequestedEvent[];
   completed: CompletedEvent[];
+  /** Operators that staked in this range (OperatorStaking `Staked`), when the staking contract is scanned. */
+  staked: string[];
 }
 
 export interface PollResult {
   head: number;
   /** Set when a reorg was found: the block the cursor was rewound to. */
   rewoundTo?: number;
+  /** Set when the cursor was above the head: by how many blocks (a chain replaced under the node?). */
+  cursorBeyondHead?: number;
   /** Timestamp of the last block scanned in this poll (undefined when no range was scanned). */
   blockTime?: number;
   batches: number;
@@ -106,6 +112,8 @@ export interface EventSourceOptions {
   blockRange: number;
   startBlock: number;
   reorgDepth: number;
+  /** OperatorStaking address: its `Staked` events name the operators of the network. */
+  staking?: string;
 }
 
 export class EventSource {
@@ -142,6 +150,7 @@ export class EventSource {
     const safe = head - this.#opts.confirmations;
     let cursor = this.cursor();
     let rewoundTo: number | undefined;
+    const cursorBeyondHead = cursor.hash !== "" && cursor.block > head ? cursor.block - head : undefined;
 
     if (cursor.hash !== "") {
       const block = cursor.block <= head ? await timed(this.#provider.getBlock(cursor.block)) : null;
@@ -170,10 +179,15 @@ export class EventSource {
           this.#provider
             .send("eth_getLogs", [
               {
-                address: this.#opts.coordinator,
+                address:
+                  this.#opts.staking === undefined
+                    ? this.#opts.coordinator
+                    : [this.#opts.coordinator, this.#opts.staking],
                 fromBlock: toQuantity(from),
                 toBlock: toQuantity(to),
-                topics: [[T_REQUESTED, T_FULFILLED, T_REFUNDED]],
+                topics: [
+                  [T_REQUESTED, T_FULFILLED, T_REFUNDED, ...(this.#opts.staking === undefined ? [] : [T_STAKED])],
+                ],
               },
             ])
             .then(
@@ -208,7 +222,7 @@ export class EventSource {
       batches++;
       from = to + 1;
     }
-    return { head, rewoundTo, batches, blockTime };
+    return { head, rewoundTo, cursorBeyondHead, batches, blockTime };
   }
 
   /**
@@ -257,9 +271,14 @@ export class EventSource {
   ): Promise<EventBatch> {
     const requested: Omit<RequestedEvent, "blockTime">[] = [];
     const completed: CompletedEvent[] = [];
+    const staked: string[] = [];
     let checked = false;
     for (const log of logs) {
       const topic = log.topics[0];
+      if (topic === T_STAKED) {
+        if (log.topics.length === 2) staked.push(getAddress("0x" + log.topics[1]!.slice(26)));
+        continue;
+      }
       if (topic === T_REQUESTED && log.topics.length === 4) {
         const fast = decodeRequested(log.data);
         if (fast !== undefined) {
@@ -338,6 +357,7 @@ export class EventSource {
       toBlock,
       requested: requested.map((r) => ({ ...r, blockTime: times.get(r.blockNumber) ?? 0 })),
       completed,
+      staked,
     };
   }
 }

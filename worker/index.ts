@@ -1,5 +1,16 @@
 /** @verity-ai/node: the operator node as a library (the `verity-node` executable runs `runWorker`). */
 export { runWorker } from "./run.ts";
-export { Worker } from "./worker.ts";
-export { ConfigError, configSchema, loadConfig, parseConfig, redactedConfig, type WorkerConfig } from "./config.ts";
+export { Worker, type Breakdown, type PassResult } from "./worker.ts";
+export {
+  ConfigError,
+  configSchema,
+  loadConfig,
+  nearestSetting,
+  parseConfig,
+  redactedConfig,
+  type WorkerConfig,
+} from "./config.ts";
+export { JOB_STATES, TRANSITIONS, IllegalTransitionError, type JobState } from "./jobstate.ts";
+export { JobStore, type Job } from "./store.ts";
+export { ChainChangedError } from "./stages/sync.ts";
 export { Executor, ModelStore } from "./models/index.ts";

@@ -1,5 +1,5 @@
 /**
- * Private-input intake: `POST /intake/<requestId>` on the worker's HTTP server (metricsPort), body
+ * Private-input intake: `POST /intake/<requestId>` on the worker's HTTP server (httpPort), body
  * JSON `{"input": "0x<model-encoded bytes>", "salt": "0x<32 bytes>"}` (sdk/private.ts
  * sendPrivateInput). The input is accepted only for an open private-input request this worker can
  * serve, and only if it opens the request's on-chain commitment for its mode:
@@ -18,21 +18,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
-import {
-  commitmentFor,
-  isSettled,
-  Mode,
-  modeName,
-  RequestStatus,
-  statusName,
-  type Request,
-  requestFromJson,
-} from "@verity-ai/sdk";
-import { FINAL_STATES, type JobStore } from "./db.ts";
+import { commitmentFor, isSettled, Mode, modeName, RequestStatus, statusName, type Request } from "@verity-ai/sdk";
+import { shortError } from "./chain/rpc.ts";
+import { FINAL_STATES, type JobStore } from "./store.ts";
 import { coordinatorInterface, type EventSource } from "./events.ts";
-import type { JobRunner } from "./jobs.ts";
+import type { ExecuteStage } from "./stages/execute.ts";
 import type { Metrics, Route } from "./metrics.ts";
-import { shortError } from "./submitter.ts";
 
 /** JSON and hex-encoding overhead allowed on top of 2 × policy.maxInputBytes. */
 export const INTAKE_BODY_OVERHEAD = 1024;
@@ -45,7 +36,7 @@ export interface IntakeOptions {
   store: JobStore;
   events: EventSource;
   provider: JsonRpcProvider;
-  runner: JobRunner;
+  execute: ExecuteStage;
   coordinator: string;
   operator: string;
   maxInputBytes: number;
@@ -236,8 +227,7 @@ export class Intake {
           `request ${requestId} has a public input on-chain: only private-input requests (empty input, inputCommitment set) take an input here`,
         );
       if ((FINAL_STATES as readonly string[]).includes(job.state)) {
-        const reason = job.error?.split(":")[0];
-        const why = reason === undefined || reason === job.state ? "" : `: ${reason}`;
+        const why = job.reason === null || job.reason === job.state ? "" : `: ${job.reason}`;
         throw new Refusal(
           409,
           "settled",
@@ -245,7 +235,7 @@ export class Intake {
             (job.state === "expired" ? "; the requester can refund it with refund(request) on the coordinator" : ""),
         );
       }
-      request = requestFromJson(job.request);
+      request = job.request;
       isPrivate = job.inputHex === "0x";
     } else {
       let ev;
@@ -304,8 +294,8 @@ export class Intake {
 
   /** Can this worker serve it, and do input and salt open its commitment? */
   async #open(request: Request, requestId: string, input: string, salt: string): Promise<void> {
-    const { runner, operator, clock, deadlineMarginSec } = this.#o;
-    const unsupported = runner.unsupported(request.mode, request.weightsHash);
+    const { execute, operator, clock, deadlineMarginSec } = this.#o;
+    const unsupported = execute.unsupported(request.mode, request.weightsHash);
     if (unsupported !== undefined)
       throw new Refusal(
         409,

@@ -43,11 +43,14 @@ export interface ProofOut {
 
 /** Thrown (as a rejection) for a queued proof that `shouldRun` cancelled before it started. */
 export class ProofCancelled extends Error {
-  readonly reason: string;
-  constructor(reason: string) {
-    super(`proof cancelled: ${reason}`);
+  /** Why: the request expired while queued, the worker is stopping, or the job no longer needs it. */
+  readonly kind: "expired" | "stopping" | "not-needed";
+  readonly detail: string;
+  constructor(kind: ProofCancelled["kind"], detail: string) {
+    super(`proof cancelled (${kind}): ${detail}`);
     this.name = "ProofCancelled";
-    this.reason = reason;
+    this.kind = kind;
+    this.detail = detail;
   }
 }
 
@@ -55,7 +58,7 @@ interface Task {
   x: readonly bigint[];
   salt: bigint;
   /** Called right before the proof starts: a reason to cancel it, or undefined to go ahead. */
-  shouldRun?: () => string | undefined;
+  shouldRun?: () => ProofCancelled | undefined;
   resolve(r: ProofOut): void;
   reject(err: Error): void;
 }
@@ -106,7 +109,7 @@ export class ProverPool {
     while (!this.#closed && this.#slots.length < this.#threads) this.#spawn();
   }
 
-  prove(x: readonly bigint[], salt: bigint, shouldRun?: () => string | undefined): Promise<ProofOut> {
+  prove(x: readonly bigint[], salt: bigint, shouldRun?: () => ProofCancelled | undefined): Promise<ProofOut> {
     if (this.#closed) return Promise.reject(new Error("prover pool is closed"));
     return new Promise<ProofOut>((resolve, reject) => {
       this.#queue.push({ x, salt, shouldRun, resolve, reject });
@@ -172,7 +175,7 @@ export class ProverPool {
       while ((task = this.#queue.shift()) !== undefined) {
         const cancel = task.shouldRun?.();
         if (cancel === undefined) break;
-        task.reject(new ProofCancelled(cancel));
+        task.reject(cancel);
       }
       if (task === undefined) return;
       slot.busy = task;

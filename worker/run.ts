@@ -56,6 +56,14 @@ export async function runWorker(configPath: string, opts: { once?: boolean } = {
       await worker.stop();
       return 0;
     }
+    // The loop ends on a stop (then `done` gives the exit code) or on its own when the node cannot
+    // go on (a chain replaced under it): then it exits 1 with the reason.
+    return await worker.ended().then(async (err) => {
+      if (err === undefined) return done;
+      process.stderr.write(`${err.message}\n`);
+      await worker.stop().catch(() => undefined);
+      return 1;
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -65,5 +73,4 @@ export async function runWorker(configPath: string, opts: { once?: boolean } = {
     await worker.stop().catch(() => undefined);
     return 1;
   }
-  return done;
 }

@@ -280,7 +280,7 @@ describe("packages, installed by an outside project", function () {
         confirmations: 1,
         pollIntervalMs: 100,
         dbPath: join(dir, "worker.sqlite"),
-        metricsPort: 0,
+        httpPort: 0,
         logLevel: "warn",
       }),
     );

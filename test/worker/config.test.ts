@@ -54,3 +54,51 @@ describe("worker configuration", function () {
     expect(text).to.contain("dbPath:");
   });
 });
+
+describe("worker configuration: unknown and renamed settings", function () {
+  const base = {
+    rpcUrl: "http://127.0.0.1:8545",
+    deployment: { coordinator: "0x" + "11".repeat(20), tee: "0x" + "22".repeat(20) },
+    enclaveKey: env.VERITY_ENCLAVE_KEY,
+    operatorKey: env.VERITY_OPERATOR_KEY,
+    measurement: "0x" + "33".repeat(32),
+    modelsDir: "models",
+    dbPath: "db.sqlite",
+  };
+  const issues = (raw: Record<string, unknown>, e: NodeJS.ProcessEnv = {}): string[] => {
+    try {
+      parseConfig(raw, e);
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      return (err as ConfigError).issues;
+    }
+    return [];
+  };
+
+  it("refuses a misspelled setting with the nearest valid name instead of using the default", function () {
+    expect(issues({ ...base, confirmation: 12 })).to.deep.equal([
+      'confirmation: unknown setting (fix: did you mean "confirmations"?)',
+    ]);
+    expect(issues({ ...base, pollIntervallMs: 50 })).to.deep.equal([
+      'pollIntervallMs: unknown setting (fix: did you mean "pollIntervalMs"?)',
+    ]);
+    expect(issues({ ...base, gas: { bumpPercnt: 30 } })).to.deep.equal([
+      'gas.bumpPercnt: unknown setting (fix: did you mean "gas.bumpPercent"?)',
+    ]);
+    expect(issues({ ...base, deployment: { ...base.deployment, cordinator: "0x" } })).to.deep.equal([
+      'deployment.cordinator: unknown setting (fix: did you mean "deployment.coordinator"?)',
+    ]);
+  });
+
+  it("lists the valid names when nothing is close, and names renamed settings", function () {
+    const [far] = issues({ ...base, intake: { colour: "red" } });
+    expect(far).to.equal("intake.colour: unknown setting (fix: remove it; valid here: enabled, retainSec)");
+    expect(issues({ ...base, metricsPort: 9000 })).to.deep.equal([
+      "metricsPort: renamed (fix: use httpPort (the port serves /metrics, /healthz and the private-input intake))",
+    ]);
+    expect(issues(base, { VERITY_METRICS_PORT: "9000" })).to.deep.equal([
+      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics, /healthz and the private-input intake)",
+    ]);
+    expect(parseConfig(base, { VERITY_HTTP_PORT: "9001" }).httpPort).to.equal(9001);
+  });
+});

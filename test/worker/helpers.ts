@@ -47,9 +47,12 @@ export async function workerConfig(
     batchSize: 5,
     concurrency: 2,
     dbPath: join(dir, "jobs.sqlite"),
-    metricsPort: 0,
+    httpPort: 0,
     logLevel: "silent",
     gas: { stuckAfterMs: 5000 },
+    // The test chains keep many staked operators that no longer run: without sharing, a running
+    // node serves every request at once, as these tests expect (sharing has its own test).
+    policy: { graceSec: 0 },
     ...over,
   });
 }

@@ -55,7 +55,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     requester = await fundRequester(p, node.account(5));
     await node.rpc("evm_setIntervalMining", [500]);
     op = await newOperator(p);
-    worker = new Worker(await workerConfig(p, op, { metricsPort: await freePort() }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op, { httpPort: await freePort() }), { logger: quiet });
     await worker.start();
     base = `http://127.0.0.1:${worker.server!.port}`;
     executor = new Executor(await ModelStore.open(MODELS_DIR));
@@ -93,7 +93,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     // The enclave signed the claim with the commitment as inputHash.
     const claim = claimFor(o.requestId, o.request, expected, op.wallet.address);
     expect(claim.inputHash).to.equal(commitment);
-    expect(recoverResultSigner(resultDomain(31337n, coordinator), claim, job.signature!)).to.equal(op.enclave.address);
+    expect(recoverResultSigner(resultDomain(31337n, coordinator), claim, job.proof!)).to.equal(op.enclave.address);
 
     // On-chain: fulfilled once by this operator; TeeVerifier's record is the enclave key.
     const { fulfilled } = await fulfilmentCounts(p);

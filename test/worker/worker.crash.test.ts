@@ -47,7 +47,7 @@ describe("worker: crash and restart (child process)", function () {
         batchSize: 2,
         concurrency: 1,
         dbPath: "jobs.sqlite",
-        metricsPort: 0,
+        httpPort: 0,
         logLevel: "warn",
       }),
     );

@@ -47,7 +47,7 @@ describe("worker: ZK mode with private inputs", function () {
     requester = await fundRequester(p, node.account(5));
     await node.rpc("evm_setIntervalMining", [500]);
     op = await newOperator(p);
-    worker = new Worker(await workerConfig(p, op, { metricsPort: await freePort() }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op, { httpPort: await freePort() }), { logger: quiet });
     await worker.start();
     base = `http://127.0.0.1:${worker.server!.port}`;
   });
@@ -139,7 +139,7 @@ describe("worker: ZK mode with private inputs", function () {
       const outputClass = irisFixedForward(irisInputFromBytes(inputs[i]!)).outputClass;
       const job = worker.store.get(key(o.requestId))!;
       expect(job.output).to.equal(classOutput(outputClass));
-      expect(getBytes(job.signature!).length).to.equal(9 * 32); // abi.encode(a, b, c, class)
+      expect(getBytes(job.proof!).length).to.equal(9 * 32); // abi.encode(a, b, c, class)
       expect(job.inputHex).to.equal("0x");
       expect(fulfilled.get(o.requestId)).to.deep.equal({
         count: 1,

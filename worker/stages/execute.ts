@@ -30,14 +30,15 @@ import {
   teeCommitment,
   zkSalt,
   type Request,
-  requestFromJson,
 } from "@verity-ai/sdk";
 
-import { Executor, ModelStore } from "./models/index.ts";
-import type { Attester } from "./attester.ts";
-import type { JobRow, JobState, JobStore } from "./db.ts";
-import type { Metrics } from "./metrics.ts";
-import { ProofCancelled, type ProverPool } from "./prover.ts";
+import { Executor, ModelStore } from "../models/index.ts";
+import type { Attester } from "../attester.ts";
+import type { Job, JobStore, Verdict } from "../store.ts";
+import type { Metrics } from "../metrics.ts";
+import { ProofCancelled, type ProverPool } from "../prover.ts";
+
+export type { Verdict } from "../store.ts";
 
 /** Signatures made between two yields to the event loop. */
 const SIGN_SLICE = 16;
@@ -49,12 +50,6 @@ export interface Policy {
   deadlineMarginSec: number;
 }
 
-export interface Verdict {
-  state: Extract<JobState, "failed" | "expired" | "skipped" | "awaiting-input">;
-  reason: string;
-  detail: string;
-}
-
 /** What a job runs on once its checks pass: the input bytes (public or private) and, if private, the salt. */
 interface Ready {
   input: string;
@@ -62,7 +57,7 @@ interface Ready {
 }
 
 interface Item {
-  job: JobRow;
+  job: Job;
   request: Request;
   input: string;
   salt: string | undefined;
@@ -75,7 +70,7 @@ export interface ExecStats {
   decodeMs: number;
 }
 
-export class JobRunner {
+export class ExecuteStage {
   readonly stats: ExecStats = { inferenceMs: 0, signingMs: 0, decodeMs: 0 };
   readonly #store: JobStore;
   readonly #models: ModelStore;
@@ -162,12 +157,12 @@ export class JobRunner {
   }
 
   /** Checks that need no model file; undefined = go ahead. */
-  check(job: JobRow, request: Request, nowSec: number): Verdict | undefined {
+  check(job: Job, request: Request, nowSec: number): Verdict | undefined {
     const r = this.#check(job, request, nowSec);
     return "state" in r ? r : undefined;
   }
 
-  #check(job: JobRow, request: Request, nowSec: number): Verdict | Ready {
+  #check(job: Job, request: Request, nowSec: number): Verdict | Ready {
     const mode = this.unsupported(request.mode, request.weightsHash);
     if (mode !== undefined) return mode;
     const zk = request.mode === BigInt(Mode.ZK);
@@ -240,16 +235,10 @@ export class JobRunner {
   }
 
   /** Record verdicts (failed / expired / skipped / awaiting-input) with their reasons. */
-  settle(items: { job: JobRow; verdict: Verdict }[]): void {
+  settle(items: { job: Job; verdict: Verdict }[]): void {
+    this.#store.settle(items.map(({ job, verdict }) => ({ id: job.requestId, verdict })));
     for (const state of ["failed", "expired", "skipped", "awaiting-input"] as const) {
       const these = items.filter((i) => i.verdict.state === state);
-      this.#store.transitionEach(
-        these.map(({ job, verdict }) => ({
-          id: job.requestId,
-          fields: { error: `${verdict.reason}: ${verdict.detail}` },
-        })),
-        state,
-      );
       for (const { job, verdict } of these) {
         if (state === "failed") this.#metrics.failed.inc({ reason: verdict.reason });
         else if (state === "expired") this.#metrics.expired.inc();
@@ -267,18 +256,12 @@ export class JobRunner {
    * Take jobs in `seen`, check, execute per model in batches, sign: → attested. ZK jobs are handed
    * to the prover (→ executing) and become attested later. Returns the jobs attested in this call.
    */
-  async process(jobs: readonly JobRow[], nowSec: number): Promise<number> {
-    const verdicts: { job: JobRow; verdict: Verdict }[] = [];
+  async process(jobs: readonly Job[], nowSec: number): Promise<number> {
+    const verdicts: { job: Job; verdict: Verdict }[] = [];
     const groups = new Map<string, Item[]>();
     const zkItems: Item[] = [];
     for (const job of jobs) {
-      let request: Request;
-      try {
-        request = requestFromJson(job.request);
-      } catch (err) {
-        verdicts.push({ job, verdict: { state: "failed", reason: "bad-request", detail: (err as Error).message } });
-        continue;
-      }
+      const request = job.request;
       const v = this.#check(job, request, nowSec);
       if ("state" in v) {
         verdicts.push({ job, verdict: v });
@@ -309,10 +292,7 @@ export class JobRunner {
   }
 
   async #runGroup(weightsHash: string, items: Item[]): Promise<number> {
-    this.#store.transition(
-      items.map((i) => i.job.requestId),
-      "executing",
-    );
+    this.#store.markExecuting(items.map((i) => i.job.requestId));
     const fail = (list: typeof items, reason: string, detail: string) =>
       this.settle(list.map(({ job }) => ({ job, verdict: { state: "failed" as const, reason, detail } })));
 
@@ -332,7 +312,7 @@ export class JobRunner {
 
     const t0 = performance.now();
     const good: typeof items = [];
-    const bad: { job: JobRow; verdict: Verdict }[] = [];
+    const bad: { job: Job; verdict: Verdict }[] = [];
     for (const it of items) {
       try {
         decodeInput(encoding, it.input);
@@ -347,7 +327,7 @@ export class JobRunner {
     if (good.length === 0) return 0;
 
     const CHUNK = 1024;
-    const results: { id: string; fields: { output: string; signature: string } }[] = [];
+    const results: { id: string; output: string; proof: string }[] = [];
     for (let i = 0; i < good.length; i += CHUNK) {
       const chunk = good.slice(i, i + CHUNK);
       let outputs: Uint8Array[];
@@ -370,8 +350,8 @@ export class JobRunner {
       for (let k = 0; k < chunk.length; k++) {
         const c = chunk[k]!;
         const output = outputs[k]!;
-        const signature = this.#attester.sign(BigInt(c.job.requestId), c.request, output);
-        results.push({ id: c.job.requestId, fields: { output: hexlify(output), signature } });
+        const proof = this.#attester.sign(BigInt(c.job.requestId), c.request, output);
+        results.push({ id: c.job.requestId, output: hexlify(output), proof });
         if (k % SIGN_SLICE === SIGN_SLICE - 1 && k < chunk.length - 1) {
           this.stats.signingMs += performance.now() - s0;
           await new Promise<void>((r) => setImmediate(r));
@@ -380,14 +360,14 @@ export class JobRunner {
       }
       this.stats.signingMs += performance.now() - s0;
     }
-    this.#store.transitionEach(results, "attested");
+    this.#store.attest(results);
     return results.length;
   }
 
   /** Queue ZK jobs to their circuit's prover: → executing now, → attested when the proof is back. */
   #prove(items: Item[]): void {
     const ready: { item: Item; x: bigint[]; salt: bigint; outputClass: number; pool: ProverPool }[] = [];
-    const bad: { job: JobRow; verdict: Verdict }[] = [];
+    const bad: { job: Job; verdict: Verdict }[] = [];
     for (const item of items) {
       try {
         const x = irisInputFromBytes(item.input);
@@ -406,18 +386,19 @@ export class JobRunner {
     }
     this.settle(bad);
     if (ready.length === 0) return;
-    this.#store.transition(
-      ready.map((r) => r.item.job.requestId),
-      "executing",
-    );
+    this.#store.markExecuting(ready.map((r) => r.item.job.requestId));
     for (const { item, x, salt, outputClass, pool } of ready) {
       const { job, request } = item;
-      const shouldRun = (): string | undefined => {
-        if (this.#closed) return "worker stopping";
+      const shouldRun = (): ProofCancelled | undefined => {
+        if (this.#closed) return new ProofCancelled("stopping", "worker stopping");
         const now = this.#clock();
         if (request.deadline <= BigInt(now + this.#policy.deadlineMarginSec))
-          return `expired: deadline ${request.deadline} passed while waiting for the prover (now ${now}, margin ${this.#policy.deadlineMarginSec}s)`;
-        if (this.#store.get(job.requestId)?.state !== "executing") return "no longer needed";
+          return new ProofCancelled(
+            "expired",
+            `deadline ${request.deadline} passed while waiting for the prover (now ${now}, margin ${this.#policy.deadlineMarginSec}s)`,
+          );
+        if (this.#store.get(job.requestId)?.state !== "executing")
+          return new ProofCancelled("not-needed", "no longer needed");
         return undefined;
       };
       pool.prove(x, salt, shouldRun).then(
@@ -436,10 +417,7 @@ export class JobRunner {
             this.settle([{ job, verdict: { state: "failed", reason: "proof-mismatch", detail: problem } }]);
             return;
           }
-          this.#store.transitionEach(
-            [{ id: job.requestId, fields: { output: classOutput(cls!), signature: encodeZkProof(out.proof, cls!) } }],
-            "attested",
-          );
+          this.#store.attest([{ id: job.requestId, output: classOutput(cls!), proof: encodeZkProof(out.proof, cls!) }]);
           this.#metrics.proving.observe({ circuit: pool.circuit.name }, out.ms / 1000);
           this.#log.debug({ requestId: job.requestId, provingMs: Math.round(out.ms) }, "ZK proof made");
           this.#onAttested();
@@ -447,8 +425,8 @@ export class JobRunner {
         (err: Error) => {
           if (this.#closed) return; // stays executing: re-proved after a restart
           if (err instanceof ProofCancelled) {
-            if (err.reason.startsWith("expired"))
-              this.settle([{ job, verdict: { state: "expired", reason: "expired", detail: err.reason.slice(9) } }]);
+            if (err.kind === "expired")
+              this.settle([{ job, verdict: { state: "expired", reason: "expired", detail: err.detail } }]);
             return;
           }
           this.settle([{ job, verdict: { state: "failed", reason: "proving-failed", detail: err.message } }]);

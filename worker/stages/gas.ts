@@ -1,0 +1,80 @@
+/**
+ * Gas model of fulfil transactions. The limit of every batch is
+ *   (execution gas + Σ callbackGasBudget(request) + BATCH_RESERVE) × (100 + marginPercent) / 100
+ * where the execution gas is eth_estimateGas of the batch until a receipt of a batch of that mode
+ * was seen, then (highest per-result gas seen for the mode) × results. Callback budgets are added
+ * for every batch, not only after a failure: an estimate made when a callback happened to use
+ * little gas would otherwise starve it on-chain (the coordinator then skips that result's
+ * callback, or the whole batch runs out of gas). A reverted batch (maybe out of gas) forgets what
+ * was learnt, so the next batch is estimated again.
+ */
+import { callbackGasBudget, type Request } from "@verity-ai/sdk";
+
+/** Fixed cost of a transaction and of the batch loop, on top of the per-result gas. */
+export const BATCH_RESERVE = 40_000n;
+
+export class GasModel {
+  readonly #marginPercent: number;
+  /** Per mode: highest gas per result seen in a batch receipt (callbacks excluded). */
+  readonly #perResult = new Map<number, bigint>();
+  readonly #trusted = new Set<number>();
+
+  constructor(marginPercent: number) {
+    this.#marginPercent = marginPercent;
+  }
+
+  /** Learnt per-result gas of a mode; undefined = estimate. */
+  perResult(mode: number): bigint | undefined {
+    return this.#perResult.get(mode);
+  }
+
+  /** Callback budgets of the requests: the gas their callbacks may use beyond any estimate. */
+  callbacks(requests: readonly Request[]): bigint {
+    return requests.reduce((a, r) => a + callbackGasBudget(r), 0n);
+  }
+
+  /** Gas limit from an estimate (undefined: from the learnt per-result gas of `mode`). */
+  limit(mode: number, requests: readonly Request[], estimate?: bigint): bigint {
+    const per = this.#perResult.get(mode);
+    const execution = estimate ?? (per === undefined ? undefined : per * BigInt(requests.length));
+    if (execution === undefined)
+      throw new Error(`gas model: no estimate and nothing learnt for mode ${mode}: call eth_estimateGas first`);
+    const base = execution + this.callbacks(requests) + BATCH_RESERVE;
+    return (base * BigInt(100 + this.#marginPercent)) / 100n;
+  }
+
+  /** Learn from a successful batch receipt: per-result gas without the callbacks. */
+  learn(mode: number, gasUsed: bigint, results: number, callbackGas: bigint): void {
+    if (results < 2) return;
+    const used = gasUsed > callbackGas ? gasUsed - callbackGas : 0n;
+    const per = (used + BigInt(results) - 1n) / BigInt(results);
+    const known = this.#perResult.get(mode);
+    if (known === undefined || per > known) this.#perResult.set(mode, per);
+  }
+
+  /** A batch reverted (maybe out of gas): estimate again, and simulate every batch again. */
+  forget(): void {
+    this.#perResult.clear();
+    this.#trusted.clear();
+  }
+
+  /**
+   * Whether batches of `mode` may be sent without a simulation: a batch of that mode was mined
+   * with every result fulfilled, and no batch has reverted or carried a skipped result since.
+   * The contract skips (does not revert on) results no longer open, and the sync stage drops
+   * those it has seen served, so a simulation per batch buys little once batches go through;
+   * the first revert or skip brings simulations back.
+   */
+  trusted(mode: number): boolean {
+    return this.#trusted.has(mode) && this.#perResult.has(mode);
+  }
+
+  trust(mode: number): void {
+    this.#trusted.add(mode);
+  }
+
+  /** A batch carried a result the chain skipped: simulate again (without forgetting the gas learnt). */
+  distrust(): void {
+    this.#trusted.clear();
+  }
+}
