@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, mkdirSync, writeFileSync, statSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 import { expect } from "chai";
 import { Wallet, type Contract } from "ethers";
@@ -28,12 +28,15 @@ interface Run {
   stderr: string;
 }
 
-/** Our Node 22 first on PATH; no export condition of the repository, so packages run their dist/. */
+/**
+ * Our Node 22 first on PATH (and none of the repository's tools); no export condition of the
+ * repository, so packages run their dist/.
+ */
 function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_OPTIONS;
   for (const k of Object.keys(env)) if (k.startsWith("npm_")) delete env[k];
-  env.PATH = `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
+  env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
   return env;
 }
 
@@ -260,7 +263,7 @@ describe("packages, installed by an outside project", function () {
     writeFileSync(join(project, "contracts", "Oracle.sol"), CONSUMER);
     writeFileSync(join(project, "contracts", "TestImports.sol"), TEST_IMPORTS);
     writeFileSync(join(project, "test", "oracle.test.ts"), CONSUMER_TEST);
-    const out = await ok("npx", ["hardhat", "test", "mocha"], project);
+    const out = await ok(join(project, "node_modules", ".bin", "hardhat"), ["test", "mocha"], project);
     expect(out).to.match(/1 passing/);
   });
 
@@ -277,11 +280,13 @@ describe("packages, installed by an outside project", function () {
         deployment: { coordinator: await p.coordinator.getAddress(), tee: await p.tee.getAddress() },
         measurement: MEASUREMENT,
         modelsDir: MODELS_DIR,
-        confirmations: 1,
+        confirmations: 0, // this automining node makes a block only per transaction
         pollIntervalMs: 100,
         dbPath: join(dir, "worker.sqlite"),
         httpPort: 0,
         logLevel: "warn",
+        // The only operator serving here: no grace period before stepping in for the others.
+        policy: { graceSec: 0 },
       }),
     );
     const bin = join(project, "node_modules", ".bin", "verity-node");
@@ -330,7 +335,7 @@ describe("packages, installed by an outside project", function () {
       ],
       project,
     );
-    expect(help).to.match(/model owners, operators, dApps and integrators/);
+    expect(help).to.match(/model owners, operators, dApps and\s+integrators/);
 
     // The SDK alone, with its dependencies and its ethers peer, in a project of its own.
     const sdkOnly = join(dir, "sdk-only");
