@@ -35,7 +35,8 @@ interface Run {
 function outsideEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_OPTIONS;
-  for (const k of Object.keys(env)) if (k.startsWith("npm_")) delete env[k];
+  // Nor the settings of the Hardhat process running this test (HARDHAT_* global options, e.g. its config).
+  for (const k of Object.keys(env)) if (k.startsWith("npm_") || k.startsWith("HARDHAT_")) delete env[k];
   env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
   return env;
 }
@@ -137,10 +138,9 @@ contract Oracle is InferenceConsumer {
 }
 `;
 
-const TEST_IMPORTS = `// SPDX-License-Identifier: MIT
+const TEST_TOKEN = `// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {TestInferenceCoordinator} from "@verity-ai/contracts/testing/TestInferenceCoordinator.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 contract DollarForTests is ERC20 {
@@ -181,7 +181,12 @@ import { defineConfig } from "hardhat/config";
 const require = createRequire(import.meta.url);
 export default defineConfig({
   plugins: [hardhatEthers, hardhatMocha],
-  solidity: { version: require("solc/package.json").version, path: require.resolve("solc/soljson.js") },
+  solidity: {
+    version: require("solc/package.json").version,
+    path: require.resolve("solc/soljson.js"),
+    // The package's test coordinator gets an artifact of its own, to deploy in unit tests.
+    npmFilesToBuild: ["@verity-ai/contracts/testing/TestInferenceCoordinator.sol"],
+  },
 });
 `;
 
@@ -261,7 +266,7 @@ describe("packages, installed by an outside project", function () {
     mkdirSync(join(project, "test"));
     writeFileSync(join(project, "hardhat.config.ts"), HARDHAT_CONFIG);
     writeFileSync(join(project, "contracts", "Oracle.sol"), CONSUMER);
-    writeFileSync(join(project, "contracts", "TestImports.sol"), TEST_IMPORTS);
+    writeFileSync(join(project, "contracts", "DollarForTests.sol"), TEST_TOKEN);
     writeFileSync(join(project, "test", "oracle.test.ts"), CONSUMER_TEST);
     const out = await ok(join(project, "node_modules", ".bin", "hardhat"), ["test", "mocha"], project);
     expect(out).to.match(/1 passing/);
@@ -335,7 +340,7 @@ describe("packages, installed by an outside project", function () {
       ],
       project,
     );
-    expect(help).to.match(/model owners, operators, dApps and\s+integrators/);
+    expect(help).to.match(/model owners,\s+operators,\s+dApps\s+and\s+integrators/);
 
     // The SDK alone, with its dependencies and its ethers peer, in a project of its own.
     const sdkOnly = join(dir, "sdk-only");
