@@ -82,15 +82,25 @@ interface SnarkJs {
 let snarkjsPromise: Promise<SnarkJs> | undefined;
 function snarkjs(): Promise<SnarkJs> {
   snarkjsPromise ??= (async () => {
-    const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-    if (proc?.versions?.node) {
-      const nodeModule = "node:module"; // not a literal import: browser bundlers leave it alone
-      const { createRequire } = (await import(/* @vite-ignore */ nodeModule)) as {
-        createRequire(from: string): (id: string) => unknown;
-      };
-      return createRequire(import.meta.url)("snarkjs") as SnarkJs;
+    try {
+      const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+      if (proc?.versions?.node) {
+        const nodeModule = "node:module"; // not a literal import: browser bundlers leave it alone
+        const { createRequire } = (await import(/* @vite-ignore */ nodeModule)) as {
+          createRequire(from: string): (id: string) => unknown;
+        };
+        return createRequire(import.meta.url)("snarkjs") as SnarkJs;
+      }
+      return (await import("snarkjs")) as unknown as SnarkJs;
+    } catch (err) {
+      snarkjsPromise = undefined;
+      const code = (err as { code?: string }).code;
+      if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND")
+        throw new Error(
+          "checking a ZK proof needs snarkjs, an optional peer of @verity-ai/sdk: run `npm install snarkjs@0.7.6`",
+        );
+      throw err;
     }
-    return (await import("snarkjs")) as unknown as SnarkJs;
   })();
   return snarkjsPromise;
 }
