@@ -261,6 +261,10 @@ export function checkDisclosureCommand(): Command {
           o.verifier ?? (ctx?.client.deployment as { fieldDisclosure?: string } | undefined)?.fieldDisclosure;
         let onChain: (Verdict & { verifier: string; error?: { name: string; args: unknown[] } }) | undefined;
         if (verifierAddress) {
+          if ((await ctx!.provider.getCode(verifierAddress)) === "0x")
+            throw new CliError(
+              `no contract is deployed at ${getAddress(verifierAddress)} on this chain: give the FieldDisclosureVerifier's address (--verifier, or "fieldDisclosure" in the deployment)`,
+            );
           const verifier = new Contract(getAddress(verifierAddress), VERIFIER_ABI, ctx!.provider);
           onChain = { ok: true, verifier: getAddress(verifierAddress) };
           try {

@@ -390,11 +390,25 @@ describe("verity result disclose / check-disclosure (against a local node)", fun
     });
   });
 
-  it("check-disclosure needs exactly one commitment source", async function () {
+  it("check-disclosure needs exactly one commitment source and a verifier that exists", async function () {
     const r = await cli(["result", "check-disclosure", disclosureFile]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.equal(
       "error: give the commitment to check against: either --commitment <0x…> or --request <requestId>, not both\n",
+    );
+    const nobody = Wallet.createRandom().address;
+    const v = await cli([
+      "result",
+      "check-disclosure",
+      disclosureFile,
+      "--commitment",
+      COMMITMENT,
+      "--verifier",
+      nobody,
+    ]);
+    expect(v.code).to.equal(1);
+    expect(v.stderr).to.equal(
+      `error: no contract is deployed at ${nobody} on this chain: give the FieldDisclosureVerifier's address (--verifier, or "fieldDisclosure" in the deployment)\n`,
     );
   });
 });
