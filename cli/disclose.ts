@@ -5,7 +5,8 @@
  * A record file is the requester's private copy of what was committed:
  *   { "model": "breast-cancer-mlp",
  *     "values": { "<field name>": "25.38", … },   // every manifest field, in its unit (number or decimal string)
- *     "salts":  { "<field name>": "<decimal or 0x-hex>", … } }
+ *     "salts":  { "<field name>": "<decimal or 0x-hex>", … } }   // one salt per field, or
+ *     "masterSalt": "<decimal or 0x-hex>" }                      // salt_i = Poseidon(masterSalt, i)
  * Each value is encoded as value × scale (the manifest's fixed-point encoding), exactly: a value with
  * more decimals than its scale allows is refused rather than rounded, so the commitment is the one the
  * circuit computes from the same integers.
@@ -23,6 +24,7 @@ import {
   FieldDisclosureError,
   checkFieldDisclosure,
   decodeRevert,
+  deriveFieldSalts,
   disclosureFromJson,
   disclosureToJson,
   discloseFields,
@@ -123,12 +125,24 @@ export function discloseCommand(): Command {
     .action((o: { record: string; fields: string; manifest: string; out?: string }, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals<GlobalOptions>().json);
       const { model, fields } = manifestFields(o.manifest);
-      const record = readJson(o.record, "--record:") as { values?: Record<string, unknown>; salts?: unknown };
+      const record = readJson(o.record, "--record:") as {
+        values?: Record<string, unknown>;
+        salts?: unknown;
+        masterSalt?: unknown;
+      };
       const values = record.values;
-      const salts = record.salts as Record<string, unknown> | undefined;
-      if (typeof values !== "object" || values === null || typeof salts !== "object" || salts === null)
+      if (record.salts !== undefined && record.masterSalt !== undefined)
         throw new CliError(
-          `--record: ${o.record} needs "values" and "salts" objects keyed by field name: see "verity result disclose --help"`,
+          `--record: ${o.record} gives both "salts" and "masterSalt": keep the one the commitment was made with`,
+        );
+      const salts = (record.salts ?? {}) as Record<string, unknown>;
+      if (
+        typeof values !== "object" ||
+        values === null ||
+        (typeof salts !== "object" && record.masterSalt === undefined)
+      )
+        throw new CliError(
+          `--record: ${o.record} needs a "values" object and a "salts" object keyed by field name (or a "masterSalt"): see the header of cli/disclose.ts`,
         );
       const unknown = Object.keys(values).filter((k) => !fields.some((f) => f.name === k));
       if (unknown.length > 0)
@@ -140,10 +154,19 @@ export function discloseCommand(): Command {
         throw new CliError(
           `--record: the value of ${missing(values).join(", ")} is missing: a commitment covers every field`,
         );
-      if (missing(salts).length > 0)
+      if (record.masterSalt === undefined && missing(salts).length > 0)
         throw new CliError(`--record: the salt of ${missing(salts).join(", ")} is missing: give one salt per field`);
       const encoded = fields.map((f) => encodeValue(values[f.name], f));
-      const saltList = fields.map((f) => parseSalt(salts[f.name], f.name));
+      let saltList: bigint[];
+      try {
+        saltList =
+          record.masterSalt === undefined
+            ? fields.map((f) => parseSalt(salts[f.name], f.name))
+            : deriveFieldSalts(parseSalt(record.masterSalt, "the record (masterSalt)"), fields.length);
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+        throw new CliError(`--record: ${(err as Error).message}`);
+      }
       let tree;
       try {
         tree = fieldTree(encoded, saltList);

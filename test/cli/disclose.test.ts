@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { ContractFactory, Wallet, ZeroAddress, parseEther, toBeHex, zeroPadValue } from "ethers";
 import type { Contract, InterfaceAbi } from "ethers";
 
-import { Mode, fieldTree, randomSalts } from "@verity-ai/sdk";
+import { Mode, deriveFieldSalts, fieldTree, randomSalts } from "@verity-ai/sdk";
 import { ROOT, deployProtocol, fundRequester, openRequest, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
 import { tmp } from "../worker/helpers.ts";
@@ -199,6 +199,41 @@ describe("verity result disclose / check-disclosure (against a local node)", fun
     r = await cli(["result", "disclose", "--record", bad, "--fields", "0", "--manifest", "models/breast-cancer-mlp"]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.equal("error: --record: the salt of worst_area is missing: give one salt per field\n");
+  });
+
+  it("disclose derives the salts from a master salt when the record gives one", async function () {
+    const master = randomSalts(1)[0]!;
+    const file = join(dir, "master-record.json");
+    const record = JSON.parse(readFileSync(recordFile, "utf8"));
+    writeFileSync(file, JSON.stringify({ model: record.model, values: record.values, masterSalt: master.toString() }));
+    const d = (await json([
+      "result",
+      "disclose",
+      "--record",
+      file,
+      "--fields",
+      "worst_radius",
+      "--manifest",
+      "models/breast-cancer-mlp",
+    ])) as DisclosureJson;
+    const salts = deriveFieldSalts(master, 10);
+    expect(d.commitment).to.equal(fieldTree(ENCODED, salts).root.toString());
+    expect(d.fields.map((f) => [f.index, f.value, f.salt])).to.deep.equal([[0, "25380", salts[0]!.toString()]]);
+    writeFileSync(file, JSON.stringify({ ...record, masterSalt: master.toString() }));
+    const r = await cli([
+      "result",
+      "disclose",
+      "--record",
+      file,
+      "--fields",
+      "0",
+      "--manifest",
+      "models/breast-cancer-mlp",
+    ]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal(
+      `error: --record: ${file} gives both "salts" and "masterSalt": keep the one the commitment was made with\n`,
+    );
   });
 
   it("check-disclosure passes off-chain and on-chain and says what stayed private", async function () {
