@@ -256,10 +256,13 @@ export function checkDisclosureCommand(): Command {
 
         let commitment: bigint;
         let ctx;
-        if (o.request !== undefined || o.verifier !== undefined) ctx = await connect(cmd, false);
+        // The chain is needed for --request and --verifier; an explicit deployment may name the verifier.
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        if (o.request !== undefined || o.verifier !== undefined || g.deployment !== undefined || g.rpc !== undefined)
+          ctx = await connect(cmd, false);
         if (o.commitment !== undefined) {
-          if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]+)$/.test(o.commitment))
-            throw new CliError(`--commitment must be 0x-hex or a decimal integer, got "${o.commitment}"`);
+          if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]+)$/.test(o.commitment) || BigInt(o.commitment) >= 1n << 256n)
+            throw new CliError(`--commitment must be a 32-byte value in 0x-hex or decimal, got "${o.commitment}"`);
           commitment = BigInt(o.commitment);
         } else {
           const v = await ctx!.client.readResult(o.request!);

@@ -47,7 +47,8 @@ describe("verity result disclose / check-disclosure (against a local node)", fun
   let recordFile: string;
   let disclosureFile: string;
 
-  function cli(args: string[], deployment = deploymentFile): Promise<Run> {
+  /** Runs `verity` against the node and `deployment` (none: no chain at all, off-chain only). */
+  function cli(args: string[], deployment: string | null = deploymentFile): Promise<Run> {
     return new Promise((resolve) => {
       const child = spawn(
         process.execPath,
@@ -56,10 +57,7 @@ describe("verity result disclose / check-disclosure (against a local node)", fun
           "--import",
           "tsx",
           join(ROOT, "cli/main.ts"),
-          "--rpc",
-          node.url,
-          "--deployment",
-          deployment,
+          ...(deployment === null ? [] : ["--rpc", node.url, "--deployment", deployment]),
           ...args,
         ],
         { cwd: ROOT, env: { ...process.env, VERITY_PRIVATE_KEY: "" } },
@@ -281,6 +279,28 @@ describe("verity result disclose / check-disclosure (against a local node)", fun
       ],
       private: NAMES.filter((_, i) => i !== 2 && i !== 7),
     });
+  });
+
+  it("check-disclosure without a chain checks off-chain only", async function () {
+    const r = await cli(["result", "check-disclosure", disclosureFile, "--commitment", tree.root.toString()], null);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.split("\n").slice(0, 3)).to.deep.equal([
+      `disclosure VALID for commitment ${COMMITMENT}: checked off-chain`,
+      "  disclosed worst_perimeter = 184.6 image length unit (the source does not name it)",
+      "  disclosed worst_concave_points = 0.2654 dimensionless",
+    ]);
+    const out = JSON.parse(
+      (await cli(["result", "check-disclosure", disclosureFile, "--commitment", COMMITMENT, "--json"], null)).stdout,
+    );
+    expect([out.ok, out.offChain, out.onChain]).to.deep.equal([true, { ok: true }, null]);
+    const bad = await cli(
+      ["result", "check-disclosure", disclosureFile, "--commitment", (1n << 256n).toString()],
+      null,
+    );
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.equal(
+      `error: --commitment must be a 32-byte value in 0x-hex or decimal, got "${1n << 256n}"\n`,
+    );
   });
 
   it("check-disclosure takes the verifier from the deployment and the commitment from a request", async function () {
