@@ -11,6 +11,7 @@ import { decodeRevert, explainRevert, zkShutdown } from "@verity-ai/sdk";
 
 import { balanceCommand } from "./balance.ts";
 import { CliError, lastContext } from "./context.ts";
+import { checkDisclosureCommand, discloseCommand } from "./disclose.ts";
 import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
 import { refundCommand, requestCommand } from "./request.ts";
@@ -31,7 +32,7 @@ program.addCommand(modelCommand());
 program.addCommand(operatorCommand());
 program.addCommand(balanceCommand());
 program.addCommand(requestCommand().addCommand(refundCommand()));
-program.addCommand(resultCommand());
+program.addCommand(resultCommand().addCommand(discloseCommand()).addCommand(checkDisclosureCommand()));
 program.addCommand(tokenCommand());
 program.addCommand(workerCommand());
 

@@ -25,3 +25,4 @@ export {
   type FieldDisclosure,
   type FieldOpening,
 } from "./disclosure.ts";
+export { deriveFieldSalts } from "./salts.ts";
