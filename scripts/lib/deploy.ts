@@ -86,7 +86,7 @@ async function addressesOf(result: Record<string, { getAddress(): Promise<string
   const keys = ["token", "registry", "staking", "coordinator", "tee", "attestation", "zk", "irisGroth16"] as const;
   const out: Record<string, string> = {};
   for (const k of keys) if (result[k]) out[k] = getAddress(await result[k].getAddress());
-  return out as Omit<Deployment, "chainId">;
+  return out as unknown as Omit<Deployment, "chainId">;
 }
 
 // A minimal view of a Hardhat network connection with the ethers and Ignition plugins.
