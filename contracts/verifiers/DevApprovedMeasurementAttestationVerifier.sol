@@ -9,7 +9,9 @@ import {IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
 /// @notice DEVELOPMENT ONLY. Accepts any enclave key whose claimed code measurement governance has
 /// approved. It does NOT verify the attestation report (no quote, certificate chain or signature
 /// check), so it trusts the operator's word that the key lives in such an enclave. Replace it with a
-/// real quote verifier (Nitro, DCAP, SEV-SNP) behind `IAttestationVerifier` for production.
+/// real quote verifier (Nitro, DCAP, SEV-SNP) behind `IAttestationVerifier` for production. On a chain
+/// that is not local (chain id other than 31337 or 1337) the constructor refuses unless
+/// `iUnderstandThisIsNotForProduction`.
 contract DevApprovedMeasurementAttestationVerifier is IAttestationVerifier, AccessControlDefaultAdminRules {
     bytes32 public constant MEASUREMENT_MANAGER_ROLE = keccak256("MEASUREMENT_MANAGER_ROLE");
 
@@ -20,7 +22,18 @@ contract DevApprovedMeasurementAttestationVerifier is IAttestationVerifier, Acce
     /// @notice Thrown when approving or revoking the zero measurement.
     error AttestationInvalidMeasurement(bytes32 measurement);
 
-    constructor(address admin, bytes32[] memory initialMeasurements) AccessControlDefaultAdminRules(1 days, admin) {
+    /// @notice Thrown when deploying to chain `chainId`, which is not a local chain (31337 or 1337),
+    /// without `iUnderstandThisIsNotForProduction`: this verifier checks no attestation at all.
+    error DevAttestationVerifierNotForProduction(uint256 chainId);
+
+    constructor(
+        address admin,
+        bytes32[] memory initialMeasurements,
+        bool iUnderstandThisIsNotForProduction
+    ) AccessControlDefaultAdminRules(1 days, admin) {
+        if (block.chainid != 31337 && block.chainid != 1337 && !iUnderstandThisIsNotForProduction) {
+            revert DevAttestationVerifierNotForProduction(block.chainid);
+        }
         _grantRole(MEASUREMENT_MANAGER_ROLE, admin);
         for (uint256 i = 0; i < initialMeasurements.length; ++i) {
             _setApproval(initialMeasurements[i], true);

@@ -16,7 +16,13 @@ export default buildModule("TeeVerifier", (m) => {
   );
   const equivocationPenalty = m.getParameter("equivocationPenalty", 1_000n * 10n ** 18n);
 
-  const attestation = m.contract("DevApprovedMeasurementAttestationVerifier", [admin, [approvedMeasurement]]);
+  // Refused by the constructor on a chain that is not local unless this is true (see the contract).
+  const iUnderstandThisIsNotForProduction = m.getParameter("iUnderstandThisIsNotForProduction", false);
+  const attestation = m.contract("DevApprovedMeasurementAttestationVerifier", [
+    admin,
+    [approvedMeasurement],
+    iUnderstandThisIsNotForProduction,
+  ]);
   const tee = m.contract("TeeVerifier", [coordinator, staking, attestation, admin, equivocationPenalty]);
   const slasherRole = m.staticCall(staking, "SLASHER_ROLE", [], 0, { id: "SlasherRole" });
   m.call(staking, "grantRole", [slasherRole, tee], { id: "GrantSlasherToTee" });

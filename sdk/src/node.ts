@@ -27,23 +27,27 @@ export function writeDeploymentRecord(dir: string, deployment: Deployment): stri
   return file;
 }
 
-/** Reads Ignition's deployment of `chainId` (deploy/deployments/chain-<id>, or `deploymentId`) under `root`. */
+/**
+ * Reads the deployment `deploymentId` (default `chain-<chainId>`) under `root`/deploy/deployments: its
+ * `verity.json` record when there is one (every deployment `npm run deploy` or `npm start` makes, any
+ * module), else Ignition's `deployed_addresses.json` of the local modules.
+ */
 export function loadIgnitionDeployment(
   chainId: number,
   root = process.cwd(),
   deploymentId = `chain-${chainId}`,
 ): Deployment {
-  const file = path.join(root, "deploy", "deployments", deploymentId, "deployed_addresses.json");
+  const dir = path.join(root, "deploy", "deployments", deploymentId);
+  const record = path.join(dir, DEPLOYMENT_RECORD);
+  if (existsSync(record))
+    return parseDeployment(JSON.parse(readFileSync(record, "utf8")) as Record<string, unknown>, chainId, record);
+  const file = path.join(dir, "deployed_addresses.json");
   if (!existsSync(file)) {
     throw new Error(
-      `no Ignition deployment for chain ${chainId} at ${file}: deploy with "npx hardhat ignition deploy deploy/modules/Verity.ts --network <name> --parameters deploy/parameters/localhost.json" or pass --deployment <file>`,
+      `no deployment of chain ${chainId} at ${dir}: deploy with "npm run deploy -- --network <name>" or pass --deployment <file>`,
     );
   }
-  const addresses = fromIgnitionAddresses(chainId, JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
-  const record = path.join(path.dirname(file), DEPLOYMENT_RECORD);
-  if (!existsSync(record)) return addresses;
-  const { startBlock, abiVersion } = JSON.parse(readFileSync(record, "utf8")) as Deployment;
-  return { ...addresses, startBlock, abiVersion };
+  return fromIgnitionAddresses(chainId, JSON.parse(readFileSync(file, "utf8")) as Record<string, string>);
 }
 
 /**
@@ -60,7 +64,8 @@ export async function findLocalDeployment(
   const live: { id: string; deployment: Deployment }[] = [];
   for (const id of ids) {
     const dir = path.join(root, "deploy", "deployments", id);
-    if (!existsSync(path.join(dir, "deployed_addresses.json"))) continue;
+    if (!existsSync(path.join(dir, DEPLOYMENT_RECORD)) && !existsSync(path.join(dir, "deployed_addresses.json")))
+      continue;
     const deployment = loadIgnitionDeployment(chainId, root, id);
     if (deployment.chainId === chainId && (await hasCode(deployment.coordinator))) live.push({ id, deployment });
   }

@@ -53,6 +53,8 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   // Attestation
   AttestationInvalidMeasurement: ([m]) =>
     `measurement ${m} is not a valid code measurement: give a non-zero 32-byte value`,
+  DevAttestationVerifierNotForProduction: ([c]) =>
+    `chain ${c} is not a local chain and the development attestation verifier checks no attestation: deploy the production module (TdxAttestationVerifier) instead, or pass --allow-dev-contracts-on-public-chain to a throwaway test deployment`,
   // Consumer
   ConsumerOnlyCoordinator: ([a]) => `${a} is not the coordinator: only the coordinator delivers results to a consumer`,
   // Coordinator
@@ -294,6 +296,9 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   TdxUnsupportedTeeType: ([t]) => `TEE type ${t} is not TDX: send a quote from a TDX guest`,
   TdxUntrustedRoot: ([h]) =>
     `the quote's root certificate (${h}) is not the pinned Intel root: the quote does not chain to Intel`,
+  // Test token (local chains only)
+  VerityTestTokenNotForProduction: ([c]) =>
+    `chain ${c} is not a local chain and the mintable test token would let its owner print payment money: deploy the production module against an existing ERC-20 instead, or pass --allow-dev-contracts-on-public-chain to a throwaway test deployment`,
   // Test coordinator (for dApps' unit tests only)
   TestCoordinatorCallbackGasTooHigh: ([g, max]) => `a callback gas limit of ${g} is above the maximum ${max}: lower it`,
   TestCoordinatorCallbackNotRequester: ([cb, req]) =>

@@ -126,7 +126,7 @@ describe("InferenceConsumer", function () {
 describe("TestInferenceCoordinator (for dApps' unit tests)", function () {
   async function deployTest() {
     const [deployer, other] = await ethers.getSigners();
-    const token = await ethers.deployContract("VerityTestToken", [deployer.address]);
+    const token = await ethers.deployContract("VerityTestToken", [deployer.address, false]);
     const coordinator = await ethers.deployContract("TestInferenceCoordinator", [await token.getAddress()]);
     const consumer = await ethers.deployContract("TestInferenceConsumer", [await coordinator.getAddress()]);
     return { deployer, other, token, coordinator, consumer };

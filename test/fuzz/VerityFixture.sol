@@ -49,13 +49,13 @@ abstract contract VerityFixture {
     bytes32 internal modelId;
 
     function _deployVerity() internal {
-        token = new VerityTestToken(address(this));
+        token = new VerityTestToken(address(this), false);
         registry = new ModelRegistry(address(this));
         staking = new OperatorStaking(token, address(this), treasury, MIN_STAKE, UNBONDING, BENEFICIARY_SHARE_BPS);
         coordinator = new InferenceCoordinator(token, registry, staking, address(this), treasury, PROTOCOL_FEE_BPS);
         bytes32[] memory measurements = new bytes32[](1);
         measurements[0] = MEASUREMENT;
-        attestation = new DevApprovedMeasurementAttestationVerifier(address(this), measurements);
+        attestation = new DevApprovedMeasurementAttestationVerifier(address(this), measurements, false);
         tee = new TeeVerifier(address(coordinator), staking, attestation, address(this), EQUIVOCATION_PENALTY);
         coordinator.setVerifier(MODE_TEE, address(tee));
         staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));

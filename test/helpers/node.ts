@@ -186,7 +186,7 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   const protocolFeeBps = 500n;
   const royaltyBps = 2_000n;
 
-  const token = await deploy(admin, "token/VerityTestToken", [adminAddr]);
+  const token = await deploy(admin, "token/VerityTestToken", [adminAddr, false]);
   const staking = await deploy(admin, "staking/OperatorStaking", [
     await token.getAddress(),
     adminAddr,
@@ -214,6 +214,7 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   const attestation = await deploy(admin, "verifiers/DevApprovedMeasurementAttestationVerifier", [
     adminAddr,
     [MEASUREMENT],
+    false,
   ]);
   const tee = await deploy(admin, "verifiers/TeeVerifier", [
     await coordinator.getAddress(),

@@ -21,7 +21,7 @@ async function verityFixture() {
 /** A standalone staking contract with an EOA holding SLASHER_ROLE, to call `slash` directly. */
 async function stakingFixture() {
   const [admin, treasury, slasher, operator, operator2, beneficiary, other] = await ethers.getSigners();
-  const token = await ethers.deployContract("VerityTestToken", [admin.address]);
+  const token = await ethers.deployContract("VerityTestToken", [admin.address, false]);
   const staking = await ethers.deployContract("OperatorStaking", [
     await token.getAddress(),
     admin.address,
@@ -43,7 +43,7 @@ describe("OperatorStaking", function () {
   describe("constructor", function () {
     it("stores the parameters and emits their events", async function () {
       const [admin, treasury] = await ethers.getSigners();
-      const token = await ethers.deployContract("VerityTestToken", [admin.address]);
+      const token = await ethers.deployContract("VerityTestToken", [admin.address, false]);
       const factory = await ethers.getContractFactory("OperatorStaking");
       const staking = await factory.deploy(
         await token.getAddress(),
@@ -71,7 +71,7 @@ describe("OperatorStaking", function () {
 
     it("rejects a zero token / treasury and out-of-range parameters", async function () {
       const [admin, treasury] = await ethers.getSigners();
-      const token = await ethers.deployContract("VerityTestToken", [admin.address]);
+      const token = await ethers.deployContract("VerityTestToken", [admin.address, false]);
       const t = await token.getAddress();
       const factory = await ethers.getContractFactory("OperatorStaking");
       await expect(factory.deploy(ZeroAddress, admin.address, treasury.address, 1n, HOUR, 0n))

@@ -7,7 +7,7 @@ const { ethers, networkHelpers } = conn;
 
 async function fixture() {
   const [owner, alice, bob] = await ethers.getSigners();
-  const token = await ethers.deployContract("VerityTestToken", [owner.address]);
+  const token = await ethers.deployContract("VerityTestToken", [owner.address, false]);
   return { token, owner, alice, bob };
 }
 

@@ -14,6 +14,7 @@ async function fixture() {
   const attestation = await ethers.deployContract("DevApprovedMeasurementAttestationVerifier", [
     admin.address,
     [M1, M2],
+    false,
   ]);
   const MANAGER = await attestation.MEASUREMENT_MANAGER_ROLE();
   return { attestation, admin, manager, other, MANAGER };
@@ -36,7 +37,7 @@ describe("DevApprovedMeasurementAttestationVerifier", function () {
   it("rejects a zero measurement in the constructor", async function () {
     const [admin] = await ethers.getSigners();
     const factory = await ethers.getContractFactory("DevApprovedMeasurementAttestationVerifier");
-    await expect(factory.deploy(admin.address, [M1, ZeroHash]))
+    await expect(factory.deploy(admin.address, [M1, ZeroHash], false))
       .to.be.revertedWithCustomError(factory, "AttestationInvalidMeasurement")
       .withArgs(ZeroHash);
   });

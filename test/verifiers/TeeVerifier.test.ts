@@ -216,6 +216,7 @@ describe("TeeVerifier", function () {
       const next = await ethers.deployContract("DevApprovedMeasurementAttestationVerifier", [
         await d.admin.getAddress(),
         [MEASUREMENT],
+        false,
       ]);
       await expect(d.tee.connect(d.admin).setAttestationVerifier(await next.getAddress()))
         .to.emit(d.tee, "AttestationVerifierUpdated")
@@ -489,6 +490,7 @@ describe("TeeVerifier", function () {
       const next = await ethers.deployContract("DevApprovedMeasurementAttestationVerifier", [
         await d.admin.getAddress(),
         [OTHER_MEASUREMENT],
+        false,
       ]);
       await expect(d.tee.connect(d.admin).setAttestationVerifier(await next.getAddress()))
         .to.emit(d.tee, "AttestationVerifierUpdated")
