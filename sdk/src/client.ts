@@ -166,17 +166,21 @@ export class VerityClient {
     throw new VerityError(`transaction ${receipt.hash} emitted no RequestRefunded`);
   }
 
-  /** The first log matching `filter` at or after block `from`, paging forward in `logRange` windows. */
+  /**
+   * The first log matching `filter` at or after block `from`, paging forward in `logRange` windows; the
+   * last window reaches "latest", so a head number cached by the provider cannot hide a fresh log.
+   */
   async #firstLog<E extends TypedContractEvent>(
     filter: TypedDeferredTopicFilter<E>,
     from: number,
   ): Promise<TypedEventLog<E> | undefined> {
     const head = await this.provider.getBlockNumber();
-    for (let lo = from; lo <= head; lo += this.logRange) {
-      const [first] = await this.coordinator.queryFilter(filter, lo, Math.min(lo + this.logRange - 1, head));
+    for (let lo = from; ; lo += this.logRange) {
+      const hi = lo + this.logRange - 1;
+      const [first] = await this.coordinator.queryFilter(filter, lo, hi >= head ? "latest" : hi);
       if (first) return first;
+      if (hi >= head) return undefined;
     }
-    return undefined;
   }
 
   /**
