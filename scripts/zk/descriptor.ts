@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 
 import { ARITY } from "@verity-ai/sdk";
 import type { FixedPointEncoding, FixedPointField, QuantizedMlp } from "./circuit-generator.ts";
+import type { Groth16Proof } from "@verity-ai/sdk";
 
 const require = createRequire(import.meta.url);
 
@@ -163,13 +164,7 @@ export const artefactPath = (
   key: keyof CircuitDescriptor["artefacts"],
 ): string => join(dirname(descriptorPath), d.artefacts[key]);
 
-export interface Groth16Proof {
-  pi_a: string[];
-  pi_b: string[][];
-  pi_c: string[];
-  protocol: string;
-  curve: string;
-}
+export type { Groth16Proof };
 
 interface WitnessCalculator {
   calculateWTNSBin(input: Record<string, unknown>, sanityCheck: boolean): Promise<Uint8Array>;

@@ -6,6 +6,7 @@
 import { formatUnits } from "ethers";
 
 import { decodeRevert } from "./errors.ts";
+import { COLLATERAL_KINDS, TCB_STATUSES } from "./tdx/enums.ts";
 
 /** How amounts are shown: the payment token's symbol and decimals (18 and "tokens" when unknown). */
 export interface SentenceContext {
@@ -24,16 +25,13 @@ const id = (v: Arg) =>
 const STATUS = ["unknown", "open", "fulfilled", "refunded", "accepted"];
 const MODE = ["none", "TEE", "ZK", "optimistic"];
 const CERT = ["the PCK certificate", "the intermediate CA certificate", "the root certificate"];
-const KIND = ["CRL", "TCB info", "QE identity"];
-const TCB = [
-  "UpToDate",
-  "SWHardeningNeeded",
-  "ConfigurationNeeded",
-  "ConfigurationAndSWHardeningNeeded",
-  "OutOfDate",
-  "OutOfDateConfigurationNeeded",
-  "Revoked",
-];
+const KIND: Record<(typeof COLLATERAL_KINDS)[number], string> = {
+  Crl: "CRL",
+  TcbInfo: "TCB info",
+  QeIdentity: "QE identity",
+};
+const kindName = (k: Arg) => KIND[COLLATERAL_KINDS[Number(k)]!] ?? "collateral";
+const TCB = TCB_STATUSES;
 
 /** One sentence per error name. */
 export const ERROR_SENTENCES: Record<string, Sentence> = {
@@ -231,18 +229,17 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
   TdxCertificateSignatureInvalid: ([i]) =>
     `${CERT[Number(i)] ?? `certificate ${i}`} is not signed by its issuer: the quote's certificate chain is damaged or forged`,
   TdxCollateralExpired: ([k, until]) =>
-    `the ${KIND[Number(k)] ?? "collateral"} expired at ${when(until)}: push Intel's current one (anyone may)`,
+    `the ${kindName(k)} expired at ${when(until)}: push Intel's current one (anyone may)`,
   TdxCollateralMalformed: ([k, off]) =>
-    `the ${KIND[Number(k)] ?? "collateral"} is malformed at byte ${off}: push Intel's document unchanged`,
-  TdxCollateralMissing: ([k]) =>
-    `no ${KIND[Number(k)] ?? "collateral"} has been pushed: push Intel's current one first (anyone may)`,
+    `the ${kindName(k)} is malformed at byte ${off}: push Intel's document unchanged`,
+  TdxCollateralMissing: ([k]) => `no ${kindName(k)} has been pushed: push Intel's current one first (anyone may)`,
   TdxCollateralNotNewer: ([k, issued, current]) =>
-    `this ${KIND[Number(k)] ?? "collateral"} (issued ${when(issued)}) is not newer than the one held (${when(current)}): nothing to update`,
+    `this ${kindName(k)} (issued ${when(issued)}) is not newer than the one held (${when(current)}): nothing to update`,
   TdxCollateralOutsideValidity: ([k, issued, next]) =>
-    `this ${KIND[Number(k)] ?? "collateral"} is valid ${when(issued)} – ${when(next)}, not now: push the current one`,
+    `this ${kindName(k)} is valid ${when(issued)} – ${when(next)}, not now: push the current one`,
   TdxCollateralSignatureInvalid: ([k]) =>
-    `the ${KIND[Number(k)] ?? "collateral"} is not signed by Intel's TCB signing key: push Intel's document and signature unchanged`,
-  TdxCollateralWrongId: ([k]) => `this is not a TDX ${KIND[Number(k)] ?? "collateral"} document: push the TDX one`,
+    `the ${kindName(k)} is not signed by Intel's TCB signing key: push Intel's document and signature unchanged`,
+  TdxCollateralWrongId: ([k]) => `this is not a TDX ${kindName(k)} document: push the TDX one`,
   TdxCrlExpired: ([issuer, next]) =>
     `the CRL of CA ${issuer} expired at ${when(next)}: push Intel's current CRL (anyone may)`,
   TdxCrlMissing: ([issuer]) => `no CRL of CA ${issuer} has been pushed: push Intel's current CRL first (anyone may)`,

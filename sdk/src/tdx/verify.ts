@@ -7,20 +7,9 @@ import type { SignedCollateral } from "./collateral.ts";
 import { children, expectTag, read, timeOf, uintOf } from "./der.ts";
 import { TdxVerificationError, parseTdxQuote } from "./quote.ts";
 
-/** Intel's TCB statuses; the index is the on-chain `TcbStatus` value and its bit in the policy mask. */
-export const TCB_STATUSES = [
-  "UpToDate",
-  "SWHardeningNeeded",
-  "ConfigurationNeeded",
-  "ConfigurationAndSWHardeningNeeded",
-  "OutOfDate",
-  "OutOfDateConfigurationNeeded",
-  "Revoked",
-] as const;
-export type TcbStatus = (typeof TCB_STATUSES)[number];
+import { COLLATERAL_KINDS, TCB_STATUSES, type TcbStatus } from "./enums.ts";
 
-/** Collateral kinds, in the on-chain `CollateralKind` order. */
-export const COLLATERAL_KINDS = ["Crl", "TcbInfo", "QeIdentity"] as const;
+export { COLLATERAL_KINDS, TCB_STATUSES, type TcbStatus };
 
 /** Everything a quote is judged against, as Intel's PCS serves it. */
 export interface TdxCollateral {
