@@ -4,21 +4,12 @@ import { network } from "hardhat";
 import VerityModule from "../../deploy/modules/Verity.ts";
 import { explainRevert } from "@verity-ai/sdk";
 import { testParameters } from "../helpers/fixture.ts";
+import { rejection } from "./helpers.ts";
 
 const SEPOLIA = 11155111n;
 
 /** A fresh in-process chain that reports `chainId`, as a public chain would. */
 const chainWithId = (chainId: bigint) => network.create({ override: { chainId: Number(chainId) } });
-
-/** The message a promise is rejected with (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<string> {
-  const outcome = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(outcome, "expected a rejection").to.be.instanceOf(Error);
-  return (outcome as Error).message;
-}
 
 describe("development contracts are local-only", function () {
   it("VerityTestToken refuses a chain that is not local with VerityTestTokenNotForProduction(chainId)", async function () {

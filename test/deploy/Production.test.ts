@@ -11,6 +11,7 @@ import { ALL_BUT_REVOKED, hex, vector } from "../attestation/tdx/helpers.ts";
 import { openRequest } from "../helpers/fixture.ts";
 import type { Deployment } from "../helpers/fixture.ts";
 import type { InferenceCoordinator, ModelRegistry, OperatorStaking } from "../../typechain-types/index.ts";
+import { rejection } from "./helpers.ts";
 
 const USD = 10n ** 6n;
 
@@ -30,16 +31,6 @@ function productionParameters(paymentToken: string, treasury: string, root: Uint
     intelRootCertificate: hex(root),
     acceptedTcbStatuses: BigInt(ALL_BUT_REVOKED),
   };
-}
-
-/** The message a promise is rejected with (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<string> {
-  const outcome = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(outcome, "expected a rejection").to.be.instanceOf(Error);
-  return (outcome as Error).message;
 }
 
 describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 with the TDX verifier", function () {

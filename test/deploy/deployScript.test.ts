@@ -9,6 +9,7 @@ import { network } from "hardhat";
 
 import { ALLOW_DEV_FLAG, deploy, readParameters } from "../../scripts/lib/deploy.ts";
 import { ABI_VERSION } from "@verity-ai/sdk";
+import { rejection } from "./helpers.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const SEPOLIA = 11155111;
@@ -24,16 +25,6 @@ const refusalSentence =
   `network "sepolia-like" is chain ${SEPOLIA}, not a local chain, and the "local" module deploys the ` +
   `mintable test token and the development attestation verifier (which checks no attestation): deploy ` +
   `"--module production" with your parameters file, or pass ${ALLOW_DEV_FLAG} for a throwaway test deployment`;
-
-/** The message a promise is rejected with (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<string> {
-  const outcome = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(outcome, "expected a rejection").to.be.instanceOf(Error);
-  return (outcome as Error).message;
-}
 
 describe("npm run deploy (scripts/deploy.ts)", function () {
   after(function () {
