@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { JsonRpcProvider, NonceManager, Wallet, formatUnits, getAddress, isHexString, parseUnits } from "ethers";
 import type { Signer } from "ethers";
 
-import { VerityClient } from "@verity-ai/sdk";
+import { Mode, VerityClient } from "@verity-ai/sdk";
 import { findLocalDeployment, loadDeploymentFile } from "@verity-ai/sdk/node";
 
 /** Global options every command accepts. */
@@ -132,7 +132,10 @@ export const requestIdArg = (v: string) => {
   }
 };
 
-const MODES: Record<string, number> = { tee: 1, zk: 2, optimistic: 3 };
+/** Mode names as the CLI takes them, from the SDK's `Mode`. */
+const MODES: Record<string, number> = Object.fromEntries(
+  Object.entries(Mode).map(([name, value]) => [name.toLowerCase(), value]),
+);
 export const modeArg = (v: string) => {
   const m = MODES[v.toLowerCase()];
   if (m === undefined)

@@ -100,7 +100,7 @@ export function requestCommand(): Command {
     .description("dApps: pay for an inference (from your balance, pulling any shortfall from your wallet)")
     .option("--model <modelId>", "model id (required)", bytes32Arg("--model"))
     .option("--version <n>", "model version (0 = latest)", intArg("--version", 0, 2 ** 32 - 1), 0)
-    .option("--mode <mode>", "verification mode: tee, zk", modeArg, 1)
+    .option("--mode <mode>", "verification mode: tee, zk", modeArg, Mode.TEE)
     .option("--input <hex>", "public input bytes in the model's encoding")
     .option("--input-file <file>", "public input bytes from a file")
     .option("--values <json>", "public input as JSON numbers, encoded with the model's input encoding")
@@ -183,7 +183,7 @@ export function requestCommand(): Command {
         ...payload,
         operator: o.operator,
         tip,
-        maxFee: maxFee === 0n ? quote.fee : maxFee,
+        maxFee, // 0: VerityClient.request caps the fee at what it quotes
         timeout: o.timeout,
         storeOutput: o.storeOutput,
       });
