@@ -1,7 +1,6 @@
 import { Command } from "commander";
-import { formatUnits } from "ethers";
-
-import { addressArg, amountArg, connect, output } from "./context.ts";
+import { addressArg, amountArg, connect, output, units } from "./context.ts";
+import type { AmountText } from "./context.ts";
 
 export function balanceCommand(): Command {
   const bal = new Command("balance").description("dApps: your coordinator balance (deposits, refunds, earnings)");
@@ -10,14 +9,16 @@ export function balanceCommand(): Command {
     .command("deposit")
     .description("deposit tokens into your coordinator balance (approves first if needed)")
     .argument("<amount>", "tokens", amountArg("amount"))
-    .action(async (amount: bigint, _o, cmd: Command) => {
+    .action(async (text: AmountText, _o, cmd: Command) => {
       const ctx = await connect(cmd, true);
+      const { parse, format } = await units(ctx);
+      const amount = parse(text);
       const receipt = await ctx.client.deposit(amount);
       const balance = await ctx.client.coordinator.balanceOf(ctx.address!);
       output(
         ctx,
         { account: ctx.address, balance, tx: receipt.hash },
-        () => `deposited ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`,
+        () => `deposited ${format(amount)}; balance ${format(balance)}`,
       );
     });
 
@@ -26,14 +27,16 @@ export function balanceCommand(): Command {
     .description("withdraw from your coordinator balance")
     .argument("<amount>", "tokens", amountArg("amount"))
     .option("--to <address>", "recipient (default: you)", addressArg("--to"))
-    .action(async (amount: bigint, o, cmd: Command) => {
+    .action(async (text: AmountText, o, cmd: Command) => {
       const ctx = await connect(cmd, true);
+      const { parse, format } = await units(ctx);
+      const amount = parse(text);
       const receipt = await (await ctx.client.coordinator.withdraw(amount, o.to ?? ctx.address!)).wait();
       const balance = await ctx.client.coordinator.balanceOf(ctx.address!);
       output(
         ctx,
         { account: ctx.address, balance, tx: receipt!.hash },
-        () => `withdrew ${formatUnits(amount, 18)}; balance ${formatUnits(balance, 18)}`,
+        () => `withdrew ${format(amount)}; balance ${format(balance)}`,
       );
     });
 
@@ -48,10 +51,11 @@ export function balanceCommand(): Command {
         ctx.client.coordinator.balanceOf(who),
         ctx.client.token.balanceOf(who),
       ]);
+      const { format } = await units(ctx);
       output(
         ctx,
         { account: who, balance, wallet },
-        () => `${who}: coordinator balance ${formatUnits(balance, 18)}, wallet ${formatUnits(wallet, 18)}`,
+        () => `${who}: coordinator balance ${format(balance)}, wallet ${format(wallet)}`,
       );
     });
   return bal;

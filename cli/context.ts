@@ -98,11 +98,22 @@ export function output(ctx: { json: boolean }, value: unknown, human: () => stri
 
 // ------------------------------------------------------------------ argument parsers
 
+/**
+ * A token amount as typed ("10", "2.5"): checked for shape here, turned into token units by
+ * `units(ctx).parse` once the payment token's decimals are known (a 6-decimal stablecoin and an 18-decimal
+ * test token read the same text differently).
+ */
 export const amountArg = (name: string) => (v: string) => {
-  if (!/^\d+(\.\d{1,18})?$/.test(v))
+  if (!/^\d+(\.\d+)?$/.test(v))
     throw new InvalidArgumentError(`${name} must be a token amount like 10 or 2.5, got "${v}"`);
-  return parseUnits(v, 18);
+  return { name, text: v } satisfies AmountText;
 };
+
+/** An amount argument before the token's decimals are known. */
+export interface AmountText {
+  name: string;
+  text: string;
+}
 
 export const intArg = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -156,8 +167,44 @@ export const modeNames = (bits: number) =>
 /** A request id as everyone shows it: 0x and 64 hex digits. */
 export const hexId = (requestId: bigint): string => `0x${requestId.toString(16).padStart(64, "0")}`;
 
+/** The payment token's units: its symbol and decimals, to read and show amounts. */
+export interface TokenUnits {
+  symbol: string;
+  decimals: number;
+  /** `1.5 USDC`. */
+  format(amount: bigint): string;
+  /** An amount argument in token units; a clear error when it has more decimals than the token. */
+  parse(amount: AmountText): bigint;
+}
+
+const unitsCache = new WeakMap<Context, Promise<TokenUnits>>();
+
+/** The payment token's units (read once per command). */
+export function units(ctx: Context): Promise<TokenUnits> {
+  let u = unitsCache.get(ctx);
+  if (!u) {
+    u = Promise.all([ctx.client.token.symbol(), ctx.client.token.decimals()]).then(([symbol, d]) => {
+      const decimals = Number(d);
+      return {
+        symbol,
+        decimals,
+        format: (amount: bigint) => `${formatUnits(amount, decimals)} ${symbol}`,
+        parse: ({ name, text }: AmountText) => {
+          const fraction = text.split(".")[1] ?? "";
+          if (fraction.length > decimals)
+            throw new CliError(
+              `${name} ${text} has ${fraction.length} decimals but ${symbol} has ${decimals}: give at most ${decimals} digits after the point`,
+            );
+          return parseUnits(text, decimals);
+        },
+      };
+    });
+    unitsCache.set(ctx, u);
+  }
+  return u;
+}
+
 /** Formats token amounts with the payment token's decimals and symbol (read once per command). */
 export async function tokenFormatter(ctx: Context): Promise<(amount: bigint) => string> {
-  const [symbol, decimals] = await Promise.all([ctx.client.token.symbol(), ctx.client.token.decimals()]);
-  return (amount: bigint) => `${formatUnits(amount, decimals)} ${symbol}`;
+  return (await units(ctx)).format;
 }

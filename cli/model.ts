@@ -3,7 +3,7 @@ import path from "node:path";
 
 import { Command } from "commander";
 import type { ModelRegistry } from "@verity-ai/sdk";
-import { ZeroAddress, formatUnits } from "ethers";
+import { ZeroAddress } from "ethers";
 
 import {
   CliError,
@@ -15,6 +15,7 @@ import {
   modeNames,
   modesArg,
   output,
+  units,
 } from "./context.ts";
 
 interface VersionOptions {
@@ -80,7 +81,8 @@ export function modelCommand(): Command {
   ).action(async (o, cmd: Command) => {
     const ctx = await connect(cmd, true);
     const v = versionInput(o);
-    const receipt = await (await ctx.client.registry.registerModel(o.name, o.price, o.royaltyBps, o.modes, v)).wait();
+    const price = (await units(ctx)).parse(o.price);
+    const receipt = await (await ctx.client.registry.registerModel(o.name, price, o.royaltyBps, o.modes, v)).wait();
     const modelId = await ctx.client.registry.modelIdOf(ctx.address!, o.name);
     output(
       ctx,
@@ -114,11 +116,13 @@ export function modelCommand(): Command {
     .requiredOption("--royalty-bps <bps>", "royalty in basis points", intArg("--royalty-bps", 0, 10_000))
     .action(async (modelId: string, o, cmd: Command) => {
       const ctx = await connect(cmd, true);
-      const receipt = await (await ctx.client.registry.setPricing(modelId, o.price, o.royaltyBps)).wait();
+      const u = await units(ctx);
+      const price = u.parse(o.price);
+      const receipt = await (await ctx.client.registry.setPricing(modelId, price, o.royaltyBps)).wait();
       output(
         ctx,
-        { modelId, price: o.price, royaltyBps: o.royaltyBps, tx: receipt!.hash },
-        () => `pricing of ${modelId}: ${formatUnits(o.price, 18)} per call, royalty ${o.royaltyBps} bps`,
+        { modelId, price, royaltyBps: o.royaltyBps, tx: receipt!.hash },
+        () => `pricing of ${modelId}: ${u.format(price)} per call, royalty ${o.royaltyBps} bps`,
       );
     });
 
@@ -131,7 +135,8 @@ export function modelCommand(): Command {
       const rows = await Promise.all(
         modelIds.map(async (modelId) => ({ modelId, royalties: await ctx.client.coordinator.royaltiesOf(modelId) })),
       );
-      output(ctx, rows, () => rows.map((r) => `${r.modelId}  ${formatUnits(r.royalties, 18)} unclaimed`).join("\n"));
+      const { format } = await units(ctx);
+      output(ctx, rows, () => rows.map((r) => `${r.modelId}  ${format(r.royalties)} unclaimed`).join("\n"));
     });
 
   model
@@ -141,10 +146,11 @@ export function modelCommand(): Command {
     .action(async (modelIds: string[], _o, cmd: Command) => {
       const ctx = await connect(cmd, true);
       const { total, receipt } = await ctx.client.claimRoyalties(modelIds);
+      const { format } = await units(ctx);
       output(
         ctx,
         { modelIds, claimed: total, tx: receipt.hash },
-        () => `claimed ${formatUnits(total, 18)} in royalties into your coordinator balance in ${receipt.hash}`,
+        () => `claimed ${format(total)} in royalties into your coordinator balance in ${receipt.hash}`,
       );
     });
 
@@ -154,7 +160,8 @@ export function modelCommand(): Command {
     .action(async (_o, cmd: Command) => {
       const ctx = await connect(cmd, false);
       const r = ctx.client.registry;
-      const events = await r.queryFilter(r.filters.ModelRegistered(), 0);
+      const events = await ctx.client.queryLogs(r, r.filters.ModelRegistered());
+      const { format } = await units(ctx);
       const models = await Promise.all(
         events.map(async (e) => ({
           modelId: e.args.modelId,
@@ -168,7 +175,7 @@ export function modelCommand(): Command {
           : models
               .map(
                 (m) =>
-                  `${m.modelId}  ${m.name.padEnd(16)} v${m.latestVersion}  ${formatUnits(m.price, 18)}/call  ${m.modes}  ${m.active ? "active" : "inactive"}`,
+                  `${m.modelId}  ${m.name.padEnd(16)} v${m.latestVersion}  ${format(m.price)}/call  ${m.modes}  ${m.active ? "active" : "inactive"}`,
               )
               .join("\n"),
       );
@@ -182,6 +189,7 @@ export function modelCommand(): Command {
       const ctx = await connect(cmd, false);
       const r = ctx.client.registry;
       const d = await describe(r, modelId);
+      const { format } = await units(ctx);
       const versions: Array<Record<string, unknown>> = [];
       for (let i = 1; i <= d.latestVersion; i++) {
         const v = await r.getVersion(modelId, i);
@@ -197,7 +205,7 @@ export function modelCommand(): Command {
       output(ctx, { modelId, ...d, versions }, () =>
         [
           `model ${modelId}`,
-          `  owner ${d.owner}, price ${formatUnits(d.price, 18)}/call, royalty ${d.royaltyBps} bps, modes ${d.modes}, ${d.active ? "active" : "inactive"}`,
+          `  owner ${d.owner}, price ${format(d.price)}/call, royalty ${d.royaltyBps} bps, modes ${d.modes}, ${d.active ? "active" : "inactive"}`,
           ...versions.map((v) => `  v${v.version}: ${v.weightsHash} ${v.runtime} ${v.encoding} ${v.uri}`),
         ].join("\n"),
       );

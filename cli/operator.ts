@@ -1,8 +1,18 @@
 import { Command } from "commander";
-import { Wallet, formatUnits } from "ethers";
+import { createInterface } from "node:readline/promises";
 
-import { CliError, addressArg, amountArg, bytes32Arg, connect, output, requestIdArg } from "./context.ts";
-import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
+import { Wallet } from "ethers";
+
+import { CliError, addressArg, amountArg, bytes32Arg, connect, hexId, output, requestIdArg, units } from "./context.ts";
+import type { AmountText, Context } from "./context.ts";
+import {
+  approvedMeasurements,
+  operatorStatus,
+  planUnstake,
+  registrationDomain,
+  signEnclaveRegistration,
+} from "@verity-ai/sdk";
+import type { EnclaveView } from "@verity-ai/sdk";
 
 export function operatorCommand(): Command {
   const op = new Command("operator").description("operators: stake, unstake, register an enclave, check status");
@@ -10,8 +20,10 @@ export function operatorCommand(): Command {
   op.command("stake")
     .description("stake tokens (approves the staking contract first if needed)")
     .argument("<amount>", "tokens to stake", amountArg("amount"))
-    .action(async (amount: bigint, _o, cmd: Command) => {
+    .action(async (text: AmountText, _o, cmd: Command) => {
       const ctx = await connect(cmd, true);
+      const { parse, format } = await units(ctx);
+      const amount = parse(text);
       const { token, staking, deployment } = ctx.client;
       if ((await token.allowance(ctx.address!, deployment.staking)) < amount) {
         await (await token.approve(deployment.staking, amount)).wait();
@@ -21,22 +33,37 @@ export function operatorCommand(): Command {
       output(
         ctx,
         { operator: ctx.address, staked: s.staked, tx: receipt!.hash },
-        () => `staked ${formatUnits(amount, 18)}; total ${formatUnits(s.staked, 18)}`,
+        () => `staked ${format(amount)}; total ${format(s.staked)}`,
       );
     });
 
   op.command("unstake")
-    .description("start unbonding (the stake stays slashable until withdrawn)")
+    .description(
+      "start unbonding (the stake stays slashable until withdrawn); asks first when it costs you eligibility or time",
+    )
     .argument("<amount>", "tokens to unstake", amountArg("amount"))
-    .action(async (amount: bigint, _o, cmd: Command) => {
+    .option("--yes", "accept the costs named without asking (needed when not on a terminal)")
+    .action(async (text: AmountText, o: { yes?: boolean }, cmd: Command) => {
       const ctx = await connect(cmd, true);
+      const { parse, format } = await units(ctx);
+      const amount = parse(text);
+      const status = await operatorStatus(ctx.client, ctx.address!);
+      const plan = planUnstake(status, amount, format);
+      if (!plan.possible) throw new CliError(plan.reason!);
+      if (plan.costs.length > 0 && !o.yes) await confirm(ctx, plan.costs);
       const receipt = await (await ctx.client.staking.requestUnstake(amount)).wait();
       const s = await ctx.client.staking.stakeOf(ctx.address!);
       output(
         ctx,
-        { operator: ctx.address, unbonding: s.unbonding, availableAt: Number(s.unbondingEnd), tx: receipt!.hash },
+        {
+          operator: ctx.address,
+          staked: s.staked,
+          unbonding: s.unbonding,
+          availableAt: Number(s.unbondingEnd),
+          tx: receipt!.hash,
+        },
         () =>
-          `unbonding ${formatUnits(s.unbonding, 18)} until ${new Date(Number(s.unbondingEnd) * 1000).toISOString()}`,
+          `unbonding ${format(s.unbonding)} until ${new Date(Number(s.unbondingEnd) * 1000).toISOString()}; ${format(s.staked)} stays staked`,
       );
     });
 
@@ -46,10 +73,11 @@ export function operatorCommand(): Command {
       const ctx = await connect(cmd, true);
       const s = await ctx.client.staking.stakeOf(ctx.address!);
       const receipt = await (await ctx.client.staking.withdrawUnstaked()).wait();
+      const { format } = await units(ctx);
       output(
         ctx,
         { operator: ctx.address, withdrawn: s.unbonding, tx: receipt!.hash },
-        () => `withdrew ${formatUnits(s.unbonding, 18)}`,
+        () => `withdrew ${format(s.unbonding)}`,
       );
     });
 
@@ -98,35 +126,81 @@ export function operatorCommand(): Command {
     });
 
   op.command("status")
-    .description("stake, eligibility, earnings and claimable slashed funds of an operator")
+    .description("stake, reserved stake, eligibility, enclaves, accepted jobs and earnings of an operator")
     .argument("[address]", "operator (default: your key's address)", addressArg("address"))
     .action(async (address: string | undefined, _o, cmd: Command) => {
       const ctx = await connect(cmd, !address);
       const who = address ?? ctx.address!;
-      const { staking, coordinator } = ctx.client;
-      const [s, eligible, minStake, earnings] = await Promise.all([
-        staking.stakeOf(who),
-        staking.isEligible(who),
-        staking.minStake(),
-        coordinator.balanceOf(who),
-      ]);
-      const status = {
-        operator: who,
-        staked: s.staked,
-        unbonding: s.unbonding,
-        unbondingEnd: Number(s.unbondingEnd),
-        jailed: s.jailed,
-        eligible,
-        minStake,
-        balance: earnings,
-      };
-      output(ctx, status, () =>
+      const st = await operatorStatus(ctx.client, who);
+      const { format } = await units(ctx);
+      const date = (t: number) => new Date(t * 1000).toISOString();
+      output(
+        ctx,
+        {
+          ...st,
+          enclaves: st.enclaves,
+          acceptedJobs: st.acceptedJobs.map((j) => ({ ...j, requestId: hexId(j.requestId) })),
+        },
+        () =>
+          [
+            `operator ${who}: ${st.eligible ? "eligible" : "NOT eligible"}${st.jailed ? " (jailed)" : ""}`,
+            `  staked ${format(st.staked)} (minimum ${format(st.minStake)}), of which ${format(st.locked)} reserved for accepted requests`,
+            st.unbonding > 0n
+              ? `  unbonding ${format(st.unbonding)}, withdrawable from ${date(st.unbondingEnd)}`
+              : "  nothing unbonding",
+            `  coordinator balance (earnings) ${format(st.balance)}`,
+            `  enclaves (${st.enclaves.length}):`,
+            ...st.enclaves.map(
+              (e) =>
+                `    ${e.enclaveKey}  measurement ${e.measurement}  ${e.accepted ? "accepted" : `NOT accepted (${enclaveProblem(e)})`}  registered ${date(e.registeredAt)}`,
+            ),
+            `  accepted jobs not yet delivered (${st.acceptedJobs.length}):`,
+            ...st.acceptedJobs.map(
+              (j) =>
+                `    ${hexId(j.requestId)}  model ${j.modelId}  fee ${format(j.fee)}  deadline ${date(j.deadline)}`,
+            ),
+          ].join("\n"),
+      );
+    });
+
+  op.command("measurements")
+    .description("the enclave measurements the TEE attestation verifier approves now (register only these)")
+    .action(async (_o, cmd: Command) => {
+      const ctx = await connect(cmd, false);
+      const list = await approvedMeasurements(ctx.client);
+      output(ctx, list, () =>
         [
-          `operator ${who}: ${eligible ? "eligible" : "NOT eligible"}${s.jailed ? " (jailed)" : ""}`,
-          `  staked ${formatUnits(s.staked, 18)} (minimum ${formatUnits(minStake, 18)}), unbonding ${formatUnits(s.unbonding, 18)}`,
-          `  coordinator balance (earnings) ${formatUnits(earnings, 18)}`,
+          `attestation verifier ${list.verifier} (${list.kind === "tdx" ? "Intel TDX DCAP quotes" : "DEVELOPMENT: claimed measurements, local chains only"})`,
+          list.measurements.length === 0
+            ? "  no measurement is approved: no enclave can register"
+            : `  approved measurements (${list.measurements.length}):`,
+          ...list.measurements.map((m) => `    ${m.measurement}  (approved in block ${m.approvedInBlock})`),
         ].join("\n"),
       );
     });
   return op;
+}
+
+/** Why an enclave's results are not accepted. */
+function enclaveProblem(e: EnclaveView): string {
+  if (e.equivocated) return "punished for equivocation";
+  if (!e.active) return "revoked";
+  if (!e.currentVerifier) return "registered under a replaced attestation verifier: register again";
+  if (!e.measurementApproved) return "its measurement is no longer approved";
+  return "registered to another operator";
+}
+
+/** Names the costs and asks for a yes; refuses off a terminal (and with --json) unless --yes was given. */
+async function confirm(ctx: Context, costs: string[]): Promise<void> {
+  const list = costs.map((c) => `  - ${c}`).join("\n");
+  if (ctx.json || !process.stdin.isTTY) {
+    throw new CliError(`this unstake needs your confirmation:\n${list}\nre-run with --yes to accept`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`unstaking:\n${list}\ncontinue? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("unstake cancelled: nothing was sent");
+  } finally {
+    rl.close();
+  }
 }

@@ -30,6 +30,7 @@ import {
   output,
   requestIdArg,
   tokenFormatter,
+  units as tokenUnits,
   type Context,
 } from "./context.ts";
 
@@ -152,8 +153,9 @@ export function requestCommand(): Command {
         }
       }
       const ctx = await connect(cmd, true);
-      const tip: bigint = o.tip ?? 0n;
-      const maxFee: bigint = o.maxFee ?? 0n;
+      const { parse } = await tokenUnits(ctx);
+      const tip: bigint = o.tip ? parse(o.tip) : 0n;
+      const maxFee: bigint = o.maxFee ? parse(o.maxFee) : 0n;
       // What the version takes is known before the input is read: refuse a misfit before paying.
       const quote = await preflightOrExplain(ctx, {
         modelId: o.model,

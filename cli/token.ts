@@ -1,7 +1,6 @@
 import { Command } from "commander";
-import { formatUnits } from "ethers";
-
-import { addressArg, amountArg, connect, output } from "./context.ts";
+import { addressArg, amountArg, connect, output, units } from "./context.ts";
+import type { AmountText } from "./context.ts";
 
 /** The local payment token (VerityTestToken): its owner mints test funds. */
 export function tokenCommand(): Command {
@@ -11,15 +10,17 @@ export function tokenCommand(): Command {
     .description("mint test tokens (only the token's owner, the deployer, can)")
     .argument("<amount>", "tokens", amountArg("amount"))
     .option("--to <address>", "recipient (default: you)", addressArg("--to"))
-    .action(async (amount: bigint, o, cmd: Command) => {
+    .action(async (text: AmountText, o, cmd: Command) => {
       const ctx = await connect(cmd, true);
+      const { parse, format } = await units(ctx);
+      const amount = parse(text);
       const to = o.to ?? ctx.address!;
       const receipt = await (await ctx.client.token.mint(to, amount)).wait();
       const balance = await ctx.client.token.balanceOf(to);
       output(
         ctx,
         { to, amount, balance, tx: receipt!.hash },
-        () => `minted ${formatUnits(amount, 18)} to ${to}; wallet ${formatUnits(balance, 18)}`,
+        () => `minted ${format(amount)} to ${to}; wallet ${format(balance)}`,
       );
     });
   return token;

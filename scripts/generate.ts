@@ -30,6 +30,8 @@ const SDK_CONTRACTS = [
   "TeeVerifier",
   "ZkVerifier",
   "IAttestationVerifier",
+  "DevApprovedMeasurementAttestationVerifier",
+  "ITdxAttestationVerifier",
   "IGroth16ResultVerifier",
   "IResultVerifier",
   "IInferenceConsumer",

@@ -167,6 +167,26 @@ export class VerityClient {
   }
 
   /**
+   * Every log of `contract` matching `filter` from block `fromBlock` (default: the deployment's
+   * `startBlock`) to the head, in `logRange` windows (public RPCs refuse wide ranges).
+   */
+  async queryLogs<E extends TypedContractEvent>(
+    contract: {
+      queryFilter(f: TypedDeferredTopicFilter<E>, from: number, to: number | "latest"): Promise<TypedEventLog<E>[]>;
+    },
+    filter: TypedDeferredTopicFilter<E>,
+    fromBlock = this.deployment.startBlock ?? 0,
+  ): Promise<TypedEventLog<E>[]> {
+    const head = await this.provider.getBlockNumber();
+    const out: TypedEventLog<E>[] = [];
+    for (let lo = fromBlock; ; lo += this.logRange) {
+      const hi = lo + this.logRange - 1;
+      out.push(...(await contract.queryFilter(filter, lo, hi >= head ? "latest" : hi)));
+      if (hi >= head) return out;
+    }
+  }
+
+  /**
    * The first log matching `filter` at or after block `from`, paging forward in `logRange` windows; the
    * last window reaches "latest", so a head number cached by the provider cannot hide a fresh log.
    */

@@ -16,6 +16,7 @@ export * from "./zk.ts";
 export * from "./private.ts";
 export * from "./fields/index.ts";
 export * from "./verify.ts";
+export * from "./operator.ts";
 export * from "./models/codec.ts";
 export * from "./models/errors.ts";
 export * from "./models/manifest.ts";

@@ -159,6 +159,10 @@ describe("verity CLI (against a local node with a worker)", function () {
     const show = await json(["balance", "show"]);
     expect(show.balance).to.equal((15n * E18).toString());
     expect(show.wallet).to.equal((10_000n * E18 - 15n * E18).toString());
+    // Amounts are read in the token's decimals (18 here): more digits than that are refused, not rounded.
+    const fine = await cli(["balance", "deposit", "1.0000000000000000001"]);
+    expect(fine.code).to.equal(1);
+    expect(fine.stderr).to.contain("amount 1.0000000000000000001 has 19 decimals but vUSD has 18");
     const r = await cli(["balance", "withdraw", "1000"]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain(`CoordinatorInsufficientBalance(${user.address}, ${15n * E18}, ${1000n * E18})`);
@@ -391,10 +395,29 @@ describe("verity CLI (against a local node with a worker)", function () {
     const accepted = await json(["operator", "accept", assigned.requestId]);
     expect(accepted.requestId).to.equal(assigned.requestId);
     expect((await json(["result", "show", assigned.requestId])).status).to.equal("Accepted");
-    const un = await json(["operator", "unstake", "10"]);
+    // The accepted request reserves the missed-deadline penalty (100) out of the 1,000 staked.
+    status = await json(["operator", "status"]);
+    expect(status.locked).to.equal((100n * E18).toString());
+    expect(status.acceptedJobs.map((j: { requestId: string }) => j.requestId)).to.deep.equal([assigned.requestId]);
+    const tooMuch = await cli(["operator", "unstake", "950"]);
+    expect(tooMuch.code).to.equal(1);
+    expect(tooMuch.stderr).to.contain(
+      "cannot unstake 950.0 vUSD: 100.0 vUSD of your 1000.0 vUSD stake is reserved for requests you accepted",
+    );
+    // Dropping below the minimum stake costs eligibility: asked first, refused off a terminal without --yes.
+    const unconfirmed = await cli(["operator", "unstake", "10"]);
+    expect(unconfirmed.code).to.equal(1);
+    expect(unconfirmed.stderr).to.contain("this unstake needs your confirmation");
+    expect(unconfirmed.stderr).to.contain("your stake drops to 990.0 vUSD, below the minimum 1000.0 vUSD");
+    expect((await p.staking.getFunction("stakeOf")(user.address)).unbonding).to.equal(0n);
+    const un = await json(["operator", "unstake", "10", "--yes"]);
     expect(un.unbonding).to.equal((10n * E18).toString());
+    expect(un.staked).to.equal((990n * E18).toString());
     status = await json(["operator", "status"]);
     expect(status.eligible).to.equal(false);
+    // A second unstake restarts the clock of what is already unbonding: named as a cost too.
+    const again = await cli(["operator", "unstake", "1"]);
+    expect(again.stderr).to.contain("the 10.0 vUSD already unbonding restarts its clock");
     const r = await cli(["operator", "withdraw"]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain(`StakingStillUnbonding(${user.address}, ${un.availableAt})`);
@@ -405,6 +428,30 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(reg.enclave).to.equal(enclave.address);
     const e = await p.tee.getFunction("getEnclave")(enclave.address);
     expect(e.operator).to.equal(user.address);
+    status = await json(["operator", "status"]);
+    expect(status.enclaves).to.deep.include({
+      enclaveKey: enclave.address,
+      measurement: MEASUREMENT,
+      registeredAt: Number(e.registeredAt),
+      currentVerifier: true,
+      measurementApproved: true,
+      active: true,
+      equivocated: false,
+      accepted: true,
+      registrationTx: reg.tx,
+    });
+    const human = await cli(["operator", "status"]);
+    expect(human.stdout).to.contain(`${enclave.address}  measurement ${MEASUREMENT}  accepted`);
+    expect(human.stdout).to.contain(`accepted jobs not yet delivered (1):\n    ${assigned.requestId}`);
+    // The approved measurements, as the attestation verifier in force says.
+    const list = await json(["operator", "measurements"]);
+    expect(list).to.deep.include({ verifier: await p.attestation.getAddress(), kind: "development" });
+    expect(list.measurements.map((m: { measurement: string }) => m.measurement)).to.deep.equal([MEASUREMENT]);
+    await (await p.attestation.getFunction("setMeasurementApproval")(MEASUREMENT, false)).wait();
+    expect((await json(["operator", "measurements"])).measurements).to.deep.equal([]);
+    status = await json(["operator", "status"]);
+    expect(status.enclaves[0]).to.include({ measurementApproved: false, accepted: false });
+    await (await p.attestation.getFunction("setMeasurementApproval")(MEASUREMENT, true)).wait();
     const bad = await cli(["operator", "register-enclave", "--measurement", "0x" + "11".repeat(32)], {
       VERITY_ENCLAVE_KEY: "",
     });
