@@ -48,6 +48,9 @@ export default defineConfig({
     // waiting for confirmations make progress when nobody sends transactions.
     embedded: { type: "edr-simulated", chainType: "l1", mining: { auto: true, interval: 1000 } },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // `npm run rehearsal`: a stand-in for a public chain (its chain id is not a local one, so every
+    // local-only guard applies) with a block a second, served by `hardhat node --network rehearsal`.
+    rehearsal: { type: "edr-simulated", chainType: "l1", chainId: 271_828, mining: { auto: true, interval: 1000 } },
     // An L1 testnet and L2 testnets (Sepolia-based).
     sepolia: publicChain("SEPOLIA_RPC_URL"),
     baseSepolia: publicChain("BASE_SEPOLIA_RPC_URL", "op"),
