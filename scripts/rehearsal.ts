@@ -208,7 +208,7 @@ async function main() {
   const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1, pollingInterval: 250 });
   cleanups.push(() => provider.destroy());
   const roles = hardhatAccounts(provider);
-  const { deployer, issuer, treasury, modelOwner, dapp, relayer } = roles;
+  const { deployer, issuer, treasury, governance, modelOwner, dapp, relayer } = roles;
 
   // 1. The stablecoin stand-in, deployed by its "issuer" before Verity exists.
   const usd = await steps.run(
@@ -240,6 +240,8 @@ async function main() {
           ...template.Production,
           paymentToken: usdAddress,
           treasury: treasury.address,
+          // The multisig stand-in: it gets the operational roles now and the admin role once it accepts.
+          governance: governance.address,
           // The test PKI's root stands in for Intel's (the template pins Intel's real one).
           intelRootCertificate: "0x" + Buffer.from(pki.root.cert).toString("hex"),
           acceptedTcbStatuses: `${ACCEPTED_TCB_STATUSES}n`,
@@ -270,7 +272,8 @@ async function main() {
   const cliJson = async (what: string, args: string[], env: Record<string, string>) =>
     JSON.parse(ok(what, await cli([...args, "--json"], env))) as Record<string, unknown>;
 
-  // 3. Collateral relayed by anyone; governance approves the guest image's measurement.
+  // 3. Collateral relayed by anyone; governance (which holds the measurement role from the deployment on,
+  // and accepts the admin role after the 1-day delay) approves the guest image's measurement.
   const attestation = ITdxAttestationVerifier__factory.connect(deployment.attestation as string, relayer);
   const measurement = await steps.run(
     "Push TDX collateral (CRLs, TCB info, QE identity) and approve the guest measurement",
@@ -284,7 +287,7 @@ async function main() {
       await (await attestation.pushQeIdentity(q.body, q.signature, pki.signer.cert)).wait();
       // The measurement of the guest image the operator runs, as any quote from it carries it.
       const m = (await attestation.verifyQuote(quote(pki, { reportData: new Uint8Array(64) }))).measurement;
-      await (await attestation.connect(deployer).setMeasurementApproval(m, true)).wait();
+      await (await attestation.connect(governance).setMeasurementApproval(m, true)).wait();
       return m;
     },
     (m) => m,
@@ -532,6 +535,7 @@ function hardhatAccounts(provider: JsonRpcProvider) {
     treasury: signer(2),
     modelOwner: signer(3),
     relayer: signer(4),
+    governance: signer(5),
     dapp: Wallet.createRandom(),
   };
 }

@@ -42,9 +42,11 @@ const ERC20_ARTIFACT = {
 
 export default buildModule("Production", (m) => {
   const paymentToken = m.getParameter<string>("paymentToken");
-  // The deploying account is the first admin: the setup calls below need the role. Hand it to governance
-  // afterwards (README, "Deploying to a public chain": beginDefaultAdminTransfer, then accept after 1 day).
+  // The deploying account is the first admin: the setup calls below need the role. At the end the module
+  // gives the operational roles to `governance` (the deployer renounces them) and begins handing every
+  // contract's admin role to it; governance accepts after the 1-day delay (acceptDefaultAdminTransfer).
   const admin = m.getAccount(0);
+  const governance = m.getParameter<string>("governance");
   const treasury = m.getParameter<string>("treasury");
   const protocolFeeBps = m.getParameter<bigint>("protocolFeeBps");
   const minStake = m.getParameter<bigint>("minStake");
@@ -89,6 +91,32 @@ export default buildModule("Production", (m) => {
   });
   const tee = m.contract("TeeVerifier", [coordinator, staking, attestation, admin, equivocationPenalty]);
   m.call(staking, "grantRole", [slasherRole, tee], { id: "GrantSlasherToTee" });
-  m.call(coordinator, "setVerifier", [Mode.TEE, tee], { id: "SetTeeVerifier" });
+  const setTee = m.call(coordinator, "setVerifier", [Mode.TEE, tee], { id: "SetTeeVerifier" });
+
+  // Hand-over: operational roles straight to governance, the deployer's renounced; admin transfers begun.
+  const pauserRole = m.staticCall(coordinator, "PAUSER_ROLE", [], 0, { id: "PauserRole" });
+  const grantPauser = m.call(coordinator, "grantRole", [pauserRole, governance], { id: "GrantPauserToGovernance" });
+  const renouncePauser = m.call(coordinator, "renounceRole", [pauserRole, admin], {
+    id: "DeployerRenouncesPauser",
+    after: [grantPauser],
+  });
+  const measurementRole = m.staticCall(attestation, "MEASUREMENT_MANAGER_ROLE", [], 0, { id: "MeasurementRole" });
+  const grantMeasurements = m.call(attestation, "grantRole", [measurementRole, governance], {
+    id: "GrantMeasurementManagerToGovernance",
+  });
+  const renounceMeasurements = m.call(attestation, "renounceRole", [measurementRole, admin], {
+    id: "DeployerRenouncesMeasurementManager",
+    after: [grantMeasurements],
+  });
+  const setup = [setTee, renouncePauser, renounceMeasurements];
+  for (const [name, contract] of [
+    ["Registry", registry],
+    ["Staking", staking],
+    ["Coordinator", coordinator],
+    ["Attestation", attestation],
+    ["Tee", tee],
+  ] as const) {
+    m.call(contract, "beginDefaultAdminTransfer", [governance], { id: `BeginAdminTransfer${name}`, after: setup });
+  }
   return { token, registry, staking, coordinator, attestation, tee };
 });

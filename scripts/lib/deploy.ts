@@ -49,6 +49,7 @@ export async function refusal(
   chainId: number,
   o: Pick<DeployOptions, "module" | "parameters" | "allowDevContractsOnPublicChain" | "networkName">,
   hasCode: (address: string) => Promise<boolean>,
+  deployer?: string,
 ): Promise<string | undefined> {
   if (o.module !== "production") {
     if (!LOCAL_CHAIN_IDS.includes(chainId) && !o.allowDevContractsOnPublicChain) {
@@ -61,11 +62,14 @@ export async function refusal(
     return undefined;
   }
   const p = o.parameters.Production ?? {};
-  for (const key of ["paymentToken", "treasury"]) {
+  for (const key of ["paymentToken", "treasury", "governance"]) {
     const value = p[key];
     if (typeof value !== "string" || value === ZeroAddress) {
       return `the parameters' Production.${key} is ${value === undefined ? "missing" : String(value)}: set it to a real address (see deploy/parameters/production.template.json and the README's table)`;
     }
+  }
+  if (deployer !== undefined && getAddress(p.governance as string) === getAddress(deployer)) {
+    return `Production.governance is the deploying account ${deployer}: give the address of the multisig or timelock that will govern (the deployer renounces its roles and hands the admin role over to governance)`;
   }
   if (!(await hasCode(p.paymentToken as string))) {
     return `Production.paymentToken ${p.paymentToken} has no contract on chain ${chainId}: give the address of the existing ERC-20 on this chain`;
@@ -97,7 +101,13 @@ type Connection = { ethers: any; ignition: any };
 export async function deploy(conn: Connection, o: DeployOptions): Promise<{ deployment: Deployment; record: string }> {
   const provider = conn.ethers.provider;
   const chainId = Number((await provider.getNetwork()).chainId);
-  const refused = await refusal(chainId, o, async (a) => (await provider.getCode(a)) !== "0x");
+  const [signer] = await conn.ethers.getSigners();
+  const refused = await refusal(
+    chainId,
+    o,
+    async (a) => (await provider.getCode(a)) !== "0x",
+    signer ? await signer.getAddress() : undefined,
+  );
   if (refused) throw new Error(refused);
   const deploymentId = o.deploymentId ?? `chain-${chainId}`;
   const startBlock = await provider.getBlockNumber();

@@ -16,10 +16,11 @@ import { rejection } from "./helpers.ts";
 const USD = 10n ** 6n;
 
 /** Every parameter of the production module, in 6-decimal units (the template's shape). */
-function productionParameters(paymentToken: string, treasury: string, root: Uint8Array) {
+function productionParameters(paymentToken: string, treasury: string, root: Uint8Array, governance = treasury) {
   return {
     paymentToken,
     treasury,
+    governance,
     protocolFeeBps: 300n,
     minStake: 500n * USD,
     unbondingPeriod: 9n * 24n * 3_600n,
@@ -37,11 +38,16 @@ describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 wit
   async function deployProduction() {
     const conn = await network.create();
     const { ethers, ignition } = conn;
-    const [deployer, treasury, modelOwner, operator, requester] = await ethers.getSigners();
+    const [deployer, treasury, modelOwner, operator, requester, governance] = await ethers.getSigners();
     const usd = await ethers.deployContract("SixDecimalTestToken");
     const block = await ethers.provider.getBlock("latest");
     const pki = testPki(block!.timestamp);
-    const parameters = productionParameters(await usd.getAddress(), treasury.address, pki.root.cert);
+    const parameters = productionParameters(
+      await usd.getAddress(),
+      treasury.address,
+      pki.root.cert,
+      governance.address,
+    );
     const deployed = await ignition.deploy(ProductionModule, { parameters: { Production: parameters } });
     return {
       conn,
@@ -53,6 +59,7 @@ describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 wit
       deployed,
       deployer,
       treasury,
+      governance,
       modelOwner,
       operator,
       requester,
@@ -60,7 +67,7 @@ describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 wit
   }
 
   it("wires the existing token, the parameters and the TDX verifier pinned to the given root", async function () {
-    const { usd, pki, deployed, deployer, treasury } = await deployProduction();
+    const { usd, pki, deployed, deployer, treasury, governance, ethers } = await deployProduction();
     const { token, registry, staking, coordinator, attestation, tee } = deployed;
     const usdAddress = await usd.getAddress();
     expect(await token.getAddress()).to.equal(usdAddress);
@@ -88,9 +95,30 @@ describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 wit
     expect(await staking.hasRole(await staking.SLASHER_ROLE(), await coordinator.getAddress())).to.equal(true);
     expect(await staking.hasRole(await staking.LOCKER_ROLE(), await coordinator.getAddress())).to.equal(true);
     expect(await staking.hasRole(await staking.SLASHER_ROLE(), await tee.getAddress())).to.equal(true);
-    // The deploying account is the first admin of every contract.
-    for (const c of [registry, staking, coordinator, tee, attestation]) {
+    // Operational roles went straight to governance; the deployer kept none of them.
+    const pauser = await coordinator.PAUSER_ROLE();
+    const measurements = await attestation.MEASUREMENT_MANAGER_ROLE();
+    expect(await coordinator.hasRole(pauser, governance.address)).to.equal(true);
+    expect(await coordinator.hasRole(pauser, deployer.address)).to.equal(false);
+    expect(await attestation.hasRole(measurements, governance.address)).to.equal(true);
+    expect(await attestation.hasRole(measurements, deployer.address)).to.equal(false);
+    // The deploying account is the first admin of every contract, and has begun handing each to governance,
+    // which accepts after the 1-day delay (and not before).
+    const contracts = [registry, staking, coordinator, tee, attestation];
+    for (const c of contracts) {
       expect(await c.defaultAdmin()).to.equal(deployer.address);
+      const [pending, schedule] = await c.pendingDefaultAdmin();
+      expect(pending).to.equal(governance.address);
+      await expect((c.connect(governance) as typeof c).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(c, "AccessControlEnforcedDefaultAdminDelay")
+        .withArgs(schedule);
+    }
+    const [, schedule] = await registry.pendingDefaultAdmin();
+    await ethers.provider.send("evm_setNextBlockTimestamp", [Number(schedule) + 1]);
+    for (const c of contracts) {
+      await (await (c.connect(governance) as typeof c).acceptDefaultAdminTransfer()).wait();
+      expect(await c.defaultAdmin()).to.equal(governance.address);
+      expect(await c.hasRole(await c.DEFAULT_ADMIN_ROLE(), deployer.address)).to.equal(false);
     }
   });
 
@@ -154,9 +182,14 @@ describe("deploy/modules/Production.ts: against an existing 6-decimal ERC-20 wit
     );
     expect(template.intelRootCertificate).to.equal(hex(vector("intel/intel-sgx-root-ca.der")));
     const conn = await network.create();
-    const [, treasury] = await conn.ethers.getSigners();
+    const [, treasury, governance] = await conn.ethers.getSigners();
     const usd = await conn.ethers.deployContract("SixDecimalTestToken");
-    const parameters = { ...template, paymentToken: await usd.getAddress(), treasury: treasury.address };
+    const parameters = {
+      ...template,
+      paymentToken: await usd.getAddress(),
+      treasury: treasury.address,
+      governance: governance.address,
+    };
     const { coordinator, attestation } = await conn.ignition.deploy(ProductionModule, {
       parameters: { Production: parameters },
     });

@@ -85,9 +85,14 @@ describe("npm run deploy (scripts/deploy.ts)", function () {
 
   it("refuses a production payment token with no contract on the chain", async function () {
     const conn = await network.create();
-    const [, treasury, nobody] = await conn.ethers.getSigners();
+    const [, treasury, nobody, governance] = await conn.ethers.getSigners();
     const parameters = {
-      Production: { ...TEMPLATE.Production, paymentToken: nobody.address, treasury: treasury.address },
+      Production: {
+        ...TEMPLATE.Production,
+        paymentToken: nobody.address,
+        treasury: treasury.address,
+        governance: governance.address,
+      },
     };
     const o = {
       module: "production" as const,
@@ -104,11 +109,26 @@ describe("npm run deploy (scripts/deploy.ts)", function () {
 
   it("deploys the production module on a chain that is not local and records every address", async function () {
     const conn = await network.create({ override: { chainId: SEPOLIA } });
-    const [, treasury] = await conn.ethers.getSigners();
+    const [deployer, treasury, governance] = await conn.ethers.getSigners();
     const usd = await conn.ethers.deployContract("SixDecimalTestToken");
-    const parameters = {
-      Production: { ...TEMPLATE.Production, paymentToken: await usd.getAddress(), treasury: treasury.address },
-    };
+    const filled = { ...TEMPLATE.Production, paymentToken: await usd.getAddress(), treasury: treasury.address };
+    // Governance must be another account than the deploying one (which renounces its roles).
+    const asDeployer = { Production: { ...filled, governance: deployer.address } };
+    expect(
+      await rejection(
+        deploy(conn, {
+          module: "production",
+          parameters: asDeployer,
+          allowDevContractsOnPublicChain: false,
+          root: ROOT,
+          deploymentId: freshId("self-governed"),
+          networkName: "sepolia-like",
+        }),
+      ),
+    ).to.equal(
+      `Production.governance is the deploying account ${deployer.address}: give the address of the multisig or timelock that will govern (the deployer renounces its roles and hands the admin role over to governance)`,
+    );
+    const parameters = { Production: { ...filled, governance: governance.address } };
     const startBlock = await conn.ethers.provider.getBlockNumber();
     const { deployment, record } = await deploy(conn, {
       module: "production",
