@@ -16,8 +16,34 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Known network names and their RPC endpoints. */
-const NETWORKS: Record<string, string> = { localhost: "http://127.0.0.1:8545" };
+/**
+ * Network names, as in hardhat.config.ts: the local node's fixed URL, or the environment variable holding
+ * a public chain's RPC URL (the same names Hardhat's configuration variables use; a test keeps them equal).
+ */
+export const NETWORKS: Record<string, { url: string } | { env: string }> = {
+  localhost: { url: "http://127.0.0.1:8545" },
+  sepolia: { env: "SEPOLIA_RPC_URL" },
+  baseSepolia: { env: "BASE_SEPOLIA_RPC_URL" },
+  optimismSepolia: { env: "OPTIMISM_SEPOLIA_RPC_URL" },
+  arbitrumSepolia: { env: "ARBITRUM_SEPOLIA_RPC_URL" },
+  custom: { env: "VERITY_RPC_URL" },
+};
+
+/** The RPC URL of a named network, or a sentence saying what to set. */
+function networkUrl(name: string): string {
+  const n = NETWORKS[name];
+  if (!n)
+    throw new CliError(
+      `unknown --network "${name}": use one of ${Object.keys(NETWORKS).join(", ")}, or --rpc <url> with --deployment <file>`,
+    );
+  if ("url" in n) return n.url;
+  const url = process.env[n.env];
+  if (!url)
+    throw new CliError(
+      `--network ${name} reads its RPC URL from ${n.env}: set it (export ${n.env}=https://…), or pass --rpc <url>`,
+    );
+  return url;
+}
 
 /** An error the CLI prints as one line, naming the bad argument and the fix. */
 export class CliError extends Error {}
@@ -37,11 +63,7 @@ export let lastContext: Context | undefined;
 export async function connect(cmd: Command, needSigner: boolean): Promise<Context> {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   if (g.network && g.rpc) throw new CliError("give either --network or --rpc, not both");
-  const url = g.rpc ?? NETWORKS[g.network ?? "localhost"];
-  if (!url)
-    throw new CliError(
-      `unknown --network "${g.network}": use one of ${Object.keys(NETWORKS).join(", ")}, or --rpc <url> with --deployment <file>`,
-    );
+  const url = g.rpc ?? networkUrl(g.network ?? "localhost");
   const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1 });
   let chainId: number;
   try {

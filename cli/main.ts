@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `verity`: every role's everyday actions against a Verity deployment.
- *   --network localhost (default; the Ignition deployment of its chain is found automatically)
+ *   --network localhost (default) | sepolia | baseSepolia | optimismSepolia | arbitrumSepolia | custom
+ *     (public chains read their RPC URL from SEPOLIA_RPC_URL, …, VERITY_RPC_URL; the deployment record
+ *     deploy/deployments/chain-<id>/verity.json of the chain is found automatically)
  *   --rpc <url> [--deployment <file>]
  * Keys come from VERITY_PRIVATE_KEY, or VERITY_KEYSTORE + VERITY_KEYSTORE_PASSWORD; never from flags.
  */
@@ -22,7 +24,10 @@ import { workerCommand } from "./worker.ts";
 const program = new Command()
   .name("verity")
   .description("Verity: paid, verifiable AI inference — CLI for model owners, operators, dApps and integrators")
-  .option("--network <name>", "network whose Ignition deployment to use (localhost)")
+  .option(
+    "--network <name>",
+    "localhost (default), sepolia, baseSepolia, optimismSepolia, arbitrumSepolia or custom (RPC URL from SEPOLIA_RPC_URL, …, VERITY_RPC_URL)",
+  )
   .option("--rpc <url>", "JSON-RPC endpoint (use with --deployment, or the Ignition deployment of its chain is used)")
   .option("--deployment <file>", "deployment JSON, or Ignition's deployed_addresses.json")
   .option("--json", "machine-readable output", false)

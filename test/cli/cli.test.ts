@@ -12,6 +12,7 @@ import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
 import { teeCommitment } from "@verity-ai/sdk";
+import { NETWORKS } from "../../cli/context.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { Worker } from "../../worker/worker.ts";
 import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
@@ -34,20 +35,14 @@ describe("verity CLI (against a local node with a worker)", function () {
   const user = Wallet.createRandom();
 
   function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return verity(["--rpc", node.url, "--deployment", deploymentFile, ...args], env);
+  }
+  /** The CLI with exactly these arguments. */
+  function verity(args: string[], env: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
       const child = spawn(
         process.execPath,
-        [
-          "--disable-warning=ExperimentalWarning",
-          "--import",
-          "tsx",
-          join(ROOT, "cli/main.ts"),
-          "--rpc",
-          node.url,
-          "--deployment",
-          deploymentFile,
-          ...args,
-        ],
+        ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "cli/main.ts"), ...args],
         { cwd: ROOT, env: { ...process.env, VERITY_PRIVATE_KEY: user.privateKey, ...env } },
       );
       let stdout = "";
@@ -456,6 +451,32 @@ describe("verity CLI (against a local node with a worker)", function () {
       VERITY_ENCLAVE_KEY: "",
     });
     expect(bad.stderr).to.contain("set VERITY_ENCLAVE_KEY");
+  });
+
+  it("--network: a public chain's RPC URL comes from its variable (as in hardhat.config.ts); a missing one is named", async function () {
+    const missing = await verity(["--network", "baseSepolia", "balance", "show", user.address], {
+      BASE_SEPOLIA_RPC_URL: "",
+    });
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.contain(
+      "--network baseSepolia reads its RPC URL from BASE_SEPOLIA_RPC_URL: set it (export BASE_SEPOLIA_RPC_URL=https://…), or pass --rpc <url>",
+    );
+    const shown = await verity(
+      ["--network", "custom", "--deployment", deploymentFile, "balance", "show", user.address, "--json"],
+      { VERITY_RPC_URL: node.url },
+    );
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(JSON.parse(shown.stdout).account).to.equal(user.address);
+    const unknown = await verity(["--network", "mainnet", "balance", "show", user.address]);
+    expect(unknown.stderr).to.contain('unknown --network "mainnet": use one of localhost, sepolia, baseSepolia');
+    // The CLI's names and variables are hardhat.config.ts's.
+    const config = (await import("../../hardhat.config.ts")).default as unknown as {
+      networks: Record<string, { url?: string | { name: string } }>;
+    };
+    for (const [name, n] of Object.entries(NETWORKS)) {
+      const url = config.networks[name]?.url;
+      expect(url, name).to.deep.equal("url" in n ? n.url : { ...(url as object), name: n.env });
+    }
   });
 
   it("token mint: the token's owner mints, anyone else gets the contract's error", async function () {
