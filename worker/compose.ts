@@ -11,7 +11,7 @@ import { FetchRequest, JsonRpcProvider, Network, type Wallet } from "ethers";
 import type { Logger } from "pino";
 
 import { Attester } from "./attester.ts";
-import { providerRpc, shortError, type Rpc } from "./chain/rpc.ts";
+import { NodeFetchJsonRpcProvider, providerRpc, shortError, type Rpc } from "./chain/rpc.ts";
 import { TransactionSender, type Journal } from "./chain/transactions.ts";
 import { ConfigError, type WorkerConfig } from "./config.ts";
 import { EventSource, coordinatorInterface } from "./events.ts";
@@ -129,7 +129,8 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
       `the RPC at ${c.rpcUrl} serves chain ${chainId}, the config says ${c.chainId}`,
       "fix chainId or rpcUrl",
     );
-  const provider = new JsonRpcProvider(req, Network.from(chainId), {
+  const provider = new NodeFetchJsonRpcProvider(c.rpcUrl, Network.from(chainId), {
+    timeoutMs: rpcTimeoutMs,
     staticNetwork: true,
     cacheTimeout: -1,
     batchMaxCount: 100,

@@ -67,19 +67,27 @@ export function provider(url: string, timeoutMs = 30_000): JsonRpcProvider {
  *    `hre.network.createServer` (automine, EDR logging off): the same EDR chain without the CLI's
  *    per-transaction logging, for benchmarks.
  */
-export async function startNode(opts: { port?: number; embedded?: boolean } = {}): Promise<LocalNode> {
+export async function startNode(opts: { port?: number; embedded?: boolean; anvil?: string } = {}): Promise<LocalNode> {
   const port = opts.port ?? (await freePort());
-  const args = opts.embedded
-    ? ["--disable-warning=ExperimentalWarning", "--import", "tsx", join(ROOT, "bench", "lib", "chain.ts"), String(port)]
-    : [
-        join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"),
-        "node",
-        "--hostname",
-        "127.0.0.1",
-        "--port",
-        String(port),
-      ];
-  const child = spawn(process.execPath, args, {
+  const args = opts.anvil
+    ? ["--host", "127.0.0.1", "--port", String(port), "--silent", "--hardfork", "prague", "--accounts", "20"]
+    : opts.embedded
+      ? [
+          "--disable-warning=ExperimentalWarning",
+          "--import",
+          "tsx",
+          join(ROOT, "bench", "lib", "chain.ts"),
+          String(port),
+        ]
+      : [
+          join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"),
+          "node",
+          "--hostname",
+          "127.0.0.1",
+          "--port",
+          String(port),
+        ];
+  const child = spawn(opts.anvil ?? process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,8 +1,11 @@
 /**
  * Gas model of fulfil transactions. The limit of every batch is
  *   (execution gas + Σ callbackGasBudget(request) + BATCH_RESERVE) × (100 + marginPercent) / 100
- * where the execution gas is eth_estimateGas of the batch until a receipt of a batch of that mode
- * was seen, then (highest per-result gas seen for the mode) × results. Callback budgets are added
+ * where the execution gas is eth_estimateGas of the first batch of a mode, then (that estimate ÷ its
+ * results) × results until a receipt of a batch of that mode was seen, then (highest per-result gas
+ * seen for the mode) × results. One estimate per mode, not one per batch: a batch estimate runs the
+ * whole batch a dozen times (a binary search) and cost more than anything else before a receipt came
+ * back (bench/results/worker.json). Callback budgets are added
  * for every batch, not only after a failure: an estimate made when a callback happened to use
  * little gas would otherwise starve it on-chain (the coordinator then skips that result's
  * callback, or the whole batch runs out of gas). A reverted batch (maybe out of gas) forgets what
@@ -17,15 +20,17 @@ export class GasModel {
   readonly #marginPercent: number;
   /** Per mode: highest gas per result seen in a batch receipt (callbacks excluded). */
   readonly #perResult = new Map<number, bigint>();
+  /** Per mode: gas per result of the first batch estimate, used until a receipt teaches the real one. */
+  readonly #estimated = new Map<number, bigint>();
   readonly #trusted = new Set<number>();
 
   constructor(marginPercent: number) {
     this.#marginPercent = marginPercent;
   }
 
-  /** Learnt per-result gas of a mode; undefined = estimate. */
+  /** Per-result gas of a mode: learnt from a receipt, else from the first estimate; undefined = estimate. */
   perResult(mode: number): bigint | undefined {
-    return this.#perResult.get(mode);
+    return this.#perResult.get(mode) ?? this.#estimated.get(mode);
   }
 
   /** Callback budgets of the requests: the gas their callbacks may use beyond any estimate. */
@@ -35,7 +40,11 @@ export class GasModel {
 
   /** Gas limit from an estimate (undefined: from the learnt per-result gas of `mode`). */
   limit(mode: number, requests: readonly Request[], estimate?: bigint): bigint {
-    const per = this.#perResult.get(mode);
+    if (estimate !== undefined && requests.length > 1 && !this.#estimated.has(mode)) {
+      const n = BigInt(requests.length);
+      this.#estimated.set(mode, (estimate + n - 1n) / n);
+    }
+    const per = this.perResult(mode);
     const execution = estimate ?? (per === undefined ? undefined : per * BigInt(requests.length));
     if (execution === undefined)
       throw new Error(`gas model: no estimate and nothing learnt for mode ${mode}: call eth_estimateGas first`);
@@ -55,6 +64,7 @@ export class GasModel {
   /** A batch reverted (maybe out of gas): estimate again, and simulate every batch again. */
   forget(): void {
     this.#perResult.clear();
+    this.#estimated.clear();
     this.#trusted.clear();
   }
 

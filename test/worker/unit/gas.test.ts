@@ -36,6 +36,25 @@ describe("gas model", function () {
     expect(g.perResult(1)).to.equal(undefined);
   });
 
+  it("estimates once per mode: later batches use the first estimate per result until a receipt teaches the real one", function () {
+    const g = new GasModel(0);
+    expect(g.perResult(1)).to.equal(undefined);
+    const three = [request(1), request(2), request(3)];
+    expect(g.limit(1, three, 100_000n)).to.equal(100_000n + BATCH_RESERVE);
+    expect(g.perResult(1)).to.equal(33_334n); // rounded up
+    expect(g.perResult(2)).to.equal(undefined);
+    expect(g.limit(1, plain)).to.equal(2n * 33_334n + BATCH_RESERVE);
+    g.limit(1, plain, 10n); // a later estimate (e.g. after a skip) does not replace the first
+    expect(g.perResult(1)).to.equal(33_334n);
+    g.learn(1, 50_000n, 2, 0n); // a receipt wins over the estimate
+    expect(g.perResult(1)).to.equal(25_000n);
+    expect(g.trusted(1)).to.equal(false); // an estimate alone never earns trust
+    g.forget();
+    expect(g.perResult(1)).to.equal(undefined);
+    g.limit(1, [request(1)], 90_000n); // a single's estimate says nothing per result of a batch
+    expect(g.perResult(1)).to.equal(undefined);
+  });
+
   it("trusts a mode (no simulation) only once it learnt from a clean batch; a skip or a revert ends the trust", function () {
     const g = new GasModel(0);
     g.trust(1);
