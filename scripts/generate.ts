@@ -30,6 +30,7 @@ const SDK_CONTRACTS = [
   "TeeVerifier",
   "ZkVerifier",
   "IAttestationVerifier",
+  "ITdxAttestationVerifier",
   "IGroth16ResultVerifier",
   "IResultVerifier",
   "IInferenceConsumer",

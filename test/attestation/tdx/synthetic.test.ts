@@ -1,7 +1,5 @@
 import { rejects } from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
@@ -14,6 +12,7 @@ import { OUTPUT, deployVerity, openRequest, teeProof } from "../../helpers/fixtu
 
 import { ALL_BUT_REVOKED, at, chainAt, vectorSet } from "./helpers.ts";
 import { crl, qeIdentity, quote, tcbInfo, testPki } from "./pki.ts";
+import { fakeTsm } from "./tsm.ts";
 import type { TestPki } from "./pki.ts";
 import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
 
@@ -109,23 +108,6 @@ describe("TDX: synthetic quotes through a test PKI", function () {
     await expect(v.verifyQuote(old)).to.be.revertedWithCustomError(v, "TdxModuleTcbNotFound").withArgs(1, 3);
   });
 });
-
-/** A stand-in for the kernel's configfs-tsm entry: `outblob` is a FIFO, so a read blocks until a quote is made. */
-async function fakeTsm(pki: TestPki) {
-  const base = await mkdtemp(join(tmpdir(), "verity-tsm-"));
-  const entry = join(base, "verity");
-  await mkdir(entry);
-  await writeFile(join(entry, "provider"), "tdx_guest\n");
-  await writeFile(join(entry, "generation"), "1\n");
-  execFileSync("mkfifo", [join(entry, "outblob")]);
-  const serveOnce = async () => {
-    const out = await open(join(entry, "outblob"), "w"); // returns once the provider opens it to read
-    const inblob = await readFile(join(entry, "inblob"));
-    await out.write(quote(pki, { reportData: inblob }));
-    await out.close();
-  };
-  return { base, serveOnce, cleanup: () => rm(base, { recursive: true, force: true }) };
-}
 
 describe("TDX: register → serve → verify through configfs-tsm", function () {
   it("registers an enclave key with a quote from the configfs provider, then pays for its signed result", async function () {

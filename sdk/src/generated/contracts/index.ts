@@ -5,6 +5,7 @@ export type { IAttestationVerifier } from "./IAttestationVerifier.ts";
 export type { IGroth16ResultVerifier } from "./IGroth16ResultVerifier.ts";
 export type { IInferenceConsumer } from "./IInferenceConsumer.ts";
 export type { IResultVerifier } from "./IResultVerifier.ts";
+export type { ITdxAttestationVerifier } from "./ITdxAttestationVerifier.ts";
 export type { InferenceCoordinator } from "./InferenceCoordinator.ts";
 export type { ModelRegistry } from "./ModelRegistry.ts";
 export type { OperatorStaking } from "./OperatorStaking.ts";
@@ -18,6 +19,7 @@ export { OperatorStaking__factory } from "./factories/OperatorStaking__factory.t
 export { TeeVerifier__factory } from "./factories/TeeVerifier__factory.ts";
 export { ZkVerifier__factory } from "./factories/ZkVerifier__factory.ts";
 export { IAttestationVerifier__factory } from "./factories/IAttestationVerifier__factory.ts";
+export { ITdxAttestationVerifier__factory } from "./factories/ITdxAttestationVerifier__factory.ts";
 export { IGroth16ResultVerifier__factory } from "./factories/IGroth16ResultVerifier__factory.ts";
 export { IResultVerifier__factory } from "./factories/IResultVerifier__factory.ts";
 export { IInferenceConsumer__factory } from "./factories/IInferenceConsumer__factory.ts";

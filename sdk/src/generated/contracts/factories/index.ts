@@ -5,6 +5,7 @@ export { IAttestationVerifier__factory } from "./IAttestationVerifier__factory.t
 export { IGroth16ResultVerifier__factory } from "./IGroth16ResultVerifier__factory.ts";
 export { IInferenceConsumer__factory } from "./IInferenceConsumer__factory.ts";
 export { IResultVerifier__factory } from "./IResultVerifier__factory.ts";
+export { ITdxAttestationVerifier__factory } from "./ITdxAttestationVerifier__factory.ts";
 export { InferenceCoordinator__factory } from "./InferenceCoordinator__factory.ts";
 export { ModelRegistry__factory } from "./ModelRegistry__factory.ts";
 export { OperatorStaking__factory } from "./OperatorStaking__factory.ts";
