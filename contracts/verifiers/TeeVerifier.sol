@@ -120,9 +120,11 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         if (signer == address(0)) revert TeeInvalidSignature(claim.requestId);
         Enclave storage e = _enclaves[signer];
         address operator = e.operator;
-        bool active = e.active;
-        if (operator == address(0)) revert TeeUnknownEnclave(signer);
-        if (!active) revert TeeEnclaveNotActive(signer);
+        // Only a registered key is ever active: one test on the paid path serves both errors.
+        if (!e.active) {
+            if (operator == address(0)) revert TeeUnknownEnclave(signer);
+            revert TeeEnclaveNotActive(signer);
+        }
         if (operator != claim.operator) revert TeeEnclaveOperatorMismatch(signer, claim.operator, operator);
         // Trust ends the moment governance withdraws it: a replaced attestation verifier or a revoked
         // measurement stops payment for every key it vouched for, without revoking keys one by one.

@@ -188,6 +188,10 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(verify.stdout).to.contain("VERIFIED (TEE)");
     expect(verify.stdout).to.contain("✔ signature");
     expect(verify.stdout).to.contain("✔ enclave-active");
+    expect(verify.stdout).to.contain("! attestation: enclave");
+    expect(verify.stdout).to.contain(
+      "which is not a TDX verifier (the development verifier checks no hardware evidence)",
+    );
   });
 
   it("request --private: only a commitment on-chain, the input to the operator's intake, verified result", async function () {
