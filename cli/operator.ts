@@ -3,6 +3,7 @@ import { Wallet, formatUnits } from "ethers";
 
 import { CliError, addressArg, amountArg, bytes32Arg, connect, output, requestIdArg } from "./context.ts";
 import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
+import { tdxEvidence, tdxOptions, tdxSummary } from "./tdx.ts";
 
 export function operatorCommand(): Command {
   const op = new Command("operator").description("operators: stake, unstake, register an enclave, check status");
@@ -53,11 +54,17 @@ export function operatorCommand(): Command {
       );
     });
 
-  op.command("register-enclave")
+  tdxOptions(op.command("register-enclave"))
     .description("register the enclave signing key in VERITY_ENCLAVE_KEY with its attestation report")
-    .requiredOption("--measurement <hash>", "code measurement of the enclave", bytes32Arg("--measurement"))
-    .option("--report <hex>", "attestation report bytes", "0x")
+    .option(
+      "--measurement <hash>",
+      "code measurement of the enclave (with --tdx: read from the quote)",
+      bytes32Arg("--measurement"),
+    )
+    .option("--report <hex>", "attestation report bytes (development verifier)", "0x")
     .action(async (o, cmd: Command) => {
+      if (!o.tdx && o.measurement === undefined)
+        throw new CliError("pass --measurement <hash>, or --tdx to attest with a TDX quote");
       const key = process.env.VERITY_ENCLAVE_KEY;
       if (!key || !/^(0x)?[0-9a-fA-F]{64}$/.test(key))
         throw new CliError("set VERITY_ENCLAVE_KEY to the enclave's 32-byte hex key (a development software key)");
@@ -69,13 +76,14 @@ export function operatorCommand(): Command {
         await ctx.client.tee.getAddress(),
       );
       const keySignature = await signEnclaveRegistration(new Wallet(key), domain, ctx.address!);
-      const receipt = await (
-        await ctx.client.tee.registerEnclave(enclave, o.measurement, o.report, keySignature)
-      ).wait();
+      const tdx = o.tdx ? await tdxEvidence(ctx, enclave, o) : undefined;
+      const [measurement, report] = tdx ? [tdx.measurement, tdx.report] : [o.measurement, o.report];
+      const receipt = await (await ctx.client.tee.registerEnclave(enclave, measurement, report, keySignature)).wait();
+      const { report: _r, ...shown } = tdx ?? {};
       output(
         ctx,
-        { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash },
-        () => `registered enclave ${enclave} for ${ctx.address}`,
+        { operator: ctx.address, enclave, measurement, ...shown, tx: receipt!.hash },
+        () => `registered enclave ${enclave} for ${ctx.address}${tdx ? `\n${tdxSummary(tdx)}` : ""}`,
       );
     });
 

@@ -1,14 +1,13 @@
 import { rejects } from "node:assert/strict";
 
 import { expect } from "chai";
-import { Contract, ZeroAddress, keccak256 } from "ethers";
+import { ZeroAddress, keccak256 } from "ethers";
 
 import { Worker } from "../../worker/worker.ts";
 import { DevelopmentAttestation, tdxMeasurement } from "../../worker/attestation/evidence.ts";
 import { parseConfig } from "../../worker/config.ts";
 import { operatorShare } from "@verity-ai/sdk";
 import {
-  deploy,
   deployProtocol,
   fulfilmentCounts,
   fundRequester,
@@ -17,33 +16,10 @@ import {
   type LocalNode,
   type Protocol,
 } from "../helpers/node.ts";
-import { crl, qeIdentity, quote, tcbInfo, testPki, type TestPki } from "../attestation/tdx/pki.ts";
+import { crl, qeIdentity, quote, tcbInfo, testPki } from "../attestation/tdx/pki.ts";
+import { tdxVerifier } from "../helpers/tdx.ts";
 import { fakeTsm } from "../attestation/tdx/tsm.ts";
 import { irisInput, newOperator, quiet, waitFor, workerConfig } from "./helpers.ts";
-
-const ALL_BUT_REVOKED = 0x3f;
-
-/** A TdxAttestationVerifier pinned to the test PKI's root, with its collateral pushed, wired into TeeVerifier. */
-async function tdxVerifier(p: Protocol, pki: TestPki): Promise<Contract> {
-  const x509 = await deploy(p.admin, "attestation/tdx/TdxX509", []);
-  const collateral = await deploy(p.admin, "attestation/tdx/TdxCollateral", []);
-  const v = await deploy(
-    p.admin,
-    "attestation/tdx/TdxAttestationVerifier",
-    [await p.admin.getAddress(), pki.root.cert, ALL_BUT_REVOKED],
-    { TdxX509: await x509.getAddress(), TdxCollateral: await collateral.getAddress() },
-  );
-  const f = (name: string) => v.getFunction(name);
-  const month = 86_400 * 30;
-  await (await f("pushCrl")(crl(pki.root, pki.now - 60, pki.now + month), "0x")).wait();
-  await (await f("pushCrl")(crl(pki.ca, pki.now - 60, pki.now + month), pki.ca.cert)).wait();
-  const t = tcbInfo(pki);
-  await (await f("pushTcbInfo")(t.body, t.signature, pki.signer.cert)).wait();
-  const q = qeIdentity(pki);
-  await (await f("pushQeIdentity")(q.body, q.signature, pki.signer.cert)).wait();
-  await (await p.tee.getFunction("setAttestationVerifier")(await v.getAddress())).wait();
-  return v;
-}
 
 describe("worker: TDX attestation through configfs-tsm", function () {
   this.timeout(120_000);
