@@ -13,6 +13,7 @@ import {
   signEnclaveRegistration,
 } from "@verity-ai/sdk";
 import type { EnclaveView } from "@verity-ai/sdk";
+import { tdxEvidence, tdxOptions, tdxSummary } from "./tdx.ts";
 
 export function operatorCommand(): Command {
   const op = new Command("operator").description("operators: stake, unstake, register an enclave, check status");
@@ -81,11 +82,17 @@ export function operatorCommand(): Command {
       );
     });
 
-  op.command("register-enclave")
+  tdxOptions(op.command("register-enclave"))
     .description("register the enclave signing key in VERITY_ENCLAVE_KEY with its attestation report")
-    .requiredOption("--measurement <hash>", "code measurement of the enclave", bytes32Arg("--measurement"))
-    .option("--report <hex>", "attestation report bytes", "0x")
+    .option(
+      "--measurement <hash>",
+      "code measurement of the enclave (with --tdx: read from the quote)",
+      bytes32Arg("--measurement"),
+    )
+    .option("--report <hex>", "attestation report bytes (development verifier)", "0x")
     .action(async (o, cmd: Command) => {
+      if (!o.tdx && o.measurement === undefined)
+        throw new CliError("pass --measurement <hash>, or --tdx to attest with a TDX quote");
       const key = process.env.VERITY_ENCLAVE_KEY;
       if (!key || !/^(0x)?[0-9a-fA-F]{64}$/.test(key))
         throw new CliError("set VERITY_ENCLAVE_KEY to the enclave's 32-byte hex key (a development software key)");
@@ -97,13 +104,14 @@ export function operatorCommand(): Command {
         await ctx.client.tee.getAddress(),
       );
       const keySignature = await signEnclaveRegistration(new Wallet(key), domain, ctx.address!);
-      const receipt = await (
-        await ctx.client.tee.registerEnclave(enclave, o.measurement, o.report, keySignature)
-      ).wait();
+      const tdx = o.tdx ? await tdxEvidence(ctx, enclave, o) : undefined;
+      const [measurement, report] = tdx ? [tdx.measurement, tdx.report] : [o.measurement, o.report];
+      const receipt = await (await ctx.client.tee.registerEnclave(enclave, measurement, report, keySignature)).wait();
+      const { report: _r, ...shown } = tdx ?? {};
       output(
         ctx,
-        { operator: ctx.address, enclave, measurement: o.measurement, tx: receipt!.hash },
-        () => `registered enclave ${enclave} for ${ctx.address}`,
+        { operator: ctx.address, enclave, measurement, ...shown, tx: receipt!.hash },
+        () => `registered enclave ${enclave} for ${ctx.address}${tdx ? `\n${tdxSummary(tdx)}` : ""}`,
       );
     });
 
@@ -152,7 +160,7 @@ export function operatorCommand(): Command {
             `  enclaves (${st.enclaves.length}):`,
             ...st.enclaves.map(
               (e) =>
-                `    ${e.enclaveKey}  measurement ${e.measurement}  ${e.accepted ? "accepted" : `NOT accepted (${enclaveProblem(e)})`}  registered ${date(e.registeredAt)}`,
+                `    ${e.enclaveKey}  measurement ${e.measurement}  ${e.accepted ? "accepted" : `NOT accepted (${enclaveProblem(e)})`}  ${e.validUntil === undefined ? "no expiry" : `valid until ${date(e.validUntil)}`}`,
             ),
             `  accepted jobs not yet delivered (${st.acceptedJobs.length}):`,
             ...st.acceptedJobs.map(
@@ -186,6 +194,8 @@ function enclaveProblem(e: EnclaveView): string {
   if (e.equivocated) return "punished for equivocation";
   if (!e.active) return "revoked";
   if (!e.currentVerifier) return "registered under a replaced attestation verifier: register again";
+  if (e.expired)
+    return `its attestation expired at ${new Date(e.validUntil! * 1000).toISOString()}: register again with a fresh report`;
   if (!e.measurementApproved) return "its measurement is no longer approved";
   return "registered to another operator";
 }

@@ -2,6 +2,7 @@ import { Command } from "commander";
 
 import { RequestStatus, isSettled, modeName, statusName, verifyResult } from "@verity-ai/sdk";
 import { CliError, connect, hexId, intArg, output, requestIdArg, tokenFormatter } from "./context.ts";
+import { tdxEvidenceLines, teeEvidence } from "./tdx.ts";
 
 export function resultCommand(): Command {
   const result = new Command("result").description("integrators: read and re-verify results");
@@ -72,10 +73,13 @@ export function resultCommand(): Command {
     .action(async (requestId: bigint, _o, cmd: Command) => {
       const ctx = await connect(cmd, false);
       const v = await verifyResult(ctx.client, requestId);
-      output(ctx, v, () =>
+      const evidence = v.ok ? await teeEvidence(ctx, requestId) : undefined;
+      output(ctx, { ...v, ...evidence }, () =>
         [
           `request ${hexId(requestId)}: ${v.ok ? "VERIFIED" : "NOT VERIFIED"} (${v.mode})`,
           ...v.checks.map((c) => `  ${c.ok ? "✔" : "✘"} ${c.name}: ${c.detail}`),
+          ...(evidence?.tdx ? tdxEvidenceLines(evidence.tdx) : []),
+          ...(evidence?.unattested ? [`  ! attestation: ${evidence.unattested}`] : []),
         ].join("\n"),
       );
       if (!v.ok) process.exitCode = 1;

@@ -2,10 +2,17 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { Wallet } from "ethers";
 
 import { CliError, bytes32Arg, connect, intArg, output } from "./context.ts";
+
+type TeeProvider = "tdx-configfs" | "development-unattested";
+const teeProviderArg = (v: string): TeeProvider => {
+  if (v !== "tdx-configfs" && v !== "development-unattested")
+    throw new InvalidArgumentError(`--tee must be tdx-configfs or development-unattested, got "${v}"`);
+  return v;
+};
 
 /** Chains that are this machine's own (their blocks never reorg under a node's feet). */
 const LOCAL_CHAINS = new Set([31337, 1337]);
@@ -16,10 +23,23 @@ export function workerCommand(): Command {
   worker
     .command("init")
     .description("write a worker configuration from the deployment (addresses, start block, chain id, key reference)")
-    .requiredOption(
+    .option(
       "--measurement <hex>",
-      "the enclave code measurement approved on-chain",
+      "the enclave code measurement approved on-chain (required for the development provider; with --tee tdx-configfs it is read from the quote, and checked against this when given)",
       bytes32Arg("--measurement"),
+    )
+    .option(
+      "--tee <provider>",
+      'where the enclave attestation comes from: "tdx-configfs" (an Intel TDX quote from configfs-tsm) or "development-unattested" (local chains only)',
+      teeProviderArg,
+    )
+    .option(
+      "--tsm-dir <dir>",
+      "with --tee tdx-configfs: the configfs-tsm report directory (default /sys/kernel/config/tsm/report)",
+    )
+    .option(
+      "--tsm-entry <name>",
+      "with --tee tdx-configfs: an existing report entry to use (default: a fresh one per quote)",
     )
     .option("-o, --out <file>", "where to write the configuration", "worker.json")
     .option("--models-dir <dir>", "folder of bundled models (<name>/manifest.json), relative to the config", "models")
@@ -47,7 +67,10 @@ export function workerCommand(): Command {
     .action(
       async (
         o: {
-          measurement: string;
+          measurement?: string;
+          tee?: TeeProvider;
+          tsmDir?: string;
+          tsmEntry?: string;
           out: string;
           modelsDir: string;
           db: string;
@@ -60,10 +83,22 @@ export function workerCommand(): Command {
         cmd: Command,
       ) => {
         if (o.newKey && o.keystore) throw new CliError("give --new-key or --keystore <file>, not both");
+        if ((o.tsmDir !== undefined || o.tsmEntry !== undefined) && o.tee !== "tdx-configfs")
+          throw new CliError("--tsm-dir and --tsm-entry go with --tee tdx-configfs");
         if (existsSync(o.out) && !o.force)
           throw new CliError(`${o.out} exists: choose another --out, or pass --force to overwrite it`);
         const ctx = await connect(cmd, false);
         const { chainId } = await ctx.provider.getNetwork();
+        const local = LOCAL_CHAINS.has(Number(chainId));
+        const tee = o.tee ?? (local ? "development-unattested" : "tdx-configfs");
+        if (tee === "development-unattested" && !local)
+          throw new CliError(
+            `chain ${chainId} is not a local chain: its node must attest for real — use --tee tdx-configfs (inside an Intel TDX guest)`,
+          );
+        if (tee === "development-unattested" && o.measurement === undefined)
+          throw new CliError(
+            "the development provider registers the measurement you give: pass --measurement <the approved measurement>",
+          );
         const d = ctx.client.deployment;
         const rpcUrl = ctx.provider._getConnection().url;
         const dir = path.dirname(path.resolve(o.out));
@@ -88,7 +123,12 @@ export function workerCommand(): Command {
           chainId: Number(chainId),
           deployment: { coordinator: d.coordinator, tee: d.tee },
           startBlock: d.startBlock ?? 0,
-          measurement: o.measurement,
+          ...(o.measurement !== undefined ? { measurement: o.measurement } : {}),
+          tee: {
+            provider: tee,
+            ...(o.tsmDir !== undefined ? { reportDir: path.resolve(o.tsmDir) } : {}),
+            ...(o.tsmEntry !== undefined ? { reportEntry: o.tsmEntry } : {}),
+          },
           modelsDir: o.modelsDir,
           dbPath: o.db,
           confirmations: o.confirmations ?? (LOCAL_CHAINS.has(Number(chainId)) ? 0 : 3),

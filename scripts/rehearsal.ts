@@ -18,9 +18,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, open, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -37,16 +35,9 @@ import {
 } from "ethers";
 import type { Contract } from "ethers";
 
-import {
-  ITdxAttestationVerifier__factory,
-  InferenceCoordinator__factory,
-  TeeVerifier__factory,
-  registrationDomain,
-  signEnclaveRegistration,
-} from "@verity-ai/sdk";
-import { TdxConfigfsQuoteProvider } from "../worker/attestation/tdx-configfs.ts";
+import { ITdxAttestationVerifier__factory, InferenceCoordinator__factory, TeeVerifier__factory } from "@verity-ai/sdk";
 import { crl, qeIdentity, quote, tcbInfo, testPki } from "../test/attestation/tdx/pki.ts";
-import type { TestPki } from "../test/attestation/tdx/pki.ts";
+import { fakeTsm } from "../test/attestation/tdx/tsm.ts";
 import { freePort } from "./lib/ports.ts";
 import { Steps, table } from "./lib/ui.ts";
 
@@ -141,50 +132,6 @@ function factory(source: string, name: string, signer: NonceManager): ContractFa
   const file = path.join(ROOT, "artifacts", "contracts", source, `${name}.json`);
   const artifact = JSON.parse(readFileSync(file, "utf8")) as { abi: []; bytecode: string };
   return new ContractFactory(artifact.abi, artifact.bytecode, signer);
-}
-
-/**
- * A stand-in for the TD guest's configfs-tsm report entry: `outblob` is a FIFO, so the node's read blocks
- * until this process has made a quote, signed through the test PKI, over exactly the report data written
- * to `inblob` — as the kernel and the TDX module do inside a real TD.
- */
-async function tsmStandIn(base: string, pki: TestPki) {
-  const entry = path.join(base, "verity");
-  await mkdir(entry, { recursive: true });
-  await writeFile(path.join(entry, "provider"), "tdx_guest\n");
-  await writeFile(path.join(entry, "generation"), "1\n");
-  execFileSync("mkfifo", [path.join(entry, "outblob")]);
-  let stopped = false;
-  let served = 0;
-  let lastRequest = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      // A quote per write of `inblob`, as the kernel makes one per report request: wait for the next write
-      // (re-opening the FIFO at once would meet the previous reader before it closed).
-      const written = await stat(path.join(entry, "inblob")).then(
-        (s) => s.mtimeMs,
-        () => 0,
-      );
-      if (written <= lastRequest) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      lastRequest = written;
-      const out = await open(path.join(entry, "outblob"), "w"); // returns once the reader opens it
-      const inblob = await readFile(path.join(entry, "inblob"));
-      await out.write(quote(pki, { reportData: inblob }));
-      await out.close();
-      served++;
-    }
-  })();
-  return {
-    base,
-    served: () => served,
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
 }
 
 async function main() {
@@ -326,10 +273,12 @@ async function main() {
   const workerConfig = path.join(work, "operator", "worker.json");
   const httpPort = await freePort();
   const enclave = Wallet.createRandom();
-  const tsm = await tsmStandIn(path.join(work, "tsm"), pki);
-  cleanups.push(() => tsm.stop());
+  // The TD guest's configfs-tsm: quotes over whatever report data the node writes, signed through the test PKI.
+  const tsm = await fakeTsm(pki);
+  tsm.serveForever();
+  cleanups.push(() => tsm.cleanup());
   const operator = await steps.run(
-    "Operator: verity worker init, stake 500 USD6 through the CLI, register the enclave with a TDX quote",
+    "Operator: verity worker init --tee tdx-configfs, then stake 500 USD6 through the CLI",
     async () => {
       const init = await cliJson(
         "verity worker init",
@@ -337,6 +286,12 @@ async function main() {
           "worker",
           "init",
           "--new-key",
+          "--tee",
+          "tdx-configfs",
+          "--tsm-dir",
+          tsm.base,
+          "--tsm-entry",
+          tsm.entry,
           "--measurement",
           measurement,
           "--out",
@@ -355,32 +310,17 @@ async function main() {
       const opEnv = { VERITY_KEYSTORE: keystore, VERITY_KEYSTORE_PASSWORD: password };
       const staked = await cliJson("verity operator stake", ["operator", "stake", "500"], opEnv);
       if (BigInt(staked.staked as string) !== 500n * USD) throw new Error(`staked ${staked.staked}, expected 500 USD6`);
-      // The enclave key lives in the TD: its quote binds it to this operator, chain and TeeVerifier.
-      const wallet = Wallet.fromEncryptedJsonSync(readFileSync(keystore, "utf8"), password).connect(provider);
-      const quoteProvider = new TdxConfigfsQuoteProvider({ baseDir: tsm.base, entryName: "verity" });
-      const q = await quoteProvider.getBindingQuote({
-        chainId: BigInt(REHEARSAL_CHAIN_ID),
-        verifier: deployment.attestation as string,
-        consumer: deployment.tee as string,
-        operator: address,
-        enclaveKey: enclave.address,
-      });
-      const tee = TeeVerifier__factory.connect(deployment.tee as string, wallet);
-      const domain = registrationDomain(BigInt(REHEARSAL_CHAIN_ID), deployment.tee as string);
-      const possession = await signEnclaveRegistration(enclave, domain, address);
-      await (await tee.registerEnclave(enclave.address, measurement, q, possession)).wait();
-      const config = JSON.parse(readFileSync(workerConfig, "utf8")) as Record<string, unknown>;
-      writeFileSync(workerConfig, JSON.stringify({ ...config, registerEnclave: false }, null, 2));
       return { address, keystore, env: opEnv };
     },
-    (o) => `operator ${o.address}, enclave ${enclave.address}`,
+    (o) => `operator ${o.address}`,
   );
   summary.operator = operator.address;
   summary.enclave = enclave.address;
+  summary.measurement = measurement;
 
   // 6. The node, started as an operator would.
   const node = await steps.run(
-    "Operator: verity worker start",
+    "Operator: verity worker start (the node registers its enclave key with a TDX quote binding it)",
     async () => {
       const child = spawn(
         process.execPath,
@@ -416,9 +356,18 @@ async function main() {
         if (Date.now() > deadline) throw new Error(`the node did not become healthy:\n${log.slice(-4000)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
+      // Registered by the node itself: the quote's report data binds this key, operator, chain and verifier.
+      const tee = TeeVerifier__factory.connect(deployment.tee as string, provider);
+      for (;;) {
+        const e = await tee.getEnclave(enclave.address);
+        if (e.active && e.operator === operator.address) break;
+        if (child.exitCode !== null) throw new Error(`the node exited (${child.exitCode}):\n${log.slice(-4000)}`);
+        if (Date.now() > deadline) throw new Error(`the node did not register its enclave:\n${log.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
       return { child, log: () => log };
     },
-    () => `healthy on 127.0.0.1:${httpPort}`,
+    () => `healthy on 127.0.0.1:${httpPort}, enclave ${enclave.address} registered (${tsm.served()} quote)`,
   );
 
   // 7. A dApp pays for an inference through the CLI and verifies the result.

@@ -22,6 +22,8 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 
+import type { AttestationSource } from "./attestation/evidence.ts";
+
 import {
   claimFor,
   OperatorStakingAbi,
@@ -117,17 +119,21 @@ export class Attester {
     return recoverResultSigner(this.domain, claim, signature);
   }
 
+  /** Until when the key's registration holds on-chain (unix seconds), as last read. */
+  validUntil: bigint | undefined;
+
   /**
-   * Check the operator is eligible (staked, not jailed) and that the enclave key is registered to it,
-   * registering it when `register` is set. Returns problems found (empty when ready).
+   * Check the operator is eligible (staked, not jailed) and that the enclave key is registered to it
+   * and currently attested, registering it (again) with evidence from `source` when `register` is set:
+   * when it is not registered, was registered under a replaced attestation verifier, or expires within
+   * `reattestBeforeSec` of `now`. Returns problems found (empty when ready).
    */
   async ensureReady(
     operator: Signer,
     tee: string,
     staking: string,
-    measurement: string,
-    report: string,
-    register: boolean,
+    source: AttestationSource,
+    opts: { register: boolean; reattestBeforeSec: number; now: number },
     log: Logger,
   ): Promise<string[]> {
     const problems: string[] = [];
@@ -152,33 +158,78 @@ export class Attester {
       );
       problems.push(msg);
     }
-    const enclave = await teeC.getFunction("getEnclave")(this.address);
+    const [enclave, epoch] = await Promise.all([
+      teeC.getFunction("getEnclave")(this.address),
+      teeC.getFunction("attestationEpoch")() as Promise<bigint>,
+    ]);
     const owner = (enclave.operator as string).toLowerCase();
-    if (owner === "0x0000000000000000000000000000000000000000") {
-      if (register) {
-        log.info(
-          { enclave: this.address, measurement },
-          "registering enclave key on TeeVerifier (software development key)",
-        );
-        // Proof of possession: the enclave key signs its registration for this operator on this verifier.
-        const domain = registrationDomain(this.domain.chainId as bigint, tee);
-        const keySignature = this.#key.sign(registrationDigest(domain, operatorAddress, this.address)).serialized;
-        const tx = await teeC.getFunction("registerEnclave")(this.address, measurement, report, keySignature);
-        await tx.wait();
-      } else {
-        const msg = `enclave key ${this.address} is not registered on TeeVerifier ${tee}`;
-        log.error(msg);
-        problems.push(msg);
-      }
-    } else if (owner !== operatorAddress.toLowerCase()) {
+    const unregistered = owner === "0x0000000000000000000000000000000000000000";
+    if (!unregistered && owner !== operatorAddress.toLowerCase()) {
       const msg = `enclave key ${this.address} is registered to operator ${enclave.operator}, not ${operatorAddress}`;
       log.error(msg);
       problems.push(msg);
-    } else if (!enclave.active) {
+      return problems;
+    }
+    if (!unregistered && !enclave.active) {
       const msg = `enclave key ${this.address} is revoked on TeeVerifier ${tee}`;
       log.error(msg);
       problems.push(msg);
+      return problems;
     }
+    const validUntil = unregistered ? 0n : (enclave.validUntil as bigint);
+    const replaced = !unregistered && BigInt(enclave.attestationEpoch) !== epoch;
+    const due = !unregistered && validUntil - BigInt(opts.reattestBeforeSec) <= BigInt(opts.now);
+    this.validUntil = unregistered || replaced ? undefined : validUntil;
+    if (!unregistered && !replaced && !due) return problems;
+    if (!opts.register) {
+      const msg = unregistered
+        ? `enclave key ${this.address} is not registered on TeeVerifier ${tee}`
+        : `enclave key ${this.address} needs a fresh attestation on TeeVerifier ${tee} (${replaced ? "the attestation verifier was replaced" : `it expires at ${validUntil}`}); set registerEnclave to let the node re-register it`;
+      if (unregistered || replaced || BigInt(opts.now) >= validUntil) {
+        log.error(msg);
+        problems.push(msg);
+      } else log.warn(msg);
+      return problems;
+    }
+    const verifier = (await teeC.getFunction("attestationVerifier")()) as string;
+    const binding = {
+      chainId: this.domain.chainId as bigint,
+      tee,
+      verifier,
+      operator: operatorAddress,
+      enclaveKey: this.address,
+    };
+    const evidence = await source.evidence(binding, operator);
+    if (!unregistered && !replaced && evidence.validUntil !== undefined && evidence.validUntil <= validUntil) {
+      // A fresh quote would expire no later: the collateral on-chain is what runs out.
+      const msg = `enclave key ${this.address}'s registration expires at ${validUntil} and a fresh quote would hold no longer (until ${evidence.validUntil}): push Intel's current CRLs, TCB info and QE identity to the attestation verifier ${verifier}`;
+      log.warn(msg);
+      if (BigInt(opts.now) >= validUntil) problems.push(msg);
+      return problems;
+    }
+    log.info(
+      {
+        enclave: this.address,
+        measurement: evidence.measurement,
+        provider: source.provider,
+        validUntil: evidence.validUntil?.toString(),
+        reason: unregistered ? "unregistered" : replaced ? "attestation verifier replaced" : "expiring",
+      },
+      source.hardware
+        ? "registering the enclave key on TeeVerifier with a fresh TDX quote"
+        : "registering enclave key on TeeVerifier (software development key, no hardware attestation)",
+    );
+    // Proof of possession: the enclave key signs its registration for this operator on this verifier.
+    const domain = registrationDomain(this.domain.chainId as bigint, tee);
+    const keySignature = this.#key.sign(registrationDigest(domain, operatorAddress, this.address)).serialized;
+    const tx = await teeC.getFunction("registerEnclave")(
+      this.address,
+      evidence.measurement,
+      evidence.report,
+      keySignature,
+    );
+    await tx.wait();
+    this.validUntil = (await teeC.getFunction("getEnclave")(this.address)).validUntil as bigint;
     return problems;
   }
 }

@@ -37,15 +37,38 @@ export const configSchema = z.strictObject({
   operatorKey: privateKey.optional(),
   operatorKeystore: z.string().min(1).optional(),
   keystorePassword: z.string().optional(),
-  /** Enclave signing key (software DEVELOPMENT key: no real TEE holds it). Env VERITY_ENCLAVE_KEY. */
+  /** Enclave signing key (with tee.provider "development-unattested" no real TEE holds it). Env VERITY_ENCLAVE_KEY. */
   enclaveKey: privateKey,
-  /** Code measurement registered with the enclave key. */
-  measurement: bytes32,
-  /** Attestation report passed to registerEnclave (the development verifier ignores it). */
+  /**
+   * Code measurement registered with the enclave key. Required by the development provider; with
+   * "tdx-configfs" it is read from the quote, and when given it must equal the quote's (a check that
+   * the node runs the image you expect).
+   */
+  measurement: bytes32.optional(),
+  /** Attestation report passed to registerEnclave by the development provider (its verifier ignores it). */
   attestationReport: z
     .string()
     .regex(/^0x([0-9a-fA-F]{2})*$/)
-    .default("0x"),
+    .optional(),
+  /** Where the enclave's attestation comes from (see worker/attestation/evidence.ts). */
+  tee: z
+    .strictObject({
+      /**
+       * "tdx-configfs": an Intel TDX quote from Linux configfs-tsm, binding the enclave key (real
+       * attestation). "development-unattested": the configured measurement and report, unchecked by
+       * any hardware; refused on chains other than 31337 and 1337.
+       */
+      provider: z.enum(["development-unattested", "tdx-configfs"]).default("development-unattested"),
+      /** tdx-configfs: the configfs-tsm report directory (default /sys/kernel/config/tsm/report). */
+      reportDir: z.string().min(1).optional(),
+      /** tdx-configfs: an existing report entry under reportDir to use (default: a fresh entry per quote). */
+      reportEntry: z.string().min(1).optional(),
+      /** Re-attest (register the key again with a fresh quote) this many seconds before the registration expires. */
+      reattestBeforeSec: z.number().int().min(60).default(86_400),
+      /** Least seconds between two re-attestation attempts (each one reads a quote and calls the chain). */
+      retrySec: z.number().int().min(1).default(300),
+    })
+    .default({ provider: "development-unattested", reattestBeforeSec: 86_400, retrySec: 300 }),
   /** Register the enclave on TeeVerifier at start when it is not registered yet. */
   registerEnclave: z.boolean().default(true),
   modelsDir: z.string().min(1),
@@ -139,7 +162,6 @@ const FIXES: Record<string, string> = {
   operatorKey: "set VERITY_OPERATOR_KEY (a 32-byte hex key)",
   dbPath: 'set dbPath (e.g. "./data/worker.sqlite") or VERITY_DB_PATH',
   modelsDir: "set modelsDir to the folder holding <name>/manifest.json",
-  measurement: "set measurement to the enclave code measurement approved on-chain",
   deployment: "set deployment.coordinator and deployment.tee",
 };
 
@@ -236,6 +258,22 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
     extra.push(
       "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics, /healthz and the private-input intake)",
     );
+  const tee = (typeof merged.tee === "object" && merged.tee !== null ? merged.tee : {}) as Record<string, unknown>;
+  const tdx = tee.provider === "tdx-configfs";
+  if (!tdx && merged.measurement === undefined) {
+    extra.push(
+      'measurement: missing (fix: set measurement to the enclave code measurement approved on-chain, or attest for real with tee.provider "tdx-configfs")',
+    );
+  }
+  if (tdx && merged.attestationReport !== undefined) {
+    extra.push(
+      'attestationReport: only the development provider takes a report from the config; with tee.provider "tdx-configfs" the node gets its quote from configfs-tsm (fix: remove attestationReport)',
+    );
+  }
+  for (const k of ["reportDir", "reportEntry"]) {
+    if (!tdx && tee[k] !== undefined)
+      extra.push(`tee.${k}: only used by tee.provider "tdx-configfs" (fix: remove it, or set tee.provider)`);
+  }
   if (merged.operatorKeystore !== undefined && merged.keystorePassword === undefined) {
     extra.push("keystorePassword: missing: set VERITY_KEYSTORE_PASSWORD to decrypt operatorKeystore");
   }
@@ -286,7 +324,7 @@ export function redactedConfig(c: WorkerConfig): Record<string, unknown> {
   return {
     ...rest,
     operatorKey: c.operatorKey ? "[redacted]" : undefined,
-    enclaveKey: "[redacted: software development key]",
+    enclaveKey: c.tee.provider === "tdx-configfs" ? "[redacted]" : "[redacted: software development key]",
     policy: {
       ...c.policy,
       minFeePerModel: Object.fromEntries(Object.entries(c.policy.minFeePerModel).map(([k, v]) => [k, v.toString()])),

@@ -14,3 +14,15 @@ export { JOB_STATES, TRANSITIONS, IllegalTransitionError, type JobState } from "
 export { JobStore, type Job } from "./store.ts";
 export { ChainChangedError } from "./stages/sync.ts";
 export { Executor, ModelStore } from "./models/index.ts";
+export { TdxConfigfsQuoteProvider, TdxQuoteProviderError, DEFAULT_TSM_REPORT_DIR } from "./attestation/tdx-configfs.ts";
+export {
+  AttestationError,
+  DevelopmentAttestation,
+  LOCAL_CHAINS,
+  TdxConfigfsAttestation,
+  attestationSource,
+  tdxMeasurement,
+  type AttestationSource,
+  type Binding,
+  type Evidence,
+} from "./attestation/evidence.ts";

@@ -15,6 +15,7 @@
 import type { JsonRpcProvider, Wallet } from "ethers";
 import { pino, type Logger } from "pino";
 
+import { LOCAL_CHAINS, attestationSource, type AttestationSource } from "./attestation/evidence.ts";
 import type { Attester } from "./attester.ts";
 import { shortError } from "./chain/rpc.ts";
 import { compose, type Parts } from "./compose.ts";
@@ -83,6 +84,9 @@ export class Worker {
   #fatal: Error | undefined;
   #head = 0;
   #problems: string[] = [];
+  readonly #attestation: AttestationSource;
+  /** When the enclave's registration was last checked (unix seconds). */
+  #attestedCheckAt = 0;
   /** Latest block timestamp seen by the event scan (unix seconds). */
   #chainTime = 0;
   #woken = false;
@@ -92,6 +96,7 @@ export class Worker {
     this.log = opts.logger ?? pino({ level: config.logLevel, base: { service: "verity-worker" } });
     this.metrics = new Metrics(opts.logger === undefined);
     this.#rpcTimeoutMs = opts.rpcTimeoutMs ?? 10_000;
+    this.#attestation = attestationSource(config);
   }
 
   get #p(): Parts {
@@ -131,10 +136,17 @@ export class Worker {
       wake: () => this.wake(),
     });
     try {
-      this.log.warn(
-        { enclave: parts.attester.address },
-        "enclave key is a SOFTWARE DEVELOPMENT KEY held in process memory (no hardware TEE)",
-      );
+      if (!this.#attestation.hardware) {
+        if (!LOCAL_CHAINS.has(parts.chainId)) {
+          throw new ConfigError([
+            `tee.provider: "development-unattested" registers enclave keys that no hardware attests, and chain ${parts.chainId} is not a local chain (31337 or 1337) (fix: run the node in an Intel TDX guest with tee.provider "tdx-configfs")`,
+          ]);
+        }
+        this.log.warn(
+          { enclave: parts.attester.address },
+          'enclave key is a SOFTWARE DEVELOPMENT KEY held in process memory (no hardware TEE: tee.provider "development-unattested")',
+        );
+      }
       this.log.info(
         {
           operator: parts.operator.address,
@@ -146,15 +158,7 @@ export class Worker {
         "worker identity",
       );
       await parts.sync.checkChain();
-      this.#problems = await parts.attester.ensureReady(
-        parts.operator,
-        c.deployment.tee,
-        parts.staking,
-        c.measurement,
-        c.attestationReport,
-        c.registerEnclave,
-        this.log,
-      );
+      this.#problems = await this.#ensureAttested(parts);
       this.#recover(parts);
       if (c.httpPort !== 0 && this.server === undefined) {
         try {
@@ -186,6 +190,33 @@ export class Worker {
       throw err;
     }
     this.#parts = parts;
+  }
+
+  /** Check the operator and its enclave key's registration; register or re-attest it when needed. */
+  async #ensureAttested(parts: Parts): Promise<string[]> {
+    const c = this.config;
+    this.#attestedCheckAt = this.now();
+    return parts.attester.ensureReady(
+      parts.operator,
+      c.deployment.tee,
+      parts.staking,
+      this.#attestation,
+      { register: c.registerEnclave, reattestBeforeSec: c.tee.reattestBeforeSec, now: this.now() },
+      this.log,
+    );
+  }
+
+  /** Re-attest before the registration expires (at most every tee.retrySec); a failure is logged, not fatal. */
+  async #reattestIfDue(parts: Parts): Promise<void> {
+    const until = parts.attester.validUntil;
+    const now = this.now();
+    if (until === undefined || BigInt(now + this.config.tee.reattestBeforeSec) < until) return;
+    if (now - this.#attestedCheckAt < this.config.tee.retrySec) return;
+    try {
+      this.#problems = await this.#ensureAttested(parts);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "re-attestation failed; retrying later");
+    }
   }
 
   /** Resume after a crash: executing jobs re-run (deterministic); submitted jobs are followed through their transactions. */
@@ -250,6 +281,7 @@ export class Worker {
     this.#head = poll.head;
     if (poll.blockTime !== undefined && poll.blockTime > this.#chainTime) this.#chainTime = poll.blockTime;
     p.inputs.run(this.now());
+    await this.#reattestIfDue(p);
     if (poll.rewoundTo !== undefined) p.txs.resetNonce(); // a reorg may have taken our transactions with it
 
     // Results attested in earlier passes are simulated and sent while this pass executes and signs

@@ -195,7 +195,7 @@ interface ITdxAttestationVerifier is IAttestationVerifier {
 
     /// @notice `verifyQuote`, plus: the measurement is approved and the report data is
     /// `reportDataFor(consumer, operator, enclaveKey)`. `verifyAttestation` is this with
-    /// `consumer = msg.sender`; a consumer such as TeeVerifier may call this to learn the expiry.
+    /// `consumer = msg.sender`, returning the expiry as its `validUntil`.
     function verifyEnclave(
         address consumer,
         address operator,

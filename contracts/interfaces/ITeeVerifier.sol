@@ -9,7 +9,10 @@ import {ResultClaim} from "../libraries/VerityTypes.sol";
 interface ITeeVerifier is IResultVerifier {
     struct Enclave {
         address operator;
-        uint40 registeredAt;
+        /// Until when the attestation holds (the attestation verifier's `validUntil`, capped at
+        /// `type(uint40).max`, which means never): results are refused from then on, until the operator
+        /// registers the key again with a fresh report. Kept in the slot every result check reads.
+        uint40 validUntil;
         bool active;
         /// Set once the enclave was proven to equivocate (and its operator slashed).
         bool equivocated;
@@ -21,7 +24,14 @@ interface ITeeVerifier is IResultVerifier {
         bytes32 measurement;
     }
 
-    event EnclaveRegistered(address indexed operator, address indexed enclaveKey, bytes32 indexed measurement);
+    /// @notice `enclaveKey` was registered (or registered again, with a fresh report) for `operator`;
+    /// its attestation holds until `validUntil` (see `Enclave.validUntil`).
+    event EnclaveRegistered(
+        address indexed operator,
+        address indexed enclaveKey,
+        bytes32 indexed measurement,
+        uint64 validUntil
+    );
     event EnclaveRevoked(address indexed operator, address indexed enclaveKey, address revokedBy);
     event EquivocationReported(
         uint256 indexed requestId,
@@ -39,7 +49,7 @@ interface ITeeVerifier is IResultVerifier {
 
     /// @notice Thrown when registering the zero address as an enclave key.
     error TeeInvalidEnclaveKey(address enclaveKey);
-    /// @notice Thrown when `enclaveKey` is already registered (to `operator`).
+    /// @notice Thrown when `enclaveKey` is already registered to another operator, `operator`.
     error TeeEnclaveAlreadyRegistered(address enclaveKey, address operator);
     /// @notice Thrown when the attestation verifier rejects the report for `enclaveKey` and `measurement`.
     error TeeAttestationRejected(address enclaveKey, bytes32 measurement);
@@ -55,6 +65,10 @@ interface ITeeVerifier is IResultVerifier {
     /// @notice Thrown when `enclaveKey` was registered under an attestation verifier governance has
     /// since replaced.
     error TeeAttestationVerifierReplaced(address enclaveKey);
+    /// @notice Thrown when `enclaveKey`'s attestation stopped holding at `validUntil` (a certificate,
+    /// revocation list or collateral behind it is no longer current): its operator must register the key
+    /// again with a fresh report.
+    error TeeAttestationExpired(address enclaveKey, uint64 validUntil);
     /// @notice Thrown when the attestation verifier no longer approves `enclaveKey`'s `measurement`.
     error TeeMeasurementRevoked(address enclaveKey, bytes32 measurement);
     /// @notice Thrown when a result signature for `requestId` is malformed.
@@ -72,9 +86,11 @@ interface ITeeVerifier is IResultVerifier {
     /// @notice Thrown when the attestation verifier is set to the zero address.
     error TeeInvalidAttestationVerifier(address verifier);
 
-    /// @notice Registers `enclaveKey` for the caller, after the attestation verifier accepts `report`.
-    /// `keySignature` is the enclave key's signature over `registrationDigest(caller, enclaveKey)`:
-    /// proof that the caller holds the key (nobody can squat someone else's key).
+    /// @notice Registers `enclaveKey` for the caller, after the attestation verifier accepts `report`,
+    /// until the attestation's `validUntil`. `keySignature` is the enclave key's signature over
+    /// `registrationDigest(caller, enclaveKey)`: proof that the caller holds the key (nobody can squat
+    /// someone else's key). The key's operator calls this again with a fresh report to re-attest (before
+    /// the expiry, after it, or under a replaced attestation verifier); a revoked or punished key stays so.
     function registerEnclave(
         address enclaveKey,
         bytes32 measurement,

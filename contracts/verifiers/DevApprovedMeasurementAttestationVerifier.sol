@@ -45,14 +45,15 @@ contract DevApprovedMeasurementAttestationVerifier is IAttestationVerifier, Acce
     }
 
     /// @inheritdoc IAttestationVerifier
-    /// @dev The report is ignored: see the contract notice.
+    /// @dev The report is ignored (see the contract notice), so nothing in it can expire: `validUntil`
+    /// is always `type(uint64).max`.
     function verifyAttestation(
         address,
         address enclaveKey,
         bytes32 measurement,
         bytes calldata
-    ) external view returns (bool) {
-        return enclaveKey != address(0) && _approved[measurement];
+    ) external view returns (bool accepted, uint64 validUntil) {
+        return (enclaveKey != address(0) && _approved[measurement], type(uint64).max);
     }
 
     /// @inheritdoc IAttestationVerifier

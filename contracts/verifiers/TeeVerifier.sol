@@ -17,7 +17,8 @@ import {MODE_TEE, ResultClaim, SLASH_EQUIVOCATION} from "../libraries/VerityType
 /// operator over (request id, model id, weights hash, input hash, output hash). The EIP-712 domain is
 /// the coordinator's (name "Verity", version "1", chain id, coordinator address), so a signature
 /// cannot be replayed on another request, chain or deployment. A result is accepted only while the key's
-/// measurement is approved by the current attestation verifier, and the key was registered under it.
+/// measurement is approved by the current attestation verifier, the key was registered under it, and
+/// the registration's attestation has not expired (its operator re-registers the key with a fresh report).
 contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     bytes32 public constant RESULT_TYPEHASH = keccak256(
         "InferenceResult(uint256 requestId,bytes32 modelId,bytes32 weightsHash,bytes32 inputHash,bytes32 outputHash)"
@@ -71,21 +72,31 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
     ) external {
         if (enclaveKey == address(0)) revert TeeInvalidEnclaveKey(enclaveKey);
         Enclave storage e = _enclaves[enclaveKey];
-        if (e.operator != address(0)) revert TeeEnclaveAlreadyRegistered(enclaveKey, e.operator);
+        address owner = e.operator;
+        if (owner != address(0)) {
+            // Only its own operator registers a key again (re-attestation), and never a revoked one:
+            // revocation by governance or for equivocation is final.
+            if (owner != msg.sender) revert TeeEnclaveAlreadyRegistered(enclaveKey, owner);
+            if (!e.active) revert TeeEnclaveNotActive(enclaveKey);
+        }
         (address signer, , ) = ECDSA.tryRecoverCalldata(registrationDigest(msg.sender, enclaveKey), keySignature);
         if (signer != enclaveKey) revert TeeKeyPossessionNotProven(enclaveKey, signer);
-        if (!_attestationVerifier.verifyAttestation(msg.sender, enclaveKey, measurement, report)) {
-            revert TeeAttestationRejected(enclaveKey, measurement);
-        }
+        (bool accepted, uint64 validUntil) = _attestationVerifier.verifyAttestation(
+            msg.sender,
+            enclaveKey,
+            measurement,
+            report
+        );
+        if (!accepted) revert TeeAttestationRejected(enclaveKey, measurement);
         _enclaves[enclaveKey] = Enclave({
             operator: msg.sender,
-            registeredAt: uint40(block.timestamp),
+            validUntil: validUntil > type(uint40).max ? type(uint40).max : uint40(validUntil),
             active: true,
             equivocated: false,
             attestationEpoch: _attestationEpoch,
             measurement: measurement
         });
-        emit EnclaveRegistered(msg.sender, enclaveKey, measurement);
+        emit EnclaveRegistered(msg.sender, enclaveKey, measurement, validUntil);
     }
 
     /// @inheritdoc ITeeVerifier
@@ -109,13 +120,18 @@ contract TeeVerifier is ITeeVerifier, AccessControlDefaultAdminRules {
         if (signer == address(0)) revert TeeInvalidSignature(claim.requestId);
         Enclave storage e = _enclaves[signer];
         address operator = e.operator;
-        bool active = e.active;
-        if (operator == address(0)) revert TeeUnknownEnclave(signer);
-        if (!active) revert TeeEnclaveNotActive(signer);
+        // Only a registered key is ever active: one test on the paid path serves both errors.
+        if (!e.active) {
+            if (operator == address(0)) revert TeeUnknownEnclave(signer);
+            revert TeeEnclaveNotActive(signer);
+        }
         if (operator != claim.operator) revert TeeEnclaveOperatorMismatch(signer, claim.operator, operator);
         // Trust ends the moment governance withdraws it: a replaced attestation verifier or a revoked
         // measurement stops payment for every key it vouched for, without revoking keys one by one.
         if (e.attestationEpoch != _attestationEpoch) revert TeeAttestationVerifierReplaced(signer);
+        // In the slot already read: the registration's evidence must still be current.
+        uint40 validUntil = e.validUntil;
+        if (block.timestamp >= validUntil) revert TeeAttestationExpired(signer, validUntil);
         bytes32 measurement = e.measurement;
         if (!_attestationVerifier.isMeasurementApproved(measurement)) revert TeeMeasurementRevoked(signer, measurement);
         return bytes32(uint256(uint160(signer)));

@@ -10,14 +10,17 @@ import { RequestStatus } from "./types.ts";
 export interface EnclaveView {
   enclaveKey: string;
   measurement: string;
-  registeredAt: number;
+  /** Until when its attestation holds (Unix seconds; undefined: no expiry, as under the development verifier). */
+  validUntil?: number;
+  /** Its attestation expired: the operator must register the key again with a fresh report. */
+  expired: boolean;
   /** Registered under the attestation verifier in force now (a replaced verifier retires every key). */
   currentVerifier: boolean;
   /** The attestation verifier still approves the measurement. */
   measurementApproved: boolean;
   active: boolean;
   equivocated: boolean;
-  /** Results signed by this key are accepted now: active, current verifier, measurement approved. */
+  /** Results signed by this key are accepted now: active, current verifier, measurement approved, not expired. */
   accepted: boolean;
   registrationTx: string;
 }
@@ -48,10 +51,13 @@ export interface OperatorStatus {
   acceptedJobs: AcceptedJob[];
 }
 
+/** `Enclave.validUntil` of a registration that never expires (type(uint40).max). */
+const NEVER = 2n ** 40n - 1n;
+
 /** Reads an operator's stake, reserve, eligibility, enclaves and accepted jobs. */
 export async function operatorStatus(client: VerityClient, operator: string): Promise<OperatorStatus> {
   const { staking, coordinator, tee } = client;
-  const [s, locked, eligible, minStake, unbondingPeriod, balance, [verifierAddress, epoch]] = await Promise.all([
+  const [s, locked, eligible, minStake, unbondingPeriod, balance, [verifierAddress, epoch], head] = await Promise.all([
     staking.stakeOf(operator),
     staking.lockedOf(operator),
     staking.isEligible(operator),
@@ -59,7 +65,9 @@ export async function operatorStatus(client: VerityClient, operator: string): Pr
     staking.unbondingPeriod(),
     coordinator.balanceOf(operator),
     Promise.all([tee.attestationVerifier(), tee.attestationEpoch()]),
+    client.provider.getBlock("latest"),
   ]);
+  const now = head!.timestamp;
   const attestation = IAttestationVerifier__factory.connect(verifierAddress, client.runner);
 
   const registered = await client.queryLogs(tee, tee.filters.EnclaveRegistered(operator));
@@ -69,15 +77,18 @@ export async function operatorStatus(client: VerityClient, operator: string): Pr
       const e = await tee.getEnclave(log.args.enclaveKey);
       const currentVerifier = e.attestationEpoch === epoch;
       const measurementApproved = await attestation.isMeasurementApproved(e.measurement);
+      const validUntil = e.validUntil === NEVER ? undefined : Number(e.validUntil);
+      const expired = validUntil !== undefined && now >= validUntil;
       return {
         enclaveKey: log.args.enclaveKey,
         measurement: e.measurement,
-        registeredAt: Number(e.registeredAt),
+        validUntil,
+        expired,
         currentVerifier,
         measurementApproved,
         active: e.active,
         equivocated: e.equivocated,
-        accepted: e.active && currentVerifier && measurementApproved && e.operator === operator,
+        accepted: e.active && currentVerifier && measurementApproved && !expired && e.operator === operator,
         registrationTx: log.transactionHash,
       };
     }),

@@ -200,11 +200,13 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
     `enclave ${key}'s measurement ${m} is no longer approved: run an approved build and register a new enclave key`,
   TeeAttestationRejected: ([key, m]) =>
     `the attestation for enclave key ${key} with measurement ${m} was rejected: attest a build whose measurement governance approved`,
+  TeeAttestationExpired: ([key, until]) =>
+    `the attestation of enclave key ${key} expired at ${when(until)} (a certificate, revocation list or collateral behind it is no longer current): register the key again with a fresh quote (the node does this by itself before the expiry)`,
   TeeDifferentSigners: ([a, b]) =>
     `the two results are signed by different keys (${a}, ${b}): that is not equivocation`,
   TeeEnclaveAlreadyPunished: ([key]) => `enclave ${key} was already punished for equivocation`,
   TeeEnclaveAlreadyRegistered: ([key, op]) =>
-    `enclave key ${key} is already registered to ${op}: generate a new enclave key`,
+    `enclave key ${key} is already registered to another operator, ${op}: generate a new enclave key`,
   TeeEnclaveNotActive: ([key]) => `enclave key ${key} is revoked: register a new enclave key`,
   TeeEnclaveOperatorMismatch: ([key, expected, actual]) =>
     `enclave key ${key} belongs to ${expected}, not ${actual}: submit results with your own enclave`,

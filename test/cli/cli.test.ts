@@ -187,6 +187,10 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(verify.stdout).to.contain("VERIFIED (TEE)");
     expect(verify.stdout).to.contain("✔ signature");
     expect(verify.stdout).to.contain("✔ enclave-active");
+    expect(verify.stdout).to.contain("! attestation: enclave");
+    expect(verify.stdout).to.contain(
+      "which is not a TDX verifier (the development verifier checks no hardware evidence)",
+    );
   });
 
   it("request --private: only a commitment on-chain, the input to the operator's intake, verified result", async function () {
@@ -427,7 +431,7 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(status.enclaves).to.deep.include({
       enclaveKey: enclave.address,
       measurement: MEASUREMENT,
-      registeredAt: Number(e.registeredAt),
+      expired: false,
       currentVerifier: true,
       measurementApproved: true,
       active: true,
@@ -435,8 +439,10 @@ describe("verity CLI (against a local node with a worker)", function () {
       accepted: true,
       registrationTx: reg.tx,
     });
+    // The development verifier's registrations never expire (no validUntil).
+    expect(status.enclaves[0]).to.not.have.property("validUntil");
     const human = await cli(["operator", "status"]);
-    expect(human.stdout).to.contain(`${enclave.address}  measurement ${MEASUREMENT}  accepted`);
+    expect(human.stdout).to.contain(`${enclave.address}  measurement ${MEASUREMENT}  accepted  no expiry`);
     expect(human.stdout).to.contain(`accepted jobs not yet delivered (1):\n    ${assigned.requestId}`);
     // The approved measurements, as the attestation verifier in force says.
     const list = await json(["operator", "measurements"]);
@@ -511,9 +517,31 @@ describe("verity CLI (against a local node with a worker)", function () {
       deployment: { coordinator: await p.coordinator.getAddress(), tee: await p.tee.getAddress() },
       startBlock: 0,
       measurement: MEASUREMENT,
+      tee: { provider: "development-unattested" },
       confirmations: 0,
       operatorKeystore: "operator.keystore.json",
     });
+    // A TDX node: the measurement comes from its quote; configfs-tsm options only with that provider.
+    const tdxOut = join(dir, "tdx.json");
+    await json(["worker", "init", "--tee", "tdx-configfs", "--tsm-dir", dir, "--tsm-entry", "verity", "--out", tdxOut]);
+    const tdxConfig = JSON.parse(readFileSync(tdxOut, "utf8"));
+    expect(tdxConfig.tee).to.deep.equal({ provider: "tdx-configfs", reportDir: dir, reportEntry: "verity" });
+    expect(tdxConfig).to.not.have.property("measurement");
+    const misplaced = await cli([
+      "worker",
+      "init",
+      "--measurement",
+      MEASUREMENT,
+      "--tsm-dir",
+      dir,
+      "--out",
+      join(dir, "c.json"),
+    ]);
+    expect(misplaced.stderr).to.contain("--tsm-dir and --tsm-entry go with --tee tdx-configfs");
+    const noMeasurement = await cli(["worker", "init", "--out", join(dir, "d.json")]);
+    expect(noMeasurement.stderr).to.contain(
+      "the development provider registers the measurement you give: pass --measurement <the approved measurement>",
+    );
     const config = await loadConfig(out, { ...env, VERITY_ENCLAVE_KEY: Wallet.createRandom().privateKey });
     expect(config.operatorKeystore).to.equal(join(dir, "node", "operator.keystore.json"));
     expect(config.modelsDir).to.equal(join(dir, "node", "models"));

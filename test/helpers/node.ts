@@ -136,9 +136,31 @@ function artifact(path: string): { abi: InterfaceAbi; bytecode: string } {
   return JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", path + ".sol", name + ".json"), "utf8"));
 }
 
-async function deploy(signer: NonceManager, path: string, args: unknown[]): Promise<Contract> {
-  const a = artifact(path);
-  const c = await new ContractFactory(a.abi, a.bytecode, signer).deploy(...args);
+/**
+ * Deploy `path` from artifacts/ (e.g. "verifiers/TeeVerifier"), its libraries linked from
+ * `libraries` (name → address).
+ */
+export async function deploy(
+  signer: NonceManager,
+  path: string,
+  args: unknown[],
+  libraries: Record<string, string> = {},
+): Promise<Contract> {
+  const a = artifact(path) as ReturnType<typeof artifact> & {
+    linkReferences?: Record<string, Record<string, { start: number; length: number }[]>>;
+  };
+  let bytecode = a.bytecode;
+  for (const libs of Object.values(a.linkReferences ?? {})) {
+    for (const [name, refs] of Object.entries(libs)) {
+      const address = libraries[name];
+      if (address === undefined) throw new Error(`deploy ${path}: pass the address of library ${name}`);
+      for (const { start, length } of refs) {
+        const at = 2 + start * 2;
+        bytecode = bytecode.slice(0, at) + address.slice(2).toLowerCase() + bytecode.slice(at + length * 2);
+      }
+    }
+  }
+  const c = await new ContractFactory(a.abi, bytecode, signer).deploy(...args);
   await c.waitForDeployment();
   return c as Contract;
 }

@@ -56,6 +56,18 @@ describe("npm run rehearsal: a production deployment used through the CLI on a s
       expect(s.served.res.operator).to.equal(s.operator);
       expect(s.served.verified.ok).to.equal(true);
       expect(s.served.verified.mode).to.equal("TEE");
+      // The evidence behind it: the enclave the node registered itself with a TDX quote, re-verified off-chain
+      // against the test PKI's chain and the collateral pushed on-chain.
+      const tdx = s.served.verified.tdx;
+      expect(tdx.enclave).to.equal(s.enclave);
+      expect(tdx.measurement).to.equal(s.measurement);
+      expect(tdx.tcbStatus).to.equal("UpToDate");
+      expect(tdx.expired).to.equal(false);
+      expect(tdx.chain.map((c: { subject: string }) => c.subject)).to.deep.equal([
+        "CN=Test SGX PCK Certificate",
+        "CN=Test SGX PCK Platform CA",
+        "CN=Test SGX Root CA",
+      ]);
 
       // "0.25" read with the token's 6 decimals: 250,000 units paid, the same returned by the refund.
       expect(s.refunded.paid).to.equal("250000");

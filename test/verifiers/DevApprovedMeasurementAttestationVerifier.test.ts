@@ -8,6 +8,8 @@ const { ethers, networkHelpers } = conn;
 const M1 = keccak256(toUtf8Bytes("measurement one"));
 const M2 = keccak256(toUtf8Bytes("measurement two"));
 const M3 = keccak256(toUtf8Bytes("measurement three"));
+/** The development verifier's attestations never expire. */
+const NEVER = 2n ** 64n - 1n;
 
 async function fixture() {
   const [admin, manager, other] = await ethers.getSigners();
@@ -45,10 +47,10 @@ describe("DevApprovedMeasurementAttestationVerifier", function () {
   it("verifyAttestation accepts any non-zero key with an approved measurement, ignoring the report", async function () {
     const { attestation, other } = await networkHelpers.loadFixture(fixture);
     const key = Wallet.createRandom().address;
-    expect(await attestation.verifyAttestation(other.address, key, M1, "0x")).to.equal(true);
-    expect(await attestation.verifyAttestation(ZeroAddress, key, M2, "0xdeadbeef")).to.equal(true);
-    expect(await attestation.verifyAttestation(other.address, key, M3, "0x")).to.equal(false);
-    expect(await attestation.verifyAttestation(other.address, ZeroAddress, M1, "0x")).to.equal(false);
+    expect(await attestation.verifyAttestation(other.address, key, M1, "0x")).to.deep.equal([true, NEVER]);
+    expect(await attestation.verifyAttestation(ZeroAddress, key, M2, "0xdeadbeef")).to.deep.equal([true, NEVER]);
+    expect(await attestation.verifyAttestation(other.address, key, M3, "0x")).to.deep.equal([false, NEVER]);
+    expect(await attestation.verifyAttestation(other.address, ZeroAddress, M1, "0x")).to.deep.equal([false, NEVER]);
   });
 
   it("setMeasurementApproval approves and withdraws approval with MeasurementApprovalUpdated", async function () {
@@ -58,12 +60,12 @@ describe("DevApprovedMeasurementAttestationVerifier", function () {
       .to.emit(attestation, "MeasurementApprovalUpdated")
       .withArgs(M3, true);
     expect(await attestation.isMeasurementApproved(M3)).to.equal(true);
-    expect(await attestation.verifyAttestation(admin.address, key, M3, "0x")).to.equal(true);
+    expect(await attestation.verifyAttestation(admin.address, key, M3, "0x")).to.deep.equal([true, NEVER]);
     await expect(attestation.connect(admin).setMeasurementApproval(M1, false))
       .to.emit(attestation, "MeasurementApprovalUpdated")
       .withArgs(M1, false);
     expect(await attestation.isMeasurementApproved(M1)).to.equal(false);
-    expect(await attestation.verifyAttestation(admin.address, key, M1, "0x")).to.equal(false);
+    expect(await attestation.verifyAttestation(admin.address, key, M1, "0x")).to.deep.equal([false, NEVER]);
     await expect(attestation.connect(admin).setMeasurementApproval(ZeroHash, true))
       .to.be.revertedWithCustomError(attestation, "AttestationInvalidMeasurement")
       .withArgs(ZeroHash);

@@ -98,17 +98,18 @@ describe("TeeVerifier", function () {
       const operator = await d.other.getAddress();
       await expect(registerEnclaveFor(d.tee, d.other, key, MEASUREMENT, "0xabcd"))
         .to.emit(d.tee, "EnclaveRegistered")
-        .withArgs(operator, key.address, MEASUREMENT);
+        .withArgs(operator, key.address, MEASUREMENT, 2n ** 64n - 1n);
       const e = await d.tee.getEnclave(key.address);
-      expect([e.operator, e.registeredAt, e.active, e.attestationEpoch, e.measurement]).to.deep.equal([
+      // The development verifier's attestations never expire: stored as the uint40 maximum.
+      expect([e.operator, e.validUntil, e.active, e.attestationEpoch, e.measurement]).to.deep.equal([
         operator,
-        BigInt(await networkHelpers.time.latest()),
+        2n ** 40n - 1n,
         true,
         0n,
         MEASUREMENT,
       ]);
       const unknown = await d.tee.getEnclave(Wallet.createRandom().address);
-      expect([unknown.operator, unknown.registeredAt, unknown.active, unknown.measurement]).to.deep.equal([
+      expect([unknown.operator, unknown.validUntil, unknown.active, unknown.measurement]).to.deep.equal([
         ZeroAddress,
         0n,
         false,
@@ -121,7 +122,7 @@ describe("TeeVerifier", function () {
       await expect(d.tee.connect(d.other).registerEnclave(ZeroAddress, MEASUREMENT, "0x", "0x"))
         .to.be.revertedWithCustomError(d.tee, "TeeInvalidEnclaveKey")
         .withArgs(ZeroAddress);
-      for (const s of [d.operator, d.other]) {
+      for (const s of [d.operator2, d.other]) {
         await expect(registerEnclaveFor(d.tee, s, d.enclave, MEASUREMENT))
           .to.be.revertedWithCustomError(d.tee, "TeeEnclaveAlreadyRegistered")
           .withArgs(d.enclave.address, await d.operator.getAddress());
@@ -130,11 +131,11 @@ describe("TeeVerifier", function () {
       await expect(registerEnclaveFor(d.tee, d.other, key, OTHER_MEASUREMENT))
         .to.be.revertedWithCustomError(d.tee, "TeeAttestationRejected")
         .withArgs(key.address, OTHER_MEASUREMENT);
-      // A revoked key stays registered: it cannot be registered again.
+      // A revoked key stays revoked: even its own operator cannot register it again.
       await d.tee.connect(d.operator).revokeEnclave(d.enclave.address);
       await expect(registerEnclaveFor(d.tee, d.operator, d.enclave, MEASUREMENT))
-        .to.be.revertedWithCustomError(d.tee, "TeeEnclaveAlreadyRegistered")
-        .withArgs(d.enclave.address, await d.operator.getAddress());
+        .to.be.revertedWithCustomError(d.tee, "TeeEnclaveNotActive")
+        .withArgs(d.enclave.address);
     });
 
     it("TeeKeyPossessionNotProven: nobody can squat a key they do not hold", async function () {
@@ -172,7 +173,7 @@ describe("TeeVerifier", function () {
       );
       await expect(d.tee.connect(d.operator2).registerEnclave(victimKey.address, MEASUREMENT, "0x", forVictim))
         .to.emit(d.tee, "EnclaveRegistered")
-        .withArgs(victim, victimKey.address, MEASUREMENT);
+        .withArgs(victim, victimKey.address, MEASUREMENT, 2n ** 64n - 1n);
     });
 
     it("follows the attestation verifier's measurement approvals", async function () {
@@ -185,7 +186,7 @@ describe("TeeVerifier", function () {
       await d.attestation.setMeasurementApproval(OTHER_MEASUREMENT, true);
       await expect(registerEnclaveFor(d.tee, d.other, key, OTHER_MEASUREMENT))
         .to.emit(d.tee, "EnclaveRegistered")
-        .withArgs(await d.other.getAddress(), key.address, OTHER_MEASUREMENT);
+        .withArgs(await d.other.getAddress(), key.address, OTHER_MEASUREMENT, 2n ** 64n - 1n);
     });
   });
 
@@ -228,6 +229,13 @@ describe("TeeVerifier", function () {
       await registerEnclaveFor(d.tee, d.operator, fresh, MEASUREMENT);
       expect((await d.tee.getEnclave(fresh.address)).attestationEpoch).to.equal(1n);
       await expect(fulfilTee(d, a.request, OUTPUT, d.operator, fresh)).to.emit(d.coordinator, "InferenceFulfilled");
+      // Its operator may also re-attest the old key under the new verifier: the same key pays again.
+      const b = await openRequest(d);
+      await expect(registerEnclaveFor(d.tee, d.operator, d.enclave, MEASUREMENT))
+        .to.emit(d.tee, "EnclaveRegistered")
+        .withArgs(await d.operator.getAddress(), d.enclave.address, MEASUREMENT, 2n ** 64n - 1n);
+      expect((await d.tee.getEnclave(d.enclave.address)).attestationEpoch).to.equal(1n);
+      await expect(fulfilTee(d, b.request, OUTPUT)).to.emit(d.coordinator, "InferenceFulfilled");
     });
   });
 

@@ -71,15 +71,16 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
 
     /// @inheritdoc IAttestationVerifier
     /// @dev Reverts with the failed check's error rather than returning false; the consumer is the caller.
+    /// `validUntil` is the quote's `expiry` (see `TdxAttestation.expiry`).
     function verifyAttestation(
         address operator,
         address enclaveKey,
         bytes32 measurement,
         bytes calldata report
-    ) external view returns (bool) {
+    ) external view returns (bool accepted, uint64 validUntil) {
         TdxAttestation memory a = verifyEnclave(msg.sender, operator, enclaveKey, report);
         if (measurement != a.measurement) revert TdxMeasurementMismatch(measurement, a.measurement);
-        return true;
+        return (true, a.expiry);
     }
 
     /// @inheritdoc ITdxAttestationVerifier

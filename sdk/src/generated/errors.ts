@@ -141,6 +141,7 @@ export const PROTOCOL_ERRORS = [
   "error TdxUnsupportedQuoteVersion(uint16 version)",
   "error TdxUnsupportedTeeType(uint32 teeType)",
   "error TdxUntrustedRoot(bytes32 certificateHash)",
+  "error TeeAttestationExpired(address enclaveKey, uint64 validUntil)",
   "error TeeAttestationRejected(address enclaveKey, bytes32 measurement)",
   "error TeeAttestationVerifierReplaced(address enclaveKey)",
   "error TeeDifferentSigners(address signerA, address signerB)",

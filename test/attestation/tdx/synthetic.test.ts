@@ -1,9 +1,8 @@
 import { rejects } from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import { Wallet, keccak256 } from "ethers";
 
@@ -13,6 +12,7 @@ import { OUTPUT, deployVerity, openRequest, teeProof } from "../../helpers/fixtu
 
 import { ALL_BUT_REVOKED, at, chainAt, vectorSet } from "./helpers.ts";
 import { crl, qeIdentity, quote, tcbInfo, testPki } from "./pki.ts";
+import { fakeTsm } from "./tsm.ts";
 import type { TestPki } from "./pki.ts";
 import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
 
@@ -109,23 +109,6 @@ describe("TDX: synthetic quotes through a test PKI", function () {
   });
 });
 
-/** A stand-in for the kernel's configfs-tsm entry: `outblob` is a FIFO, so a read blocks until a quote is made. */
-async function fakeTsm(pki: TestPki) {
-  const base = await mkdtemp(join(tmpdir(), "verity-tsm-"));
-  const entry = join(base, "verity");
-  await mkdir(entry);
-  await writeFile(join(entry, "provider"), "tdx_guest\n");
-  await writeFile(join(entry, "generation"), "1\n");
-  execFileSync("mkfifo", [join(entry, "outblob")]);
-  const serveOnce = async () => {
-    const out = await open(join(entry, "outblob"), "w"); // returns once the provider opens it to read
-    const inblob = await readFile(join(entry, "inblob"));
-    await out.write(quote(pki, { reportData: inblob }));
-    await out.close();
-  };
-  return { base, serveOnce, cleanup: () => rm(base, { recursive: true, force: true }) };
-}
-
 describe("TDX: register → serve → verify through configfs-tsm", function () {
   it("registers an enclave key with a quote from the configfs provider, then pays for its signed result", async function () {
     const { conn, v, pki, ethers } = await testVerifier();
@@ -165,15 +148,64 @@ describe("TDX: register → serve → verify through configfs-tsm", function () 
       await expect(
         tee.connect(d.operator2).registerEnclave(enclave.address, measurement, q, await possession(operator2)),
       ).to.be.revertedWithCustomError(v, "TdxReportDataMismatch");
+      const expiry = (await v.verifyQuote(q)).expiry;
       await expect(tee.connect(d.operator).registerEnclave(enclave.address, measurement, q, await possession(operator)))
         .to.emit(tee, "EnclaveRegistered")
-        .withArgs(operator, enclave.address, measurement);
+        .withArgs(operator, enclave.address, measurement, expiry);
+      expect((await tee.getEnclave(enclave.address)).validUntil).to.equal(expiry);
 
       const { request } = await openRequest(d);
       const proof = await teeProof(d, request, OUTPUT, enclave, operator);
       await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, proof)).to.emit(
         d.coordinator,
         "InferenceFulfilled",
+      );
+
+      // The collateral's next update passes: the registration's attestation expires with it.
+      await conn.networkHelpers.time.increaseTo(expiry);
+      const late = await openRequest(d);
+      const lateProof = await teeProof(d, late.request, OUTPUT, enclave, operator);
+      const before = await d.coordinator.balanceOf(operator);
+      await expect(d.coordinator.connect(d.operator).fulfill(late.request, OUTPUT, lateProof))
+        .to.be.revertedWithCustomError(tee, "TeeAttestationExpired")
+        .withArgs(enclave.address, expiry);
+      // The stale quote cannot renew it: its collateral is no longer current.
+      await expect(tee.connect(d.operator).registerEnclave(enclave.address, measurement, q, await possession(operator)))
+        .to.be.revertedWithCustomError(v, "TdxCrlExpired")
+        .withArgs(anyValue, expiry);
+
+      // Fresh collateral, then a fresh quote from configfs: the same key is registered again and paid.
+      const now = Number(expiry) + 60;
+      await conn.networkHelpers.time.increaseTo(now);
+      const fresh = { ...pki, now };
+      await (await v.pushCrl(crl(pki.root, now - 60, now + 86_400 * 30), "0x")).wait();
+      await (await v.pushCrl(crl(pki.ca, now - 60, now + 86_400 * 30), pki.ca.cert)).wait();
+      const t = tcbInfo(fresh);
+      await (await v.pushTcbInfo(t.body, t.signature, pki.signer.cert)).wait();
+      const qe = qeIdentity(fresh);
+      await (await v.pushQeIdentity(qe.body, qe.signature, pki.signer.cert)).wait();
+      const servedAgain = tsm.serveOnce();
+      const q2 = await provider.getBindingQuote({
+        chainId,
+        verifier: await v.getAddress(),
+        consumer: await tee.getAddress(),
+        operator,
+        enclaveKey: enclave.address,
+      });
+      await servedAgain;
+      const expiry2 = (await v.verifyQuote(q2)).expiry;
+      expect(expiry2).to.be.greaterThan(expiry);
+      await expect(
+        tee.connect(d.operator).registerEnclave(enclave.address, measurement, q2, await possession(operator)),
+      )
+        .to.emit(tee, "EnclaveRegistered")
+        .withArgs(operator, enclave.address, measurement, expiry2);
+      // The refused result was not lost: the same request, still open, is paid now.
+      await expect(d.coordinator.connect(d.operator).fulfill(late.request, OUTPUT, lateProof))
+        .to.emit(d.coordinator, "InferenceFulfilled")
+        .withArgs(late.requestId, operator, keccak256(OUTPUT), anyValue);
+      expect((await d.coordinator.balanceOf(operator)) - before).to.equal(
+        late.request.fee - late.request.royalty - late.request.protocolFee,
       );
     } finally {
       await tsm.cleanup();

@@ -489,7 +489,7 @@ export interface DevApprovedMeasurementAttestationVerifier
       measurement: BytesLike,
       arg3: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
 
@@ -597,7 +597,7 @@ export interface DevApprovedMeasurementAttestationVerifier
       measurement: BytesLike,
       arg3: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
 

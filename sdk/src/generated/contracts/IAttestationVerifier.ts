@@ -100,7 +100,7 @@ export interface IAttestationVerifier extends BaseContract {
       measurement: BytesLike,
       report: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
 
@@ -120,7 +120,7 @@ export interface IAttestationVerifier extends BaseContract {
       measurement: BytesLike,
       report: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
 

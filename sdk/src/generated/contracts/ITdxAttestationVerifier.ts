@@ -442,7 +442,7 @@ export interface ITdxAttestationVerifier extends BaseContract {
       measurement: BytesLike,
       report: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
 
@@ -561,7 +561,7 @@ export interface ITdxAttestationVerifier extends BaseContract {
       measurement: BytesLike,
       report: BytesLike
     ],
-    [boolean],
+    [[boolean, bigint] & { accepted: boolean; validUntil: bigint }],
     "view"
   >;
   getFunction(

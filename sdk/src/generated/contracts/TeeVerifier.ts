@@ -54,7 +54,7 @@ export type ResultClaimStructOutput = [
 export declare namespace ITeeVerifier {
   export type EnclaveStruct = {
     operator: AddressLike;
-    registeredAt: BigNumberish;
+    validUntil: BigNumberish;
     active: boolean;
     equivocated: boolean;
     attestationEpoch: BigNumberish;
@@ -63,14 +63,14 @@ export declare namespace ITeeVerifier {
 
   export type EnclaveStructOutput = [
     operator: string,
-    registeredAt: bigint,
+    validUntil: bigint,
     active: boolean,
     equivocated: boolean,
     attestationEpoch: bigint,
     measurement: string
   ] & {
     operator: string;
-    registeredAt: bigint;
+    validUntil: bigint;
     active: boolean;
     equivocated: boolean;
     attestationEpoch: bigint;
@@ -474,17 +474,20 @@ export namespace EnclaveRegisteredEvent {
   export type InputTuple = [
     operator: AddressLike,
     enclaveKey: AddressLike,
-    measurement: BytesLike
+    measurement: BytesLike,
+    validUntil: BigNumberish
   ];
   export type OutputTuple = [
     operator: string,
     enclaveKey: string,
-    measurement: string
+    measurement: string,
+    validUntil: bigint
   ];
   export interface OutputObject {
     operator: string;
     enclaveKey: string;
     measurement: string;
+    validUntil: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -1136,7 +1139,7 @@ export interface TeeVerifier extends BaseContract {
       DefaultAdminTransferScheduledEvent.OutputObject
     >;
 
-    "EnclaveRegistered(address,address,bytes32)": TypedContractEvent<
+    "EnclaveRegistered(address,address,bytes32,uint64)": TypedContractEvent<
       EnclaveRegisteredEvent.InputTuple,
       EnclaveRegisteredEvent.OutputTuple,
       EnclaveRegisteredEvent.OutputObject
