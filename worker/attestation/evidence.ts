@@ -61,10 +61,12 @@ export function tdxMeasurement(quote: Uint8Array): string {
 export class DevelopmentAttestation implements AttestationSource {
   readonly provider = "development-unattested" as const;
   readonly hardware = false;
-  constructor(
-    private readonly measurement: string,
-    private readonly report = "0x",
-  ) {}
+  readonly #measurement: string;
+  readonly #report: string;
+  constructor(measurement: string, report = "0x") {
+    this.#measurement = measurement;
+    this.#report = report;
+  }
 
   async evidence(binding: Binding): Promise<Evidence> {
     if (!LOCAL_CHAINS.has(binding.chainId)) {
@@ -72,7 +74,7 @@ export class DevelopmentAttestation implements AttestationSource {
         `tee.provider "development-unattested" registers enclave keys that no hardware attests, and chain ${binding.chainId} is not a local chain (31337 or 1337). Fix: run the node in an Intel TDX guest with tee.provider "tdx-configfs".`,
       );
     }
-    return { measurement: this.measurement, report: this.report };
+    return { measurement: this.#measurement, report: this.#report };
   }
 }
 
@@ -81,10 +83,10 @@ export class TdxConfigfsAttestation implements AttestationSource {
   readonly hardware = true;
   readonly quotes: TdxConfigfsQuoteProvider;
 
-  constructor(
-    options: { reportDir?: string; reportEntry?: string },
-    private readonly expectedMeasurement?: string,
-  ) {
+  readonly #expectedMeasurement: string | undefined;
+
+  constructor(options: { reportDir?: string; reportEntry?: string }, expectedMeasurement?: string) {
+    this.#expectedMeasurement = expectedMeasurement;
     this.quotes = new TdxConfigfsQuoteProvider({ baseDir: options.reportDir, entryName: options.reportEntry });
   }
 
@@ -97,9 +99,9 @@ export class TdxConfigfsAttestation implements AttestationSource {
       enclaveKey: binding.enclaveKey,
     });
     const measurement = tdxMeasurement(quote);
-    if (this.expectedMeasurement !== undefined && this.expectedMeasurement.toLowerCase() !== measurement) {
+    if (this.#expectedMeasurement !== undefined && this.#expectedMeasurement.toLowerCase() !== measurement) {
       throw new AttestationError(
-        `The TD's measurement is ${measurement}, not the configured ${this.expectedMeasurement}: this guest runs another image. Fix: boot the approved image, or set measurement to ${measurement} once governance approved it.`,
+        `The TD's measurement is ${measurement}, not the configured ${this.#expectedMeasurement}: this guest runs another image. Fix: boot the approved image, or set measurement to ${measurement} once governance approved it.`,
       );
     }
     // The verifier's own verdict before any gas is spent: the failed check by name, or the expiry.

@@ -24,13 +24,11 @@ export interface TdxConfigfsOptions {
 
 /** Why a quote could not be had; `fix` says what to do. */
 export class TdxQuoteProviderError extends Error {
-  constructor(
-    message: string,
-    readonly fix: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly fix: string;
+  constructor(message: string, fix: string, options?: { cause?: unknown }) {
     super(`${message} fix: ${fix}`, options);
     this.name = "TdxQuoteProviderError";
+    this.fix = fix;
   }
 }
 

@@ -8,8 +8,10 @@ export interface DerNode {
 
 /** Thrown for malformed DER; `offset` says where. Mirrors the verifier's `TdxMalformedDer`. */
 export class DerError extends Error {
-  constructor(readonly offset: number) {
+  readonly offset: number;
+  constructor(offset: number) {
     super(`Malformed DER at byte ${offset}: the certificate or CRL is damaged; fetch it again from Intel's PCS.`);
+    this.offset = offset;
   }
 }
 

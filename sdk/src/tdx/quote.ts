@@ -17,13 +17,13 @@ export interface TdxQuoteLayout {
 
 /** A failed check, named exactly as the on-chain verifier's custom error, with the same arguments. */
 export class TdxVerificationError extends Error {
-  constructor(
-    readonly check: string,
-    readonly args: readonly (bigint | number | string)[],
-    message: string,
-  ) {
+  readonly check: string;
+  readonly args: readonly (bigint | number | string)[];
+  constructor(check: string, args: readonly (bigint | number | string)[], message: string) {
     super(message);
     this.name = "TdxVerificationError";
+    this.check = check;
+    this.args = args;
   }
 }
 
