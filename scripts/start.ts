@@ -369,14 +369,17 @@ async function main() {
   const diagnosisCircuit = diagnosisModel && circuitOf(diagnosisModel);
   if (!diagnosisModel || !diagnosisCircuit)
     throw new Error("models/breast-cancer-mlp or its circuit (circuits/breast-cancer-mlp) is missing: restore them");
-  const hospital = await steps.run("Hospital flow: private diagnosis under ZK, insurer claim, field disclosure", () =>
-    hospitalFlow(diagnosisModel, diagnosisCircuit, {
-      provider,
-      deployment,
-      fund,
-      modelId: modelIds.get(diagnosisModel.name)!,
-      operator: operators[0]!.wallet.address,
-    }),
+  const hospital = await steps.run(
+    "Hospital flow: private diagnosis under ZK, insurer claim, field disclosure",
+    () =>
+      hospitalFlow(diagnosisModel, diagnosisCircuit, {
+        provider,
+        deployment,
+        fund,
+        modelId: modelIds.get(diagnosisModel.name)!,
+        operator: operators[0]!.wallet.address,
+      }),
+    () => "claim approved on a verified diagnosis, 2 fields disclosed",
   );
   console.log();
   console.log("Hospital flow");
@@ -496,7 +499,7 @@ async function hospitalFlow(
   });
   const tx = await asHospital.getFunction("discloseFields")(
     requestId,
-    d.fields.map((f) => ({ index: f.index, value: f.value, salt: f.salt, path: f.path })),
+    d.fields.map((f) => ({ ...f })),
   );
   const discloseReceipt = await tx.wait();
   const shown = [...opened2].map(([i, v]) => {
@@ -506,7 +509,7 @@ async function hospitalFlow(
   const hidden = circuit.input.fields.filter((_, i) => !opened2.has(i)).map((f) => f.name);
   return [
     `request 0x${requestId.toString(16).slice(0, 8)}… opened by the insurer contract for commitment ${commitment.slice(0, 12)}… (the record's field-tree root)`,
-    `diagnosis: ${model.labels?.[diagnosis] ?? diagnosis} (${diagnosis}), proved in ZK and re-verified off-chain; fulfillZk gas ${fulfilReceipt!.gasUsed}`,
+    `diagnosis: ${model.labels?.[diagnosis] ?? diagnosis} (${diagnosis}), proved in ZK and re-verified off-chain; fulfillZk gas ${fulfilReceipt!.gasUsed} (with the insurer's callback)`,
     `insurer: claim approved on the verified diagnosis, ${fmt(paid)} vUSD paid to the hospital`,
     `disclosed and checked on-chain by FieldDisclosureVerifier (${discloseReceipt.gasUsed} gas): ${shown.join(", ")}`,
     `stayed private (${hidden.length} of ${circuit.input.fields.length} fields, never on-chain): ${hidden.join(", ")}`,
