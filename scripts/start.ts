@@ -2,7 +2,10 @@
  * `npm start`: the whole network on an embedded chain. Starts an in-process chain served on
  * 127.0.0.1, deploys everything with the Ignition modules, registers the bundled models, stakes two
  * operators, starts their workers (which register their enclaves), sends paid requests from a dApp,
- * waits for verified results, re-verifies each one off-chain and prints a table and a summary.
+ * waits for verified results, re-verifies each one off-chain and prints a table and a summary. Then
+ * the hospital flow: a private diagnosis under ZK opened by the DiagnosisInsurer example contract,
+ * the verified diagnosis approving the claim, and two chosen fields of the record disclosed and
+ * checked on-chain by FieldDisclosureVerifier.
  *
  *   npm start -- [--requests N] [--serve]
  */
@@ -11,14 +14,30 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { Command, InvalidArgumentError } from "commander";
-import { JsonRpcProvider, NonceManager, Wallet, formatUnits, parseUnits, toBeHex } from "ethers";
+import {
+  Contract,
+  ContractFactory,
+  JsonRpcProvider,
+  NonceManager,
+  Wallet,
+  formatUnits,
+  parseUnits,
+  toBeHex,
+  type InterfaceAbi,
+} from "ethers";
 import hre from "hardhat";
 import { pino } from "pino";
 
 import ZkVerifierModule from "../deploy/modules/ZkVerifier.ts";
 import {
+  DEFAULT_VKEYS,
+  checkFieldDisclosure,
   commitmentFor,
   decodeOutput,
+  discloseFields,
+  fieldTree,
+  recordFromBytes,
+  recordSalts,
   encodeInput,
   Mode,
   newSalt,
@@ -30,8 +49,9 @@ import {
 } from "@verity-ai/sdk";
 import { NPM_START_DEPLOYMENT_ID, loadIgnitionDeployment, writeDeploymentRecord } from "@verity-ai/sdk/node";
 import { Worker, parseConfig } from "@verity-ai/node";
-import { readBundledModels, registerBundledModel } from "./lib/bundled.ts";
-import type { BundledModel } from "./lib/bundled.ts";
+import { readBundledModels, readCircuitDescriptors, registerBundledModel } from "./lib/bundled.ts";
+import type { BundledCircuit, BundledModel } from "./lib/bundled.ts";
+import { encodeFields, loadDataset } from "./diagnosis/data.ts";
 import { demoInputs } from "./lib/inputs.ts";
 import type { DemoKind } from "./lib/inputs.ts";
 import { freePort } from "./lib/ports.ts";
@@ -65,7 +85,7 @@ const program = new Command()
   .parse();
 const opts = program.opts<{ requests: number; serve: boolean; port?: number }>();
 
-const steps = new Steps(8);
+const steps = new Steps(9);
 // Expected races between the two workers are logged as warnings; the demo shows errors only.
 const quiet = pino({ level: process.env.VERITY_LOG_LEVEL ?? "error" });
 const workers: Worker[] = [];
@@ -137,18 +157,26 @@ async function main() {
   // 4. Model owner registers the bundled models.
   const owner = new Wallet(Wallet.createRandom().privateKey, provider);
   const models = readBundledModels(path.join(ROOT, "models"));
+  const circuits = readCircuitDescriptors(path.join(ROOT, "circuits"));
+  const circuitOf = (m: BundledModel): BundledCircuit | undefined =>
+    circuits.find((c) => c.model.weightsHash.toLowerCase() === m.weightsHash.toLowerCase());
   const modelIds = new Map<string, string>();
   await steps.run("Registering the bundled models", async () => {
     await fund(owner.address, 0n);
     const ownerClient = new VerityClient(deployment, new NonceManager(owner));
     for (const m of models) {
-      // The iris model has a ZK twin: its version pins the circuit's Groth16 verifier.
-      const zk = m.weightsHash === IRIS_WEIGHTS_HASH && deployment.irisGroth16 !== undefined;
+      // A model with a circuit has a ZK twin: its version pins the circuit's Groth16 verifier (iris's
+      // from the ceremony, the others' from their circuit descriptor).
+      const circuit = circuitOf(m);
+      const zkVerifier =
+        m.weightsHash === IRIS_WEIGHTS_HASH
+          ? deployment.irisGroth16
+          : circuit && deployment.zkVerifiers?.[circuit.verifier.contract];
       const terms = {
         price: parseUnits("2", 18),
         royaltyBps: 1_000,
-        modes: (1 << Mode.TEE) | (zk ? 1 << Mode.ZK : 0),
-        zkVerifier: zk ? deployment.irisGroth16 : undefined,
+        modes: (1 << Mode.TEE) | (zkVerifier ? 1 << Mode.ZK : 0),
+        zkVerifier,
       };
       modelIds.set(m.name, await registerBundledModel(ownerClient.registry, m, terms));
     }
@@ -265,6 +293,7 @@ async function main() {
   const rows: string[][] = [];
   let verified = 0;
   let totals = { operator: 0n, royalty: 0n, protocol: 0n, gas: 0n };
+  // The hospital flow's diagnosis is paid from the insurer's balance: its fee split is counted too.
   await steps.run("Waiting for verified results", async (progress) => {
     let done = 0;
     await Promise.all(
@@ -335,6 +364,27 @@ async function main() {
   console.log(`  average fulfil gas per result: ${sent.length ? totals.gas / BigInt(sent.length) : 0n}`);
   if (verified !== sent.length) throw new Error(`only ${verified} of ${sent.length} results re-verified`);
 
+  // 9. The hospital flow.
+  const diagnosisModel = models.find((m) => m.name === "breast-cancer-mlp");
+  const diagnosisCircuit = diagnosisModel && circuitOf(diagnosisModel);
+  if (!diagnosisModel || !diagnosisCircuit)
+    throw new Error("models/breast-cancer-mlp or its circuit (circuits/breast-cancer-mlp) is missing: restore them");
+  const hospital = await steps.run(
+    "Hospital flow: private diagnosis under ZK, insurer claim, field disclosure",
+    () =>
+      hospitalFlow(diagnosisModel, diagnosisCircuit, {
+        provider,
+        deployment,
+        fund,
+        modelId: modelIds.get(diagnosisModel.name)!,
+        operator: operators[0]!.wallet.address,
+      }),
+    () => "claim approved on a verified diagnosis, 2 fields disclosed",
+  );
+  console.log();
+  console.log("Hospital flow");
+  for (const line of hospital) console.log(`  ${line}`);
+
   if (opts.serve) {
     console.log(
       `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: deploy/deployments/${NPM_START_DEPLOYMENT_ID}/verity.json`,
@@ -346,6 +396,124 @@ async function main() {
       process.once("SIGTERM", resolve);
     });
   }
+}
+
+/** Deploys a contract from its Hardhat artifact, signed by `signer`. */
+async function deployArtifact(name: string, signer: NonceManager, args: unknown[]): Promise<Contract> {
+  const a = await hre.artifacts.readArtifact(name);
+  const c = await new ContractFactory(a.abi as InterfaceAbi, a.bytecode, signer).deploy(...args);
+  await c.waitForDeployment();
+  return c as Contract;
+}
+
+/**
+ * A hospital insured by the DiagnosisInsurer example opens a claim for a patient record: the insurer
+ * contract makes the ZK request with only the record's commitment, the hospital sends the record to the
+ * assigned operator's intake, the verified diagnosis (malignant) approves the claim and the payout is
+ * collected. The hospital then discloses two chosen fields (values, salts, Merkle paths), checked off
+ * chain by the SDK and on chain by FieldDisclosureVerifier through the insurer. Returns summary lines.
+ */
+async function hospitalFlow(
+  model: BundledModel,
+  circuit: BundledCircuit,
+  ctx: {
+    provider: JsonRpcProvider;
+    deployment: Deployment;
+    fund: (address: string, tokens: bigint) => Promise<void>;
+    modelId: string;
+    /** The operator the diagnosis request names (its worker's intake is intakeUrls[0]). */
+    operator: string;
+  },
+): Promise<string[]> {
+  const { provider, deployment, fund, modelId, operator } = ctx;
+  const insurerOwner = new NonceManager(new Wallet(Wallet.createRandom().privateKey, provider));
+  const hospitalWallet = new Wallet(Wallet.createRandom().privateKey, provider);
+  const hospital = new NonceManager(hospitalWallet);
+  const payout = 500n * E18;
+  await fund(await insurerOwner.getAddress(), 1_000n * E18);
+  await fund(hospitalWallet.address, 0n);
+
+  const t3 = await deployArtifact("PoseidonT3", insurerOwner, []);
+  const t5 = await deployArtifact("PoseidonT5", insurerOwner, []);
+  const disclosure = await deployArtifact("FieldDisclosureVerifier", insurerOwner, [
+    await t3.getAddress(),
+    await t5.getAddress(),
+  ]);
+  const insurer = await deployArtifact("DiagnosisInsurer", insurerOwner, [
+    deployment.coordinator,
+    deployment.token,
+    await disclosure.getAddress(),
+    modelId,
+    circuit.commitment.fieldCount,
+    payout,
+    await insurerOwner.getAddress(),
+  ]);
+  const insurerAddress = await insurer.getAddress();
+  const ownerClient = new VerityClient(deployment, insurerOwner);
+  await (await ownerClient.token.approve(insurerAddress, 100n * E18)).wait();
+  await (await insurer.getFunction("fundCoordinator")(100n * E18)).wait();
+  await (await ownerClient.token.transfer(insurerAddress, payout)).wait(); // the payout reserve
+  await (await insurer.getFunction("setInsured")(hospitalWallet.address, true)).wait();
+
+  // The patient record: dataset row 0 (a malignant mass), as the model's fixed-point input bytes.
+  const data = loadDataset(ROOT);
+  const input = encodeInput(model.inputEncoding, encodeFields(data.rows[0]!));
+  const salt = newSalt();
+  const commitment = await commitmentFor(Mode.ZK, input, salt, circuit);
+  const asHospital = insurer.connect(hospital) as Contract;
+  const receipt = await (await asHospital.getFunction("openClaim")(commitment, operator)).wait();
+  const client = new VerityClient(deployment, hospital);
+  const opened = receipt.logs
+    .map((l: { topics: string[]; data: string }) => client.coordinator.interface.parseLog(l))
+    .find((e: { name: string } | null) => e?.name === "InferenceRequested");
+  const requestId = opened.args.requestId as bigint;
+  await sendPrivateInput(intakeUrls[0]!, requestId, input, salt);
+  const view = await client.waitForResult(requestId, {
+    timeoutMs: 120_000,
+    pollMs: 100,
+    fromBlock: receipt.blockNumber,
+  });
+  const vkey = JSON.parse(readFileSync(path.join(ROOT, "circuits", circuit.name, "vkey.json"), "utf8")) as unknown;
+  const check = await verifyResult(client, requestId, view, {
+    ...DEFAULT_VKEYS,
+    [circuit.model.weightsHash.toLowerCase()]: vkey,
+  });
+  if (!check.ok) throw new Error(`the diagnosis result did not re-verify off-chain: ${JSON.stringify(check.checks)}`);
+  const fulfilReceipt = await provider.getTransactionReceipt(view.fulfilment!.txHash);
+  const diagnosis = Number(decodeOutput(model.outputEncoding, check.output!));
+  const claim = (await insurer.getFunction("claimOf")(requestId)) as { status: bigint };
+  const approved = claim.status === 2n;
+  if (!approved) throw new Error(`the insurer did not approve the claim on a ${model.labels?.[diagnosis]} diagnosis`);
+  const before = await client.token.balanceOf(hospitalWallet.address);
+  await (await asHospital.getFunction("collect")(requestId)).wait();
+  const paid = (await client.token.balanceOf(hospitalWallet.address)) - before;
+
+  // Disclose two chosen fields: worst radius and worst area.
+  const chosen = ["worst_radius", "worst_area"].map((n) => circuit.input.fields.findIndex((f) => f.name === n));
+  const values = recordFromBytes(circuit, input);
+  const salts = recordSalts(circuit, salt);
+  const d = discloseFields(fieldTree(values, salts), values, salts, chosen);
+  const opened2 = checkFieldDisclosure(BigInt(commitment), d, {
+    fieldCount: circuit.commitment.fieldCount,
+    fields: circuit.input.fields,
+  });
+  const tx = await asHospital.getFunction("discloseFields")(
+    requestId,
+    d.fields.map((f) => ({ ...f })),
+  );
+  const discloseReceipt = await tx.wait();
+  const shown = [...opened2].map(([i, v]) => {
+    const f = circuit.input.fields[i]!;
+    return `${f.name} = ${Number(v) / f.scale}${f.unit && f.unit !== "dimensionless" ? ` (${f.unit})` : ""}`;
+  });
+  const hidden = circuit.input.fields.filter((_, i) => !opened2.has(i)).map((f) => f.name);
+  return [
+    `request 0x${requestId.toString(16).slice(0, 8)}… opened by the insurer contract for commitment ${commitment.slice(0, 12)}… (the record's field-tree root)`,
+    `diagnosis: ${model.labels?.[diagnosis] ?? diagnosis} (${diagnosis}), proved in ZK and re-verified off-chain; fulfillZk gas ${fulfilReceipt!.gasUsed} (with the insurer's callback)`,
+    `insurer: claim approved on the verified diagnosis, ${fmt(paid)} vUSD paid to the hospital`,
+    `disclosed and checked on-chain by FieldDisclosureVerifier (${discloseReceipt.gasUsed} gas): ${shown.join(", ")}`,
+    `stayed private (${hidden.length} of ${circuit.input.fields.length} fields, never on-chain): ${hidden.join(", ")}`,
+  ];
 }
 
 function fmt(v: bigint): string {

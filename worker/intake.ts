@@ -4,7 +4,8 @@
  * sendPrivateInput). The input is accepted only for an open private-input request this worker can
  * serve, and only if it opens the request's on-chain commitment for its mode:
  *   TEE  inputHash = keccak256(abi.encode(bytes input, bytes32 salt))
- *   ZK   inputHash = Poseidon(x0, x1, x2, x3, zkSalt(salt))   (iris: x = int32be-milli-x4 values)
+ *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (a generated circuit), or
+ *        Poseidon(x0, x1, x2, x3, zkSalt(salt)) for the iris circuit (x = int32be-milli-x4 values)
  * It is then written to the job store (before the answer) and the worker is woken.
  *
  * Answers (JSON; errors as {"error": "..."} naming the problem and the fix):
@@ -321,20 +322,22 @@ export class Intake {
     const mode = Number(request.mode);
     let commitment: string;
     try {
-      commitment = await commitmentFor(mode, input, salt);
+      commitment = await commitmentFor(mode, input, salt, execute.zkCircuit(request.weightsHash));
     } catch (err) {
       // ZK: the input must be a valid circuit input (the message names the value: for the sender only).
       throw new Refusal(
         422,
         "bad-zk-input",
-        `input is not a valid input of the model's circuit: ${(err as Error).message} (iris: 16 bytes, 4 × int32 big-endian milli-cm in [0, 65536))`,
+        `input is not a valid input of the model's circuit: ${(err as Error).message} (the model's int32 big-endian fixed-point fields, each in the circuit's range)`,
       );
     }
     if (commitment.toLowerCase() !== request.inputHash.toLowerCase()) {
       const formula =
         mode === Mode.TEE
           ? "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
-          : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
+          : execute.zkCircuit(request.weightsHash) !== undefined
+            ? "ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)"
+            : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
       throw new Refusal(
         422,
         "commitment-mismatch",

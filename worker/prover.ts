@@ -4,33 +4,79 @@
  * handed to an idle thread one at a time, so a job whose deadline has passed while it waited is
  * dropped before any proving work is spent on it.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Worker as Thread } from "node:worker_threads";
 
 import type { Logger } from "pino";
 
-import { IRIS_CIRCUIT, type Groth16Proof } from "@verity-ai/sdk";
+import { IRIS_CIRCUIT, circuitInput, circuitSpec, type Groth16Proof, type ZkCircuitSpec } from "@verity-ai/sdk";
+
+/** The witness input of one proof: signal name → decimal string(s). */
+export type WitnessInput = Record<string, string | string[]>;
 
 export interface ZkCircuit {
-  /** Circuit name (e.g. "iris"). */
+  /** Circuit name (e.g. "breast-cancer-mlp"). */
   name: string;
   /** weightsHash of the model version the circuit's fixed-point weights were taken from. */
   weightsHash: string;
   wasm: string;
   zkey: string;
+  /** The descriptor of a generated circuit; undefined for the iris circuit of scripts/zk-ceremony.ts. */
+  spec: ZkCircuitSpec | undefined;
+  /** A valid witness input (all fields and salts zero) to warm a prover thread with. */
+  warmInput: WitnessInput;
 }
 
 /**
- * The circuits whose artefacts are present in `circuitsDir` (config `zk.circuitsDir`): the iris
- * circuit (`<circuitsDir>/iris/iris.wasm` and `iris_final.zkey`, from scripts/zk-ceremony.ts) proves
- * the model whose weights hash the SDK's circuit descriptor names.
+ * The circuits whose artefacts are present in `circuitsDir` (config `zk.circuitsDir`): every
+ * `<circuitsDir>/<name>/descriptor.json` whose wasm and proving key exist (from `npm run zk:setup`)
+ * proves the model version its descriptor names; and the iris circuit
+ * (`iris/iris.wasm`, `iris/iris_final.zkey`, from scripts/zk-ceremony.ts) if it has no descriptor.
+ * Throws on a descriptor that cannot be read, naming the file and the fix.
  */
 export function availableCircuits(circuitsDir: string): ZkCircuit[] {
+  const out: ZkCircuit[] = [];
+  const names = existsSync(circuitsDir) ? readdirSync(circuitsDir, { withFileTypes: true }) : [];
+  for (const entry of names.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(circuitsDir, entry.name, "descriptor.json");
+    if (!existsSync(path)) continue;
+    let d: { artefacts?: { wasm?: string; zkey?: string } };
+    let spec: ZkCircuitSpec;
+    try {
+      d = JSON.parse(readFileSync(path, "utf8")) as typeof d;
+      spec = circuitSpec(d);
+    } catch (err) {
+      throw new Error(`${path} is not a usable circuit descriptor (${(err as Error).message}): fix or remove it`);
+    }
+    if (typeof d.artefacts?.wasm !== "string" || typeof d.artefacts.zkey !== "string")
+      throw new Error(`${path} names no wasm and zkey artefacts: regenerate it with npm run zk:setup`);
+    const wasm = join(dirname(path), d.artefacts.wasm);
+    const zkey = join(dirname(path), d.artefacts.zkey);
+    if (![wasm, zkey].every((p) => existsSync(p))) continue;
+    const zeros = spec.input.fields.map(() => "0");
+    out.push({
+      name: spec.name,
+      weightsHash: spec.model.weightsHash.toLowerCase(),
+      wasm,
+      zkey,
+      spec,
+      warmInput: { [spec.privateInputs.values]: zeros, [spec.privateInputs.salts]: zeros },
+    });
+  }
   const wasm = join(circuitsDir, "iris", "iris.wasm");
   const zkey = join(circuitsDir, "iris", "iris_final.zkey");
-  if (![wasm, zkey].every((p) => existsSync(p))) return [];
-  return [{ name: IRIS_CIRCUIT.name, weightsHash: IRIS_CIRCUIT.weightsHash, wasm, zkey }];
+  const iris = IRIS_CIRCUIT.weightsHash.toLowerCase();
+  if ([wasm, zkey].every((p) => existsSync(p)) && !out.some((c) => c.weightsHash === iris))
+    out.push({
+      name: IRIS_CIRCUIT.name,
+      weightsHash: iris,
+      wasm,
+      zkey,
+      spec: undefined,
+      warmInput: circuitInput([5100n, 3500n, 1400n, 200n], 1n),
+    });
+  return out;
 }
 
 export interface ProofOut {
@@ -55,8 +101,7 @@ export class ProofCancelled extends Error {
 }
 
 interface Task {
-  x: readonly bigint[];
-  salt: bigint;
+  input: WitnessInput;
   /** Called right before the proof starts: a reason to cancel it, or undefined to go ahead. */
   shouldRun?: () => ProofCancelled | undefined;
   resolve(r: ProofOut): void;
@@ -109,10 +154,11 @@ export class ProverPool {
     while (!this.#closed && this.#slots.length < this.#threads) this.#spawn();
   }
 
-  prove(x: readonly bigint[], salt: bigint, shouldRun?: () => ProofCancelled | undefined): Promise<ProofOut> {
+  /** Proves the circuit on one witness input (see `ZkCircuit.warmInput` for its shape). */
+  prove(input: WitnessInput, shouldRun?: () => ProofCancelled | undefined): Promise<ProofOut> {
     if (this.#closed) return Promise.reject(new Error("prover pool is closed"));
     return new Promise<ProofOut>((resolve, reject) => {
-      this.#queue.push({ x, salt, shouldRun, resolve, reject });
+      this.#queue.push({ input, shouldRun, resolve, reject });
       this.start();
       this.#pump();
     });
@@ -120,7 +166,11 @@ export class ProverPool {
 
   #spawn(): void {
     const thread = new Thread(THREAD_SCRIPT, {
-      workerData: { wasm: this.circuit.wasm, zkey: this.circuit.zkey, warmup: this.#warmup },
+      workerData: {
+        wasm: this.circuit.wasm,
+        zkey: this.circuit.zkey,
+        warmup: this.#warmup ? this.circuit.warmInput : undefined,
+      },
     });
     const slot: Slot = { thread, busy: undefined, id: 0, ready: false };
     this.#slots.push(slot);
@@ -183,8 +233,7 @@ export class ProverPool {
       slot.thread.postMessage({
         type: "prove",
         id: slot.id,
-        x: task.x.map(String),
-        salt: task.salt.toString(),
+        input: task.input,
       });
     }
   }

@@ -1,6 +1,8 @@
 /**
- * Groth16 proving for the iris circuit: the witness calculator (circom's wasm) and snarkjs's prover,
- * loaded once per instance. Runs inside the prover threads (worker/zk-thread.ts) and in tests.
+ * Groth16 proving for a circuit: the witness calculator (circom's wasm) and snarkjs's prover, loaded
+ * once per instance. `CircuitProver` proves any circuit from its witness input (the worker builds it
+ * from the circuit descriptor, see sdk/src/fields/record.ts); `IrisProver` adds the iris circuit's
+ * (x, salt) input. Runs inside the prover threads (worker/zk-thread.ts) and in tests.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -21,8 +23,8 @@ const circomRuntime = require("circom_runtime") as {
   WitnessCalculatorBuilder(code: Uint8Array, options?: unknown): Promise<WitnessCalculator>;
 };
 
-/** Loads the circuit's wasm and proving key once and proves warm. Construct with `IrisProver.load()`. */
-export class IrisProver {
+/** Loads a circuit's wasm and proving key once and proves warm. Construct with `CircuitProver.load()`. */
+export class CircuitProver {
   readonly wasm: Uint8Array;
   readonly zkey: Uint8Array;
 
@@ -31,8 +33,8 @@ export class IrisProver {
     this.zkey = zkey;
   }
 
-  static load(wasmPath: string, zkeyPath: string): IrisProver {
-    return new IrisProver(readFileSync(wasmPath), readFileSync(zkeyPath));
+  static load(wasmPath: string, zkeyPath: string): CircuitProver {
+    return new CircuitProver(readFileSync(wasmPath), readFileSync(zkeyPath));
   }
 
   #calculator: Promise<WitnessCalculator> | undefined;
@@ -48,15 +50,32 @@ export class IrisProver {
     }
   }
 
+  /** Full witness of a witness input (index 0 is 1, then the public signals, then the private ones). */
+  witnessOf(input: Record<string, unknown>): Promise<bigint[]> {
+    return this.#calculate((wc) => wc.calculateWitness(input, true));
+  }
+
+  /** Groth16 proof for a witness input; publicSignals are [class, commitment]. */
+  async proveInput(input: Record<string, unknown>): Promise<ZkProofResult> {
+    const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(input, true));
+    return snarkjs.groth16.prove({ type: "mem", data: this.zkey }, { type: "mem", data: wtns });
+  }
+}
+
+/** The iris circuit of scripts/zk-ceremony.ts: input (x, salt). Construct with `IrisProver.load()`. */
+export class IrisProver extends CircuitProver {
+  static override load(wasmPath: string, zkeyPath: string): IrisProver {
+    return new IrisProver(readFileSync(wasmPath), readFileSync(zkeyPath));
+  }
+
   /** Full witness (index 0 is 1, then class, commitment, then private signals). */
   witness(x: readonly bigint[], salt: bigint): Promise<bigint[]> {
-    return this.#calculate((wc) => wc.calculateWitness(circuitInput(x, salt), true));
+    return this.witnessOf(circuitInput(x, salt));
   }
 
   /** Groth16 proof that `class = iris(x)` for the commitment to (x, salt). */
-  async prove(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
+  prove(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
     checkIrisInput(x);
-    const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(circuitInput(x, salt), true));
-    return snarkjs.groth16.prove({ type: "mem", data: this.zkey }, { type: "mem", data: wtns });
+    return this.proveInput(circuitInput(x, salt));
   }
 }

@@ -3,7 +3,7 @@
  * request at a time for the main thread (worker/prover.ts). Groth16 proving is seconds of CPU work;
  * here it never blocks the worker's event loop (RPC, intake endpoint, submissions).
  *
- * Messages in:  { type: "prove", id, x: string[], salt: string } | { type: "close" }
+ * Messages in:  { type: "prove", id, input: witness input } | { type: "close" }
  * Messages out: { type: "ready", warmMs } | { type: "result", id, ok: true, proof, publicSignals, ms }
  *               | { type: "result", id, ok: false, error }
  */
@@ -28,7 +28,7 @@ stub.exports = class WebWorkerUnavailable {
   }
 };
 require.cache[webWorkerPath] = stub;
-const { IrisProver } = await import("./zk-prover.ts");
+const { CircuitProver } = await import("./zk-prover.ts");
 const { zkShutdown } = await import("@verity-ai/sdk");
 // After the prover loaded its libraries: each ffjavascript copy clears globalThis.curve_bn128 on load.
 const ffjavascript = createRequire(snarkjsMain)("ffjavascript") as {
@@ -39,29 +39,30 @@ const ffjavascript = createRequire(snarkjsMain)("ffjavascript") as {
 interface Init {
   wasm: string;
   zkey: string;
-  /** Prove once at start (builds the curve and the witness calculator) so real proofs start warm. */
-  warmup: boolean;
+  /** A witness input to prove once at start (builds the curve and the witness calculator), or none. */
+  warmup: Record<string, unknown> | undefined;
 }
 
-type In = { type: "prove"; id: number; x: string[]; salt: string } | { type: "close" };
+type In = { type: "prove"; id: number; input: Record<string, unknown> } | { type: "close" };
 
 const init = workerData as Init;
 const port = parentPort!;
-const prover = IrisProver.load(init.wasm, init.zkey);
+const prover = CircuitProver.load(init.wasm, init.zkey);
 
 let chain: Promise<void> = Promise.resolve();
 
-async function warm(): Promise<void> {
+async function warm(input: Record<string, unknown>): Promise<void> {
   const t = performance.now();
   try {
-    await prover.prove([5100n, 3500n, 1400n, 200n], 1n);
+    await prover.proveInput(input);
     port.postMessage({ type: "ready", warmMs: performance.now() - t });
   } catch (err) {
     port.postMessage({ type: "ready", warmMs: performance.now() - t, error: (err as Error).message });
   }
 }
 
-if (init.warmup) chain = chain.then(warm);
+const warmInput = init.warmup;
+if (warmInput !== undefined) chain = chain.then(() => warm(warmInput));
 else port.postMessage({ type: "ready", warmMs: 0 });
 
 port.on("message", (m: In) => {
@@ -75,7 +76,7 @@ port.on("message", (m: In) => {
   chain = chain.then(async () => {
     const t = performance.now();
     try {
-      const r = await prover.prove(m.x.map(BigInt), BigInt(m.salt));
+      const r = await prover.proveInput(m.input);
       port.postMessage({
         type: "result",
         id: m.id,

@@ -4,7 +4,25 @@ import path from "node:path";
 import { ZeroAddress } from "ethers";
 
 import type { ModelRegistry } from "../../typechain-types/index.ts";
-import { MANIFEST_FILE, parseManifest } from "@verity-ai/sdk";
+import { MANIFEST_FILE, circuitSpec, parseManifest, type ZkCircuitSpec } from "@verity-ai/sdk";
+
+/** A generated circuit's descriptor (circuits/<name>/descriptor.json) with its verifier contract's name. */
+export type BundledCircuit = ZkCircuitSpec & { verifier: { contract: string } };
+
+/** Every `circuits/<name>/descriptor.json` under `circuitsDir` (none if the folder is absent). */
+export function readCircuitDescriptors(circuitsDir: string): BundledCircuit[] {
+  if (!existsSync(circuitsDir)) return [];
+  const out: BundledCircuit[] = [];
+  for (const entry of readdirSync(circuitsDir, { withFileTypes: true })) {
+    const file = path.join(circuitsDir, entry.name, "descriptor.json");
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const d = circuitSpec(JSON.parse(readFileSync(file, "utf8"))) as BundledCircuit;
+    if (typeof d.verifier?.contract !== "string")
+      throw new Error(`${file} names no verifier contract: rerun npm run zk:setup -- models/${d.model.name}`);
+    out.push(d);
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
 
 /** What `npm start` and the CLI need from a bundled model's manifest. */
 export interface BundledModel {

@@ -90,7 +90,12 @@ async function addressesOf(result: Record<string, { getAddress(): Promise<string
   const keys = ["token", "registry", "staking", "coordinator", "tee", "attestation", "zk", "irisGroth16"] as const;
   const out: Record<string, string> = {};
   for (const k of keys) if (result[k]) out[k] = getAddress(await result[k].getAddress());
-  return out as unknown as Omit<Deployment, "chainId">;
+  // The generated circuits' verifiers, by contract name (deploy/modules/ZkVerifier.ts).
+  const zkVerifiers: Record<string, string> = {};
+  for (const [k, c] of Object.entries(result))
+    if (k.endsWith("Groth16Verifier") && k !== "irisGroth16") zkVerifiers[k] = getAddress(await c.getAddress());
+  const record = out as unknown as Omit<Deployment, "chainId">;
+  return Object.keys(zkVerifiers).length > 0 ? { ...record, zkVerifiers } : record;
 }
 
 // A minimal view of a Hardhat network connection with the ethers and Ignition plugins.

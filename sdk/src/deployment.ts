@@ -12,13 +12,18 @@ export interface Deployment {
   /** Present once the ZK mode is deployed: the ZkVerifier and the iris circuit's Groth16 verifier. */
   zk?: string;
   irisGroth16?: string;
+  /**
+   * The generated circuits' Groth16 verifiers, by contract name (a circuit descriptor's
+   * `verifier.contract`, e.g. "BreastCancerMlpGroth16Verifier").
+   */
+  zkVerifiers?: Record<string, string>;
   /** Block the deployment started in: event queries (the SDK's, the node's scan) start here. */
   startBlock?: number;
   /** `ABI_VERSION` of the contracts deployed. */
   abiVersion?: string;
 }
 
-const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId" | "startBlock" | "abiVersion">, string> = {
+const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId" | "startBlock" | "abiVersion" | "zkVerifiers">, string> = {
   token: "PaymentToken#VerityTestToken",
   registry: "ModelRegistry#ModelRegistry",
   staking: "OperatorStaking#OperatorStaking",
@@ -40,6 +45,11 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
     }
     out[key] = getAddress(value);
   }
+  const generated = Object.entries(addresses).filter(
+    ([future]) => /^ZkVerifier#\w+Groth16Verifier$/.test(future) && future !== IGNITION_KEYS.irisGroth16,
+  );
+  if (generated.length > 0)
+    out.zkVerifiers = Object.fromEntries(generated.map(([future, a]) => [future.split("#")[1]!, getAddress(a)]));
   return out as unknown as Deployment;
 }
 

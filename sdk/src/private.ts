@@ -4,22 +4,22 @@
  *
  * Commitments by mode:
  * - TEE: keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
- * - ZK (iris): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers (the circuit's commitment).
+ * - ZK with a generated circuit (its descriptor given): the root of the per-field Merkle tree over the
+ *   record's fixed-point integers, field i salted with Poseidon(zkSalt(salt), i) (fields/record.ts).
+ * - ZK (iris, no descriptor given): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers.
  */
 import { AbiCoder, getAddress, getBytes, hexlify, isAddress, keccak256, randomBytes, zeroPadValue } from "ethers";
 import type { BytesLike } from "ethers";
 
 import { Mode } from "./types.ts";
 import { commitmentHex, irisCommitment, irisInputFromBytes } from "./zk.ts";
+import { recordCommitment, zkSalt, type ZkCircuitSpec } from "./fields/record.ts";
+
+export { zkSalt };
 
 /** A random 32-byte salt (hex). For ZK it is reduced into the field by `zkSalt`. */
 export function newSalt(): string {
   return hexlify(randomBytes(32));
-}
-
-/** The salt as a field element for the Poseidon commitment (top bits cleared so it is < p). */
-export function zkSalt(salt: BytesLike): bigint {
-  return BigInt(hexlify(salt)) & ((1n << 248n) - 1n);
 }
 
 /** TEE commitment to private input bytes. */
@@ -27,9 +27,18 @@ export function teeCommitment(input: BytesLike, salt: BytesLike): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes", "bytes32"], [getBytes(input), zeroPadValue(salt, 32)]));
 }
 
-/** The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`. */
-export async function commitmentFor(mode: number, input: BytesLike, salt: BytesLike): Promise<string> {
+/**
+ * The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`; in ZK mode
+ * `circuit` is the model's circuit descriptor (circuits/<name>/descriptor.json).
+ */
+export async function commitmentFor(
+  mode: number,
+  input: BytesLike,
+  salt: BytesLike,
+  circuit?: ZkCircuitSpec,
+): Promise<string> {
   if (mode === Mode.TEE) return teeCommitment(input, salt);
+  if (mode === Mode.ZK && circuit !== undefined) return recordCommitment(circuit, input, salt);
   if (mode === Mode.ZK) return commitmentHex(await irisCommitment(irisInputFromBytes(input), zkSalt(salt)));
   throw new Error(`mode ${mode} has no private-input commitment: use 1 (TEE) or 2 (ZK)`);
 }
@@ -40,9 +49,10 @@ export async function checkPrivateDisclosure(
   commitment: string,
   input: BytesLike,
   salt: BytesLike,
+  circuit?: ZkCircuitSpec,
 ): Promise<boolean> {
   try {
-    return (await commitmentFor(mode, input, salt)).toLowerCase() === commitment.toLowerCase();
+    return (await commitmentFor(mode, input, salt, circuit)).toLowerCase() === commitment.toLowerCase();
   } catch {
     return false;
   }

@@ -8,7 +8,7 @@
  * registered for TEE | ZK and pinned to the Groth16 verifier.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,10 +28,19 @@ import {
 } from "ethers";
 
 import { freePort } from "../../scripts/lib/ports.ts";
-import { requestIdOf, requestParams, toRequest, type Request, type RequestParams } from "@verity-ai/sdk";
+import {
+  circuitSpec,
+  requestIdOf,
+  requestParams,
+  toRequest,
+  type Request,
+  type RequestParams,
+  type ZkCircuitSpec,
+} from "@verity-ai/sdk";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const MODELS_DIR = join(ROOT, "models");
+export const CIRCUITS_DIR = join(ROOT, "circuits");
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 export const E18 = 10n ** 18n;
 
@@ -185,7 +194,13 @@ export interface Protocol {
   tee: Contract;
   attestation: Contract;
   /** ZK mode (deployProtocol with { zk: true }). */
-  zk?: { verifier: Contract; irisGroth16: Contract; poseidon: Contract };
+  zk?: {
+    verifier: Contract;
+    irisGroth16: Contract;
+    poseidon: Contract;
+    /** The generated Groth16 verifier of each circuits/<name>/descriptor.json, by model name. */
+    generated: Record<string, Contract>;
+  };
   models: Record<string, BundledModel>;
   price: bigint;
   royaltyBps: bigint;
@@ -266,7 +281,15 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
       await poseidon.getAddress(),
     ]);
     await (await coordinator.getFunction("setVerifier")(2, await verifier.getAddress())).wait();
-    zk = { verifier, irisGroth16, poseidon };
+    // Every generated circuit's verifier, approved by governance like the iris one.
+    const generated: Record<string, Contract> = {};
+    for (const d of circuitDescriptors()) {
+      generated[d.model.name] = await deploy(admin, `generated/${d.verifier.contract}`, []);
+      await (
+        await registry.getFunction("setZkVerifierApproval")(await generated[d.model.name]!.getAddress(), true)
+      ).wait();
+    }
+    zk = { verifier, irisGroth16, poseidon, generated };
   }
 
   const p: Protocol = {
@@ -287,17 +310,28 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
     protocolFeeBps,
     minStake: MIN_STAKE,
   };
-  for (const dir of ["iris", "silero-vad"]) {
+  for (const dir of ["iris", "silero-vad", "breast-cancer-mlp"]) {
     const m = manifest(dir);
+    const zkVerifier =
+      zk === undefined ? undefined : dir === "iris" ? zk.irisGroth16 : (zk.generated[dir] as Contract | undefined);
     p.models[dir] = await registerModel(
       p,
       dir,
       m.weightsHash,
       `${m.input.encoding}/${m.output.encoding}`,
-      dir === "iris" && zk !== undefined ? { modes: 0b110, zkVerifier: await zk.irisGroth16.getAddress() } : {},
+      zkVerifier !== undefined ? { modes: 0b110, zkVerifier: await zkVerifier.getAddress() } : {},
     );
   }
   return p;
+}
+
+/** The descriptors of the generated circuits (circuits/<name>/descriptor.json). */
+export function circuitDescriptors(): (ZkCircuitSpec & { verifier: { contract: string } })[] {
+  return readdirSync(CIRCUITS_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(CIRCUITS_DIR, e.name, "descriptor.json")))
+    .map((e) => circuitSpec(JSON.parse(readFileSync(join(CIRCUITS_DIR, e.name, "descriptor.json"), "utf8"))))
+    .map((d) => d as ZkCircuitSpec & { verifier: { contract: string } })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Register a model (TEE mode unless `modes` says otherwise) under `name` pinning `weightsHash`. */

@@ -23,12 +23,24 @@ describe("npm start (smoke)", function () {
       child.on("exit", (c) => resolve({ code: c ?? -1, stdout: out, stderr: err }));
     });
     expect(code, stderr + stdout).to.equal(0);
-    for (let i = 1; i <= 8; i++) expect(stdout).to.match(new RegExp(`\\[${i}/8\\] .* ✔`));
+    for (let i = 1; i <= 9; i++) expect(stdout).to.match(new RegExp(`\\[${i}/9\\] .* ✔`));
     expect(stdout).to.contain("requests served and verified: 4/4");
     // The mix: public TEE (iris, silero), private-input TEE, and private-input ZK.
     expect(stdout.match(/✔ op[12] (enclave 0x|enclave [0-9a-f]+…|Groth16 proof)/g)?.length).to.equal(4);
     expect(stdout).to.contain("TEE (private input)");
     expect(stdout).to.contain("ZK (private input)");
+    // The hospital flow: the insurer contract's ZK diagnosis request, the claim it approved, two fields disclosed.
+    expect(stdout).to.match(/request 0x[0-9a-f]{8}… opened by the insurer contract for commitment 0x[0-9a-f]{10}…/);
+    expect(stdout).to.match(
+      /diagnosis: malignant \(0\), proved in ZK and re-verified off-chain; fulfillZk gas \d+ \(with the insurer's callback\)/,
+    );
+    expect(stdout).to.contain("insurer: claim approved on the verified diagnosis, 500.00 vUSD paid to the hospital");
+    expect(stdout).to.match(
+      /disclosed and checked on-chain by FieldDisclosureVerifier \(\d+ gas\): worst_radius = 25\.38 \(.+\), worst_area = 2019 \(.+\)/,
+    );
+    expect(stdout).to.contain(
+      "stayed private (8 of 10 fields, never on-chain): worst_texture, worst_perimeter, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension",
+    );
   });
 
   it("refuses a bad --requests value, naming it", async function () {

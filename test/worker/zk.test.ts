@@ -1,9 +1,12 @@
 import { expect } from "chai";
-import { getBytes, keccak256, toBeHex, zeroPadValue, type Contract } from "ethers";
+import { getBytes, hexlify, keccak256, toBeHex, zeroPadValue, type Contract } from "ethers";
 
 import {
   classOutput,
   commitmentFor,
+  deriveFieldSalts,
+  encodeInput,
+  fieldTree,
   irisFixedForward,
   irisInputFromBytes,
   Mode,
@@ -15,7 +18,10 @@ import {
   operatorShare,
 } from "@verity-ai/sdk";
 import { Worker } from "../../worker/worker.ts";
+import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import {
+  ROOT,
+  circuitDescriptors,
   deployProtocol,
   freePort,
   fulfilmentCounts,
@@ -119,7 +125,7 @@ describe("worker: ZK mode with private inputs", function () {
     expect(outOfRange.status).to.equal(422);
     expect(outOfRange.body).to.deep.equal({
       error:
-        "input is not a valid input of the model's circuit: iris input 0 = 70000 is outside [0, 2^16) milli-cm (iris: 16 bytes, 4 × int32 big-endian milli-cm in [0, 65536))",
+        "input is not a valid input of the model's circuit: iris input 0 = 70000 is outside [0, 2^16) milli-cm (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
     });
 
     for (let i = 0; i < zk.length; i++) await sendPrivateInput(base, zk[i]!.requestId, inputs[i]!, salts[i]!);
@@ -177,7 +183,104 @@ describe("worker: ZK mode with private inputs", function () {
     const health = worker.health();
     expect(health.ok).to.equal(true);
     expect(health.zk).to.deep.equal([
+      {
+        circuit: "breast-cancer-mlp",
+        weightsHash: p.models["breast-cancer-mlp"]!.weightsHash.toLowerCase(),
+        pending: 0,
+      },
       { circuit: "iris", weightsHash: p.models.iris!.weightsHash.toLowerCase(), pending: 0 },
     ]);
+  });
+
+  it("serves the diagnosis model from its circuit descriptor: private ZK records committed on the field tree, proved, fulfilled; the same records under TEE give the same diagnoses", async function () {
+    const diagnosis = p.models["breast-cancer-mlp"]!;
+    const spec = circuitDescriptors().find((d) => d.model.name === "breast-cancer-mlp")!;
+    const data = loadDataset(ROOT);
+    // A malignant and a benign patient (dataset rows 0 and 19): the record as the model's input bytes.
+    const rows = [0, 19];
+    const inputs = rows.map((r) => hexlify(encodeInput("int32be-fixed-x10", encodeFields(data.rows[r]!))));
+    const salts = inputs.map(() => newSalt());
+    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(Mode.ZK, x, salts[i]!, spec)));
+    // The commitment is the root of the per-field tree, field i salted with Poseidon(master salt, i).
+    const values = encodeFields(data.rows[0]!).map(BigInt);
+    const fieldSalts = deriveFieldSalts(zkSalt(salts[0]!), 10);
+    expect(commitments[0]).to.equal(zeroPadValue(toBeHex(fieldTree(values, fieldSalts).root), 32));
+
+    const zk: Opened[] = [];
+    for (let i = 0; i < inputs.length; i++)
+      zk.push(
+        await openRequest(p, requester, {
+          modelId: diagnosis.modelId,
+          mode: Mode.ZK,
+          inputCommitment: commitments[i]!,
+          operator: op.wallet.address,
+        }),
+      );
+    const tee: Opened[] = [];
+    for (let i = 0; i < inputs.length; i++)
+      tee.push(
+        await openRequest(p, requester, {
+          modelId: diagnosis.modelId,
+          inputCommitment: await commitmentFor(Mode.TEE, inputs[i]!, salts[i]!),
+        }),
+      );
+    await waitFor("diagnosis jobs awaiting their inputs", async () =>
+      [...zk, ...tee].every((o) => worker.store.get(key(o.requestId))?.state === "awaiting-input"),
+    );
+    // The iris formula is not what a generated circuit's commitment is: a wrong salt names the field tree.
+    const wrong = await postRaw(
+      `${base}/intake/${key(zk[0]!.requestId)}`,
+      JSON.stringify({ input: inputs[0], salt: newSalt() }),
+    );
+    expect(wrong.status).to.equal(422);
+    expect(wrong.body).to.deep.equal({
+      error: `input and salt do not open the request's commitment ${commitments[0]} (ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
+    });
+    // A field outside its circuit range (worst_radius has 17 bits) is refused with the field named.
+    const big = getBytes(inputs[0]!);
+    new DataView(big.buffer).setInt32(0, 2 ** 17, false);
+    const outOfRange = await postRaw(
+      `${base}/intake/${key(zk[0]!.requestId)}`,
+      JSON.stringify({ input: hexlify(big), salt: salts[0] }),
+    );
+    expect(outOfRange.status).to.equal(422);
+    expect(outOfRange.body).to.deep.equal({
+      error:
+        "input is not a valid input of the model's circuit: breast-cancer-mlp field 0 (worst_radius) = 131072 is outside the circuit's range [0, 2^17): encode value × 1000 as a non-negative integer below 131072 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
+    });
+
+    for (let i = 0; i < inputs.length; i++) {
+      await sendPrivateInput(base, zk[i]!.requestId, inputs[i]!, salts[i]!);
+      await sendPrivateInput(base, tee[i]!.requestId, inputs[i]!, salts[i]!);
+    }
+    await waitFor(
+      "diagnosis requests confirmed",
+      async () => [...zk, ...tee].every((o) => worker.store.get(key(o.requestId))?.state === "confirmed"),
+      90_000,
+    );
+    const { fulfilled } = await fulfilmentCounts(p);
+    const groth16 = await p.zk!.generated["breast-cancer-mlp"]!.getAddress();
+    for (let i = 0; i < zk.length; i++) {
+      const expected = classOutput(data.classes[rows[i]!]!); // the dataset's diagnosis: 0 malignant, 1 benign
+      const job = worker.store.get(key(zk[i]!.requestId))!;
+      expect(job.output).to.equal(expected);
+      expect(worker.store.get(key(tee[i]!.requestId))!.output).to.equal(expected);
+      expect(fulfilled.get(zk[i]!.requestId)).to.deep.equal({
+        count: 1,
+        operator: op.wallet.address,
+        outputHash: keccak256(expected),
+      });
+      const receipt = (await node.provider.getTransactionReceipt(job.txHash!))!;
+      const event = receipt.logs
+        .map((l) => p.coordinator.interface.parseLog(l))
+        .find((e) => e?.name === "InferenceFulfilled" && e.args.requestId === zk[i]!.requestId)!;
+      expect(event.args.verifierRecord).to.equal(zeroPadValue(groth16, 32).toLowerCase());
+      console.log(`      fulfillZk (diagnosis) in the worker's transaction: ${receipt.gasUsed} gas`);
+      expect(receipt.gasUsed).to.be.at.most(260_000n);
+    }
+    expect(data.classes[rows[0]!]).to.equal(0);
+    expect(data.classes[rows[1]!]).to.equal(1);
+    const needles = [...inputs, ...salts, ...salts.map((s) => zeroPadValue(toBeHex(zkSalt(s)), 32))];
+    expect(await scanChain(node, needles)).to.deep.equal([]);
   });
 });

@@ -22,21 +22,24 @@ import {
   ModelError,
   ModelHashMismatchError,
   UnknownModelError,
+  circuitInput,
   classOutput,
   decodeInput,
   encodeZkProof,
   irisFixedForward,
   irisInputFromBytes,
+  recordWitnessInput,
   teeCommitment,
   zkSalt,
   type Request,
+  type ZkCircuitSpec,
 } from "@verity-ai/sdk";
 
 import { Executor, ModelStore } from "../models/index.ts";
 import type { Attester } from "../attester.ts";
 import type { Job, JobStore, Verdict } from "../store.ts";
 import type { Metrics } from "../metrics.ts";
-import { ProofCancelled, type ProverPool } from "../prover.ts";
+import { ProofCancelled, type ProverPool, type WitnessInput } from "../prover.ts";
 
 export type { Verdict } from "../store.ts";
 
@@ -140,6 +143,11 @@ export class ExecuteStage {
   }
 
   /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
+  /** The descriptor of the generated circuit that proves `weightsHash`, if this worker has one. */
+  zkCircuit(weightsHash: string): ZkCircuitSpec | undefined {
+    return this.#provers.get(weightsHash.toLowerCase())?.circuit.spec;
+  }
+
   unsupported(mode: bigint, weightsHash: string): Verdict | undefined {
     if (mode === BigInt(Mode.TEE)) return undefined;
     if (mode === BigInt(Mode.ZK)) {
@@ -366,18 +374,20 @@ export class ExecuteStage {
 
   /** Queue ZK jobs to their circuit's prover: → executing now, → attested when the proof is back. */
   #prove(items: Item[]): void {
-    const ready: { item: Item; x: bigint[]; salt: bigint; outputClass: number; pool: ProverPool }[] = [];
+    const ready: { item: Item; input: WitnessInput; outputClass: number | undefined; pool: ProverPool }[] = [];
     const bad: { job: Job; verdict: Verdict }[] = [];
     for (const item of items) {
       try {
-        const x = irisInputFromBytes(item.input);
-        ready.push({
-          item,
-          x,
-          salt: zkSalt(item.salt!),
-          outputClass: irisFixedForward(x).outputClass,
-          pool: this.#provers.get(item.request.weightsHash.toLowerCase())!,
-        });
+        const pool = this.#provers.get(item.request.weightsHash.toLowerCase())!;
+        const spec = pool.circuit.spec;
+        if (spec !== undefined) {
+          // A generated circuit: its witness input comes from its descriptor; the proof's class is the result.
+          ready.push({ item, input: recordWitnessInput(spec, item.input, item.salt!), outputClass: undefined, pool });
+        } else {
+          const x = irisInputFromBytes(item.input);
+          const salt = zkSalt(item.salt!);
+          ready.push({ item, input: circuitInput(x, salt), outputClass: irisFixedForward(x).outputClass, pool });
+        }
       } catch {
         // The decoder's message quotes input values: a private input's are never logged or stored.
         const detail = "the private input is not a valid input of the model's circuit (checked at intake: unexpected)";
@@ -387,7 +397,7 @@ export class ExecuteStage {
     this.settle(bad);
     if (ready.length === 0) return;
     this.#store.markExecuting(ready.map((r) => r.item.job.requestId));
-    for (const { item, x, salt, outputClass, pool } of ready) {
+    for (const { item, input, outputClass, pool } of ready) {
       const { job, request } = item;
       const shouldRun = (): ProofCancelled | undefined => {
         if (this.#closed) return new ProofCancelled("stopping", "worker stopping");
@@ -401,7 +411,7 @@ export class ExecuteStage {
           return new ProofCancelled("not-needed", "no longer needed");
         return undefined;
       };
-      pool.prove(x, salt, shouldRun).then(
+      pool.prove(input, shouldRun).then(
         (out) => {
           if (this.#closed) return;
           const now = this.#store.get(job.requestId);
@@ -410,7 +420,7 @@ export class ExecuteStage {
           const problem =
             commitment !== BigInt(request.inputHash)
               ? "the proof's commitment differs from request.inputHash"
-              : cls !== BigInt(outputClass)
+              : outputClass !== undefined && cls !== BigInt(outputClass)
                 ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
                 : undefined;
           if (problem !== undefined) {

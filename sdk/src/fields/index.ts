@@ -26,3 +26,13 @@ export {
   type FieldOpening,
 } from "./disclosure.ts";
 export { deriveFieldSalts } from "./salts.ts";
+export {
+  CircuitSpecError,
+  FIELD_MERKLE_SCHEME,
+  circuitSpec,
+  recordCommitment,
+  recordFromBytes,
+  recordSalts,
+  recordWitnessInput,
+  type ZkCircuitSpec,
+} from "./record.ts";
