@@ -159,6 +159,8 @@ interface ITdxAttestationVerifier is IAttestationVerifier {
 
     /// @notice Thrown when no TCB info was pushed for the platform's FMSPC.
     error TdxTcbInfoMissing(bytes6 fmspc);
+    /// @notice Thrown when the TCB info is for another PCE (`tcbInfoPceId`) than the PCK certificate's (`pckPceId`).
+    error TdxPceIdMismatch(bytes2 tcbInfoPceId, bytes2 pckPceId);
     /// @notice Thrown when no TCB level of the TCB info matches the platform and TD TCB.
     error TdxTcbLevelNotFound(bytes6 fmspc);
     /// @notice Thrown when the TDX module's signer or attributes differ from the TCB info's.

@@ -356,6 +356,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         if (t.issueDate == 0) revert TdxTcbInfoMissing(ext.fmspc);
         if (block.timestamp >= t.validUntil) revert TdxCollateralExpired(CollateralKind.TcbInfo, t.validUntil);
         a.expiry = _min(a.expiry, t.validUntil);
+        if (t.pceId != ext.pceId) revert TdxPceIdMismatch(t.pceId, ext.pceId);
         bytes16 svn = a.teeTcbSvn;
         uint8 major = uint8(svn[1]);
         bytes32 signerHash = keccak256(body[TdxQuote.MR_SIGNER_SEAM:TdxQuote.SEAM_ATTRIBUTES]);

@@ -43,6 +43,8 @@ struct SgxExtension {
     /// SGX TCB components 1..16, one byte each.
     bytes16 cpuSvn;
     uint16 pceSvn;
+    /// The PCE's identifier, compared with the TCB info's `pceId`.
+    bytes2 pceId;
 }
 
 /// @title TdxX509
@@ -141,7 +143,7 @@ library TdxX509 {
         return (TdxDer.keccakRange(der, n.content, n.end), entry.end);
     }
 
-    /// @notice Reads FMSPC, the SGX TCB components and PCE SVN from a PCK certificate's SGX extension.
+    /// @notice Reads FMSPC, the SGX TCB components, PCE SVN and PCE ID from a PCK certificate's SGX extension.
     function sgxExtension(bytes memory der, X509Cert memory c) public pure returns (SgxExtension memory x) {
         if (c.extEnd == 0) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
         DerNode memory list = TdxDer.expect(der, c.extStart, c.extEnd, TdxDer.SEQUENCE);
@@ -161,6 +163,7 @@ library TdxX509 {
     function _sgxFields(bytes memory der, DerNode memory seq) private pure returns (SgxExtension memory x) {
         bool haveFmspc;
         bool haveTcb;
+        bool havePceId;
         for (uint256 p = seq.content; p < seq.end;) {
             DerNode memory item = TdxDer.expect(der, p, seq.end, TdxDer.SEQUENCE);
             p = item.end;
@@ -175,13 +178,20 @@ library TdxX509 {
                 }
                 x.fmspc = bytes6(TdxDer.word(der, value.content, value.end));
                 haveFmspc = true;
+            } else if (arc == 3) {
+                // PCE ID: an OCTET STRING of 2 bytes.
+                if (value.tag != TdxDer.OCTET_STRING || value.end - value.content != 2) {
+                    revert ITdxAttestationVerifier.TdxMissingSgxExtension();
+                }
+                x.pceId = bytes2(TdxDer.word(der, value.content, value.end));
+                havePceId = true;
             } else if (arc == 2) {
                 if (value.tag != TdxDer.SEQUENCE) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
                 (x.cpuSvn, x.pceSvn) = _tcb(der, value);
                 haveTcb = true;
             }
         }
-        if (!haveFmspc || !haveTcb) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
+        if (!haveFmspc || !haveTcb || !havePceId) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
     }
 
     /// TCB: SEQUENCE of (OID …13.1.2.k, value); k 1..16 are the SGX TCB components, 17 the PCE SVN.

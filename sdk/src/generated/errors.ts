@@ -123,6 +123,7 @@ export const PROTOCOL_ERRORS = [
   "error TdxMissingSgxExtension()",
   "error TdxModuleMismatch(uint8 majorVersion)",
   "error TdxModuleTcbNotFound(uint8 majorVersion, uint8 svn)",
+  "error TdxPceIdMismatch(bytes2 tcbInfoPceId, bytes2 pckPceId)",
   "error TdxQeIdentityMismatch()",
   "error TdxQeReportDataMismatch(bytes32 expected, bytes32 actual)",
   "error TdxQeReportSignatureInvalid()",

@@ -235,7 +235,7 @@ function pemChain(pem: string): Uint8Array[] {
 }
 
 /** FMSPC, SGX TCB components and PCE SVN from the PCK certificate's SGX extension. */
-function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn: number } {
+function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn: number; pceId: Uint8Array } {
   const missing = () =>
     fail("TdxMissingSgxExtension", [], "The PCK certificate has no SGX extension: it is not an Intel PCK certificate.");
   if (!c.extensions) return missing();
@@ -247,6 +247,7 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
     const value = rest[rest.length - 1];
     const seq = expectTag(d, value.content, value.end, 0x30);
     let fmspc: Uint8Array | undefined;
+    let pceId: Uint8Array | undefined;
     const cpuSvn = new Uint8Array(16);
     let pceSvn = -1;
     let seen = 0;
@@ -255,6 +256,7 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
       if (io.end - io.content !== 10) continue;
       const arc = d[io.end - 1];
       if (arc === 4) fmspc = d.subarray(iv.content, iv.end);
+      if (arc === 3) pceId = d.subarray(iv.content, iv.end);
       if (arc === 2) {
         for (const comp of children(d, iv)) {
           const [co, cv] = children(d, comp);
@@ -267,8 +269,8 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
         }
       }
     }
-    if (!fmspc || fmspc.length !== 6 || seen !== 0x3fffe) return missing();
-    return { fmspc, cpuSvn, pceSvn };
+    if (!fmspc || fmspc.length !== 6 || !pceId || pceId.length !== 2 || seen !== 0x3fffe) return missing();
+    return { fmspc, cpuSvn, pceSvn, pceId };
   }
   return missing();
 }
@@ -423,6 +425,12 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   if (now >= tcbUntil)
     fail("TdxCollateralExpired", [1, tcbUntil], "The TCB info is past its next update: fetch a current one.");
   expiry = Math.min(expiry, tcbUntil);
+  if (String(tcbInfo.pceId).toLowerCase() !== Buffer.from(ext.pceId).toString("hex"))
+    fail(
+      "TdxPceIdMismatch",
+      ["0x" + String(tcbInfo.pceId).toLowerCase(), hex(ext.pceId)],
+      "The TCB info is for another PCE than the PCK certificate's: fetch the platform's TCB info.",
+    );
   const major = svn[1];
   const signerHash = keccak256(body.subarray(64, 112));
   const seamAttributes = body.subarray(112, 120);

@@ -199,13 +199,14 @@ export function tcbInfo(
     fmspc?: string;
     withOutOfDateLevel?: boolean;
     firstStatus?: string;
+    pceId?: string;
   } = {},
 ) {
   const tdx = opts.tdxSvn ?? [5, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   const zero48 = "00".repeat(48);
   const body =
     `{"id":"TDX","version":3,"issueDate":"${iso(opts.issue ?? pki.now - 3600)}","nextUpdate":"${iso(opts.next ?? pki.now + 86_400 * 30)}",` +
-    `"fmspc":"${opts.fmspc ?? pki.fmspc.toString("hex").toUpperCase()}","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,` +
+    `"fmspc":"${opts.fmspc ?? pki.fmspc.toString("hex").toUpperCase()}","pceId":"${opts.pceId ?? "0000"}","tcbType":0,"tcbEvaluationDataNumber":17,` +
     `"tdxModule":{"mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},` +
     `"tdxModuleIdentities":[{"id":"TDX_01","mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF",` +
     `"tcbLevels":[{"tcb":{"isvsvn":4},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]}],` +

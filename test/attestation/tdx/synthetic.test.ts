@@ -6,7 +6,7 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 import { expect } from "chai";
 import { Wallet, keccak256 } from "ethers";
 
-import { tdxReportData, verifyTdxQuote } from "@verity-ai/sdk/tdx";
+import { TdxVerificationError, tdxReportData, verifyTdxQuote } from "@verity-ai/sdk/tdx";
 import { TdxConfigfsQuoteProvider } from "../../../worker/attestation/tdx-configfs.ts";
 import { OUTPUT, deployVerity, openRequest, teeProof } from "../../helpers/fixture.ts";
 
@@ -98,6 +98,25 @@ describe("TDX: synthetic quotes through a test PKI", function () {
         now,
       }),
     ).to.throw("revoked");
+  });
+
+  it("rejects TCB info for another PCE than the PCK certificate's (TdxPceIdMismatch), on-chain and in the SDK", async function () {
+    const { v, pki, ethers } = await testVerifier();
+    const q = quote(pki, { reportData: reportData("pce") });
+    await v.verifyQuote(q); // the PKI's own TCB info (pceId 0000) matches the PCK's PCE ID
+    const other = tcbInfo(pki, { pceId: "0001", issue: pki.now - 1800 });
+    await (await v.pushTcbInfo(other.body, other.signature, pki.signer.cert)).wait();
+    await expect(v.verifyQuote(q)).to.be.revertedWithCustomError(v, "TdxPceIdMismatch").withArgs("0x0001", "0x0000");
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    expect(() =>
+      verifyTdxQuote(
+        q,
+        { ...sdkCollateral(pki), tcbInfo: other },
+        { rootCert: pki.root.cert, acceptedTcbStatuses: ALL_BUT_REVOKED, now },
+      ),
+    )
+      .to.throw(TdxVerificationError, "another PCE")
+      .with.property("check", "TdxPceIdMismatch");
   });
 
   it("rejects a debug TD (TdxDebugTd) and a module below every module identity level", async function () {
