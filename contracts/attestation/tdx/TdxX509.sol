@@ -25,6 +25,9 @@ struct X509Cert {
     uint256 extEnd;
 }
 
+uint8 constant ROLE_CA = 1;
+uint8 constant ROLE_SIGNER = 2;
+
 /// @notice The parts of an X.509 CRL the verifier checks.
 struct X509Crl {
     bytes32 tbsHash;
@@ -141,6 +144,43 @@ library TdxX509 {
         DerNode memory entry = TdxDer.expect(der, p, end, TdxDer.SEQUENCE);
         DerNode memory n = TdxDer.expect(der, entry.content, entry.end, TdxDer.INTEGER);
         return (TdxDer.keccakRange(der, n.content, n.end), entry.end);
+    }
+
+    /// @notice `parseCert`, then requires the certificate's basic constraints and key usage to allow
+    /// `role` (`ROLE_CA`: cA, keyCertSign and cRLSign; `ROLE_SIGNER`: not cA, digitalSignature), else
+    /// reverts `TdxCertificateUsageInvalid(index)`.
+    function parseCertAs(bytes memory der, uint8 role, uint256 index) public view returns (X509Cert memory c) {
+        c = parseCert(der);
+        (bool isCa, bytes1 keyUsage) = c.extEnd == 0 ? (false, bytes1(0)) : _usage(der, c.extStart, c.extEnd);
+        bool ok = role == ROLE_CA ? isCa && keyUsage & 0x06 == 0x06 : !isCa && keyUsage & 0x80 == 0x80;
+        if (!ok) revert ITdxAttestationVerifier.TdxCertificateUsageInvalid(index);
+    }
+
+    /// Basic constraints (2.5.29.19) and key usage (2.5.29.15) from the extensions' content range.
+    function _usage(bytes memory der, uint256 start, uint256 end) private pure returns (bool isCa, bytes1 keyUsage) {
+        DerNode memory list = TdxDer.expect(der, start, end, TdxDer.SEQUENCE);
+        for (uint256 p = list.content; p < list.end;) {
+            DerNode memory ext = TdxDer.expect(der, p, list.end, TdxDer.SEQUENCE);
+            p = ext.end;
+            DerNode memory oid = TdxDer.expect(der, ext.content, ext.end, TdxDer.OID);
+            if (oid.end - oid.content != 3 || der[oid.content] != 0x55 || der[oid.content + 1] != 0x1d) continue;
+            bytes1 arc = der[oid.content + 2];
+            DerNode memory value = TdxDer.read(der, oid.end, ext.end);
+            if (value.tag == 0x01) value = TdxDer.read(der, value.end, ext.end); // critical flag
+            if (value.tag != TdxDer.OCTET_STRING) revert ITdxAttestationVerifier.TdxMalformedDer(value.start);
+            if (arc == 0x13) {
+                // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
+                DerNode memory bc = TdxDer.expect(der, value.content, value.end, TdxDer.SEQUENCE);
+                if (bc.end > bc.content) {
+                    DerNode memory flag = TdxDer.read(der, bc.content, bc.end);
+                    isCa = flag.tag == 0x01 && flag.end - flag.content == 1 && der[flag.content] != 0;
+                }
+            } else if (arc == 0x0f) {
+                // KeyUsage ::= BIT STRING: unused-bit count, then the bits from digitalSignature on.
+                DerNode memory bits = TdxDer.expect(der, value.content, value.end, TdxDer.BIT_STRING);
+                if (bits.end - bits.content >= 2) keyUsage = der[bits.content + 1];
+            }
+        }
     }
 
     /// @notice Reads FMSPC, the SGX TCB components, PCE SVN and PCE ID from a PCK certificate's SGX extension.

@@ -101,6 +101,7 @@ export const PROTOCOL_ERRORS = [
   "error TdxCertificateNotYetValid(uint256 index, uint64 notBefore)",
   "error TdxCertificateRevoked(uint256 index, bytes32 serialHash)",
   "error TdxCertificateSignatureInvalid(uint256 index)",
+  "error TdxCertificateUsageInvalid(uint256 index)",
   "error TdxCollateralExpired(uint8 kind, uint64 validUntil)",
   "error TdxCollateralMalformed(uint8 kind, uint256 offset)",
   "error TdxCollateralMissing(uint8 kind)",

@@ -97,6 +97,47 @@ interface Cert {
   notBefore: number;
   notAfter: number;
   extensions?: { content: number; end: number };
+  /** Basic constraints say cA = TRUE. */
+  isCa: boolean;
+  /** The first byte of key usage (0x80 digitalSignature, 0x04 keyCertSign, 0x02 cRLSign); 0 when absent. */
+  keyUsage: number;
+}
+
+/** Basic constraints (2.5.29.19) and key usage (2.5.29.15), read as the chain reads them. */
+function usageOf(der: Uint8Array, ext: { content: number; end: number } | undefined) {
+  let isCa = false;
+  let keyUsage = 0;
+  if (!ext) return { isCa, keyUsage };
+  const list = expectTag(der, ext.content, ext.end, 0x30);
+  for (const e of children(der, list)) {
+    const [o, ...rest] = children(der, e);
+    if (o.end - o.content !== 3 || der[o.content] !== 0x55 || der[o.content + 1] !== 0x1d) continue;
+    const value = rest[rest.length - 1];
+    if (value.tag !== 0x04) fail("TdxMalformedDer", [value.start], "A certificate extension is malformed.");
+    const arc = der[o.content + 2];
+    if (arc === 0x13) {
+      const bc = expectTag(der, value.content, value.end, 0x30);
+      if (bc.end > bc.content) {
+        const flag = read(der, bc.content, bc.end);
+        isCa = flag.tag === 0x01 && flag.end - flag.content === 1 && der[flag.content] !== 0;
+      }
+    } else if (arc === 0x0f) {
+      const bits = expectTag(der, value.content, value.end, 0x03);
+      if (bits.end - bits.content >= 2) keyUsage = der[bits.content + 1];
+    }
+  }
+  return { isCa, keyUsage };
+}
+
+/** A CA (intermediate 1, root 2) needs cA, keyCertSign and cRLSign; a signer (PCK 0, TCB signing 1) is no CA and has digitalSignature. */
+function checkUsage(c: Cert, index: number, ca: boolean): void {
+  const needed = ca ? 0x06 : 0x80;
+  if (c.isCa !== ca || (c.keyUsage & needed) !== needed)
+    fail(
+      "TdxCertificateUsageInvalid",
+      [index],
+      `Certificate ${index} may not ${ca ? "issue certificates and CRLs" : "sign quotes or collateral"}: its basic constraints or key usage forbid it.`,
+    );
 }
 
 function parseCert(der: Uint8Array): Cert {
@@ -120,6 +161,7 @@ function parseCert(der: Uint8Array): Cert {
   }
   const x509 = new X509Certificate(der);
   return {
+    ...usageOf(der, extensions),
     der,
     x509,
     key: x509.publicKey,
@@ -197,8 +239,9 @@ function checkValidity(index: number, notBefore: number, notAfter: number, now: 
     );
 }
 
-function rootSigned(der: Uint8Array, index: number, root: Cert, rootCrl: Crl, now: number): Cert {
+function rootSigned(der: Uint8Array, index: number, root: Cert, rootCrl: Crl, now: number, ca: boolean): Cert {
   const c = parseCert(der);
+  checkUsage(c, index, ca);
   if (!c.x509.verify(root.key))
     fail("TdxCertificateSignatureInvalid", [index], `Certificate ${index} is not signed by the pinned root.`);
   checkValidity(2, root.notBefore, root.notAfter, now);
@@ -345,9 +388,11 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   if (rootHash !== keccak256(policy.rootCert))
     fail("TdxUntrustedRoot", [rootHash], "The quote's root certificate is not the pinned Intel root.");
   const root = parseCert(policy.rootCert);
+  checkUsage(root, 2, true);
   const rootCrl = currentCrl(collateral.rootCrl, root, now);
-  const ca = rootSigned(ders[1], 1, root, rootCrl, now);
+  const ca = rootSigned(ders[1], 1, root, rootCrl, now, true);
   const pck = parseCert(ders[0]);
+  checkUsage(pck, 0, false);
   if (!pck.x509.verify(ca.key))
     fail("TdxCertificateSignatureInvalid", [0], "The PCK certificate is not signed by its CA.");
   checkValidity(0, pck.notBefore, pck.notAfter, now);
@@ -369,7 +414,7 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
       "The QE report does not bind the attestation key: the quote was altered.",
     );
   }
-  const signer = rootSigned(collateral.tcbSigningCert, 1, root, rootCrl, now);
+  const signer = rootSigned(collateral.tcbSigningCert, 1, root, rootCrl, now, false);
   const qe = signedJson(2, collateral.qeIdentity, signer);
   if (qe.id !== "TD_QE" || qe.version !== 2)
     fail("TdxCollateralWrongId", [2], "The QE identity is not the TD_QE identity version 2.");
