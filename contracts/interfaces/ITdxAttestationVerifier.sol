@@ -119,6 +119,10 @@ interface ITdxAttestationVerifier is IAttestationVerifier {
     error TdxUntrustedRoot(bytes32 certificateHash);
     /// @notice Thrown when certificate `index` (0 PCK, 1 intermediate CA, 2 root) fails its issuer's signature.
     error TdxCertificateSignatureInvalid(uint256 index);
+    /// @notice Thrown when certificate `index` may not do what it is used for: a CA (intermediate 1,
+    /// root 2) needs basic constraints cA and key usage keyCertSign and cRLSign; a PCK certificate (0) or
+    /// TCB signing certificate (1) must not be a CA and needs digitalSignature.
+    error TdxCertificateUsageInvalid(uint256 index);
     /// @notice Thrown when certificate `index` is used before its not-before time.
     error TdxCertificateNotYetValid(uint256 index, uint64 notBefore);
     /// @notice Thrown when certificate `index` is used after its not-after time.
@@ -159,6 +163,8 @@ interface ITdxAttestationVerifier is IAttestationVerifier {
 
     /// @notice Thrown when no TCB info was pushed for the platform's FMSPC.
     error TdxTcbInfoMissing(bytes6 fmspc);
+    /// @notice Thrown when the TCB info is for another PCE (`tcbInfoPceId`) than the PCK certificate's (`pckPceId`).
+    error TdxPceIdMismatch(bytes2 tcbInfoPceId, bytes2 pckPceId);
     /// @notice Thrown when no TCB level of the TCB info matches the platform and TD TCB.
     error TdxTcbLevelNotFound(bytes6 fmspc);
     /// @notice Thrown when the TDX module's signer or attributes differ from the TCB info's.

@@ -283,6 +283,10 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
     `the TD's report data does not bind this key, operator, verifier and chain (expected ${expected}): get a quote whose report data is reportDataFor(…)`,
   TdxTcbInfoMissing: ([fmspc]) =>
     `no TCB info has been pushed for platform FMSPC ${fmspc}: push Intel's TDX TCB info for it (anyone may)`,
+  TdxCertificateUsageInvalid: ([i]) =>
+    `certificate ${i} (0 PCK, 1 CA or TCB signing, 2 root) may not be used this way: its basic constraints or key usage forbid it (a CA must be cA with keyCertSign and cRLSign; a PCK or TCB signing certificate must not be a CA and needs digitalSignature); use Intel's certificates`,
+  TdxPceIdMismatch: ([info, pck]) =>
+    `the TCB info is for PCE ${info} but the PCK certificate's PCE is ${pck}: push the TCB info Intel publishes for this platform`,
   TdxTcbLevelNotFound: ([fmspc]) =>
     `Intel's TCB info for FMSPC ${fmspc} has no level this platform meets: update the platform, or push the current TCB info`,
   TdxTcbStatusNotAccepted: ([st]) =>

@@ -61,8 +61,10 @@ export function tdxMeasurement(quote: Uint8Array): string {
 export class DevelopmentAttestation implements AttestationSource {
   readonly provider = "development-unattested" as const;
   readonly hardware = false;
+  // Plain fields, not parameter properties: the node also runs under Node's type stripping.
   readonly #measurement: string;
   readonly #report: string;
+
   constructor(measurement: string, report = "0x") {
     this.#measurement = measurement;
     this.#report = report;
@@ -82,12 +84,11 @@ export class TdxConfigfsAttestation implements AttestationSource {
   readonly provider = "tdx-configfs" as const;
   readonly hardware = true;
   readonly quotes: TdxConfigfsQuoteProvider;
-
   readonly #expectedMeasurement: string | undefined;
 
   constructor(options: { reportDir?: string; reportEntry?: string }, expectedMeasurement?: string) {
-    this.#expectedMeasurement = expectedMeasurement;
     this.quotes = new TdxConfigfsQuoteProvider({ baseDir: options.reportDir, entryName: options.reportEntry });
+    this.#expectedMeasurement = expectedMeasurement;
   }
 
   async evidence(binding: Binding, runner: ContractRunner): Promise<Evidence> {
@@ -99,9 +100,10 @@ export class TdxConfigfsAttestation implements AttestationSource {
       enclaveKey: binding.enclaveKey,
     });
     const measurement = tdxMeasurement(quote);
-    if (this.#expectedMeasurement !== undefined && this.#expectedMeasurement.toLowerCase() !== measurement) {
+    const expected = this.#expectedMeasurement;
+    if (expected !== undefined && expected.toLowerCase() !== measurement) {
       throw new AttestationError(
-        `The TD's measurement is ${measurement}, not the configured ${this.#expectedMeasurement}: this guest runs another image. Fix: boot the approved image, or set measurement to ${measurement} once governance approved it.`,
+        `The TD's measurement is ${measurement}, not the configured ${expected}: this guest runs another image. Fix: boot the approved image, or set measurement to ${measurement} once governance approved it.`,
       );
     }
     // The verifier's own verdict before any gas is spent: the failed check by name, or the expiry.

@@ -24,6 +24,7 @@ export interface TdxConfigfsOptions {
 
 /** Why a quote could not be had; `fix` says what to do. */
 export class TdxQuoteProviderError extends Error {
+  // A plain field, not a parameter property: the node also runs under Node's type stripping.
   readonly fix: string;
   constructor(message: string, fix: string, options?: { cause?: unknown }) {
     super(`${message} fix: ${fix}`, options);

@@ -9,7 +9,7 @@ import {ITdxAttestationVerifier} from "../../interfaces/ITdxAttestationVerifier.
 import {TdxCollateral, TdxModuleIdentity, TdxQeIdentity, TdxTcbInfo, TdxTcbLevel} from "./TdxCollateral.sol";
 import {JsonValue} from "./TdxJson.sol";
 import {TdxQuote, TdxQuoteLayout} from "./TdxQuote.sol";
-import {SgxExtension, TdxX509, X509Cert, X509Crl} from "./TdxX509.sol";
+import {ROLE_CA, ROLE_SIGNER, SgxExtension, TdxX509, X509Cert, X509Crl} from "./TdxX509.sol";
 
 /// @title TdxAttestationVerifier
 /// @notice Verifies Intel TDX DCAP quotes on-chain against a pinned Intel SGX Root CA and Intel-signed
@@ -55,7 +55,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         bytes memory rootCert,
         uint8 acceptedTcbStatuses_
     ) AccessControlDefaultAdminRules(1 days, admin) {
-        X509Cert memory root = TdxX509.parseCert(rootCert);
+        X509Cert memory root = TdxX509.parseCertAs(rootCert, ROLE_CA, 2);
         if (!_p256(root.tbsHash, root.sigR, root.sigS, root.keyX, root.keyY)) {
             revert TdxCertificateSignatureInvalid(2);
         }
@@ -134,7 +134,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         X509Crl memory c = TdxX509.parseCrl(crl);
         (bytes32 x, bytes32 y) = (_rootX, _rootY);
         if (issuerCert.length != 0) {
-            X509Cert memory ca = _rootSigned(issuerCert, 1);
+            X509Cert memory ca = _rootSigned(issuerCert, 1, ROLE_CA);
             (x, y) = (ca.keyX, ca.keyY);
         }
         bytes32 issuerKeyHash = keccak256(abi.encode(x, y));
@@ -257,9 +257,9 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         bytes[3] memory ders = TdxX509.pemChain(pem);
         bytes32 rootHash = keccak256(ders[2]);
         if (rootHash != _rootCertHash) revert TdxUntrustedRoot(rootHash);
-        X509Cert memory ca = _rootSigned(ders[1], 1);
+        X509Cert memory ca = _rootSigned(ders[1], 1, ROLE_CA);
         pckDer = ders[0];
-        pck = TdxX509.parseCert(pckDer);
+        pck = TdxX509.parseCertAs(pckDer, ROLE_SIGNER, 0);
         if (!_p256(pck.tbsHash, pck.sigR, pck.sigS, ca.keyX, ca.keyY)) revert TdxCertificateSignatureInvalid(0);
         _checkValidity(0, pck.notBefore, pck.notAfter);
         bytes32 caKeyHash = keccak256(abi.encode(ca.keyX, ca.keyY));
@@ -273,8 +273,9 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
     }
 
     /// A CA certificate (`index` 1) signed by the pinned root, valid now, and not in the root's CRL.
-    function _rootSigned(bytes memory der, uint256 index) private view returns (X509Cert memory c) {
-        c = TdxX509.parseCert(der);
+    /// A certificate signed by the pinned root, current and not revoked, and a CA when `ca` (else a signer).
+    function _rootSigned(bytes memory der, uint256 index, uint8 role) private view returns (X509Cert memory c) {
+        c = TdxX509.parseCertAs(der, role, index);
         if (!_p256(c.tbsHash, c.sigR, c.sigS, _rootX, _rootY)) revert TdxCertificateSignatureInvalid(index);
         _checkValidity(2, _rootNotBefore, _rootNotAfter);
         _checkValidity(index, c.notBefore, c.notAfter);
@@ -356,6 +357,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         if (t.issueDate == 0) revert TdxTcbInfoMissing(ext.fmspc);
         if (block.timestamp >= t.validUntil) revert TdxCollateralExpired(CollateralKind.TcbInfo, t.validUntil);
         a.expiry = _min(a.expiry, t.validUntil);
+        if (t.pceId != ext.pceId) revert TdxPceIdMismatch(t.pceId, ext.pceId);
         bytes16 svn = a.teeTcbSvn;
         uint8 major = uint8(svn[1]);
         bytes32 signerHash = keccak256(body[TdxQuote.MR_SIGNER_SEAM:TdxQuote.SEAM_ATTRIBUTES]);
@@ -435,7 +437,7 @@ contract TdxAttestationVerifier is ITdxAttestationVerifier, AccessControlDefault
         bytes calldata signature,
         bytes calldata signingCert
     ) private view returns (uint64) {
-        X509Cert memory signer = _rootSigned(signingCert, 1);
+        X509Cert memory signer = _rootSigned(signingCert, 1, ROLE_SIGNER);
         if (signature.length != 64) revert TdxCollateralSignatureInvalid(kind);
         if (!_p256(sha256(json), bytes32(signature[:32]), bytes32(signature[32:]), signer.keyX, signer.keyY)) {
             revert TdxCollateralSignatureInvalid(kind);

@@ -36,6 +36,8 @@ struct TdxTcbInfo {
     /// The earliest of next update and the signing certificate's not-after.
     uint64 validUntil;
     uint32 evaluationDataNumber;
+    /// The PCE the levels are for: must equal the PCK certificate's PCE ID.
+    bytes2 pceId;
     /// The TDX module (any version): keccak256 of its signer, attributes and mask.
     bytes32 moduleSignerHash;
     bytes8 moduleAttributes;
@@ -93,6 +95,7 @@ library TdxCollateral {
 
     /// @notice Stores TCB info's module and levels into `r` (whose old levels were cleared).
     function storeTcbInfo(bytes memory j, JsonValue memory obj, TdxTcbInfo storage r) public {
+        r.pceId = bytes2(j.hexOf(j.get(obj, "pceId", _TCB), 2, _TCB));
         JsonValue memory m = j.get(obj, "tdxModule", _TCB);
         r.moduleSignerHash = keccak256(j.hexBytes(j.get(m, "mrsigner", _TCB), 48, _TCB));
         r.moduleAttributes = bytes8(j.hexOf(j.get(m, "attributes", _TCB), 8, _TCB));

@@ -25,6 +25,9 @@ struct X509Cert {
     uint256 extEnd;
 }
 
+uint8 constant ROLE_CA = 1;
+uint8 constant ROLE_SIGNER = 2;
+
 /// @notice The parts of an X.509 CRL the verifier checks.
 struct X509Crl {
     bytes32 tbsHash;
@@ -43,6 +46,8 @@ struct SgxExtension {
     /// SGX TCB components 1..16, one byte each.
     bytes16 cpuSvn;
     uint16 pceSvn;
+    /// The PCE's identifier, compared with the TCB info's `pceId`.
+    bytes2 pceId;
 }
 
 /// @title TdxX509
@@ -141,7 +146,44 @@ library TdxX509 {
         return (TdxDer.keccakRange(der, n.content, n.end), entry.end);
     }
 
-    /// @notice Reads FMSPC, the SGX TCB components and PCE SVN from a PCK certificate's SGX extension.
+    /// @notice `parseCert`, then requires the certificate's basic constraints and key usage to allow
+    /// `role` (`ROLE_CA`: cA, keyCertSign and cRLSign; `ROLE_SIGNER`: not cA, digitalSignature), else
+    /// reverts `TdxCertificateUsageInvalid(index)`.
+    function parseCertAs(bytes memory der, uint8 role, uint256 index) public view returns (X509Cert memory c) {
+        c = parseCert(der);
+        (bool isCa, bytes1 keyUsage) = c.extEnd == 0 ? (false, bytes1(0)) : _usage(der, c.extStart, c.extEnd);
+        bool ok = role == ROLE_CA ? isCa && keyUsage & 0x06 == 0x06 : !isCa && keyUsage & 0x80 == 0x80;
+        if (!ok) revert ITdxAttestationVerifier.TdxCertificateUsageInvalid(index);
+    }
+
+    /// Basic constraints (2.5.29.19) and key usage (2.5.29.15) from the extensions' content range.
+    function _usage(bytes memory der, uint256 start, uint256 end) private pure returns (bool isCa, bytes1 keyUsage) {
+        DerNode memory list = TdxDer.expect(der, start, end, TdxDer.SEQUENCE);
+        for (uint256 p = list.content; p < list.end;) {
+            DerNode memory ext = TdxDer.expect(der, p, list.end, TdxDer.SEQUENCE);
+            p = ext.end;
+            DerNode memory oid = TdxDer.expect(der, ext.content, ext.end, TdxDer.OID);
+            if (oid.end - oid.content != 3 || der[oid.content] != 0x55 || der[oid.content + 1] != 0x1d) continue;
+            bytes1 arc = der[oid.content + 2];
+            DerNode memory value = TdxDer.read(der, oid.end, ext.end);
+            if (value.tag == 0x01) value = TdxDer.read(der, value.end, ext.end); // critical flag
+            if (value.tag != TdxDer.OCTET_STRING) revert ITdxAttestationVerifier.TdxMalformedDer(value.start);
+            if (arc == 0x13) {
+                // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL }
+                DerNode memory bc = TdxDer.expect(der, value.content, value.end, TdxDer.SEQUENCE);
+                if (bc.end > bc.content) {
+                    DerNode memory flag = TdxDer.read(der, bc.content, bc.end);
+                    isCa = flag.tag == 0x01 && flag.end - flag.content == 1 && der[flag.content] != 0;
+                }
+            } else if (arc == 0x0f) {
+                // KeyUsage ::= BIT STRING: unused-bit count, then the bits from digitalSignature on.
+                DerNode memory bits = TdxDer.expect(der, value.content, value.end, TdxDer.BIT_STRING);
+                if (bits.end - bits.content >= 2) keyUsage = der[bits.content + 1];
+            }
+        }
+    }
+
+    /// @notice Reads FMSPC, the SGX TCB components, PCE SVN and PCE ID from a PCK certificate's SGX extension.
     function sgxExtension(bytes memory der, X509Cert memory c) public pure returns (SgxExtension memory x) {
         if (c.extEnd == 0) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
         DerNode memory list = TdxDer.expect(der, c.extStart, c.extEnd, TdxDer.SEQUENCE);
@@ -161,6 +203,7 @@ library TdxX509 {
     function _sgxFields(bytes memory der, DerNode memory seq) private pure returns (SgxExtension memory x) {
         bool haveFmspc;
         bool haveTcb;
+        bool havePceId;
         for (uint256 p = seq.content; p < seq.end;) {
             DerNode memory item = TdxDer.expect(der, p, seq.end, TdxDer.SEQUENCE);
             p = item.end;
@@ -175,13 +218,20 @@ library TdxX509 {
                 }
                 x.fmspc = bytes6(TdxDer.word(der, value.content, value.end));
                 haveFmspc = true;
+            } else if (arc == 3) {
+                // PCE ID: an OCTET STRING of 2 bytes.
+                if (value.tag != TdxDer.OCTET_STRING || value.end - value.content != 2) {
+                    revert ITdxAttestationVerifier.TdxMissingSgxExtension();
+                }
+                x.pceId = bytes2(TdxDer.word(der, value.content, value.end));
+                havePceId = true;
             } else if (arc == 2) {
                 if (value.tag != TdxDer.SEQUENCE) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
                 (x.cpuSvn, x.pceSvn) = _tcb(der, value);
                 haveTcb = true;
             }
         }
-        if (!haveFmspc || !haveTcb) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
+        if (!haveFmspc || !haveTcb || !havePceId) revert ITdxAttestationVerifier.TdxMissingSgxExtension();
     }
 
     /// TCB: SEQUENCE of (OID …13.1.2.k, value); k 1..16 are the SGX TCB components, 17 the PCE SVN.

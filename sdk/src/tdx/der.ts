@@ -8,6 +8,7 @@ export interface DerNode {
 
 /** Thrown for malformed DER; `offset` says where. Mirrors the verifier's `TdxMalformedDer`. */
 export class DerError extends Error {
+  // A plain field, not a parameter property: the node runs this file under Node's type stripping.
   readonly offset: number;
   constructor(offset: number) {
     super(`Malformed DER at byte ${offset}: the certificate or CRL is damaged; fetch it again from Intel's PCS.`);

@@ -17,6 +17,7 @@ export interface TdxQuoteLayout {
 
 /** A failed check, named exactly as the on-chain verifier's custom error, with the same arguments. */
 export class TdxVerificationError extends Error {
+  // Plain fields, not parameter properties: the node runs this file under Node's type stripping.
   readonly check: string;
   readonly args: readonly (bigint | number | string)[];
   constructor(check: string, args: readonly (bigint | number | string)[], message: string) {

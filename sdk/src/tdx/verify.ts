@@ -97,6 +97,47 @@ interface Cert {
   notBefore: number;
   notAfter: number;
   extensions?: { content: number; end: number };
+  /** Basic constraints say cA = TRUE. */
+  isCa: boolean;
+  /** The first byte of key usage (0x80 digitalSignature, 0x04 keyCertSign, 0x02 cRLSign); 0 when absent. */
+  keyUsage: number;
+}
+
+/** Basic constraints (2.5.29.19) and key usage (2.5.29.15), read as the chain reads them. */
+function usageOf(der: Uint8Array, ext: { content: number; end: number } | undefined) {
+  let isCa = false;
+  let keyUsage = 0;
+  if (!ext) return { isCa, keyUsage };
+  const list = expectTag(der, ext.content, ext.end, 0x30);
+  for (const e of children(der, list)) {
+    const [o, ...rest] = children(der, e);
+    if (o.end - o.content !== 3 || der[o.content] !== 0x55 || der[o.content + 1] !== 0x1d) continue;
+    const value = rest[rest.length - 1];
+    if (value.tag !== 0x04) fail("TdxMalformedDer", [value.start], "A certificate extension is malformed.");
+    const arc = der[o.content + 2];
+    if (arc === 0x13) {
+      const bc = expectTag(der, value.content, value.end, 0x30);
+      if (bc.end > bc.content) {
+        const flag = read(der, bc.content, bc.end);
+        isCa = flag.tag === 0x01 && flag.end - flag.content === 1 && der[flag.content] !== 0;
+      }
+    } else if (arc === 0x0f) {
+      const bits = expectTag(der, value.content, value.end, 0x03);
+      if (bits.end - bits.content >= 2) keyUsage = der[bits.content + 1];
+    }
+  }
+  return { isCa, keyUsage };
+}
+
+/** A CA (intermediate 1, root 2) needs cA, keyCertSign and cRLSign; a signer (PCK 0, TCB signing 1) is no CA and has digitalSignature. */
+function checkUsage(c: Cert, index: number, ca: boolean): void {
+  const needed = ca ? 0x06 : 0x80;
+  if (c.isCa !== ca || (c.keyUsage & needed) !== needed)
+    fail(
+      "TdxCertificateUsageInvalid",
+      [index],
+      `Certificate ${index} may not ${ca ? "issue certificates and CRLs" : "sign quotes or collateral"}: its basic constraints or key usage forbid it.`,
+    );
 }
 
 function parseCert(der: Uint8Array): Cert {
@@ -120,6 +161,7 @@ function parseCert(der: Uint8Array): Cert {
   }
   const x509 = new X509Certificate(der);
   return {
+    ...usageOf(der, extensions),
     der,
     x509,
     key: x509.publicKey,
@@ -197,8 +239,9 @@ function checkValidity(index: number, notBefore: number, notAfter: number, now: 
     );
 }
 
-function rootSigned(der: Uint8Array, index: number, root: Cert, rootCrl: Crl, now: number): Cert {
+function rootSigned(der: Uint8Array, index: number, root: Cert, rootCrl: Crl, now: number, ca: boolean): Cert {
   const c = parseCert(der);
+  checkUsage(c, index, ca);
   if (!c.x509.verify(root.key))
     fail("TdxCertificateSignatureInvalid", [index], `Certificate ${index} is not signed by the pinned root.`);
   checkValidity(2, root.notBefore, root.notAfter, now);
@@ -235,7 +278,7 @@ function pemChain(pem: string): Uint8Array[] {
 }
 
 /** FMSPC, SGX TCB components and PCE SVN from the PCK certificate's SGX extension. */
-function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn: number } {
+function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn: number; pceId: Uint8Array } {
   const missing = () =>
     fail("TdxMissingSgxExtension", [], "The PCK certificate has no SGX extension: it is not an Intel PCK certificate.");
   if (!c.extensions) return missing();
@@ -247,6 +290,7 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
     const value = rest[rest.length - 1];
     const seq = expectTag(d, value.content, value.end, 0x30);
     let fmspc: Uint8Array | undefined;
+    let pceId: Uint8Array | undefined;
     const cpuSvn = new Uint8Array(16);
     let pceSvn = -1;
     let seen = 0;
@@ -255,6 +299,7 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
       if (io.end - io.content !== 10) continue;
       const arc = d[io.end - 1];
       if (arc === 4) fmspc = d.subarray(iv.content, iv.end);
+      if (arc === 3) pceId = d.subarray(iv.content, iv.end);
       if (arc === 2) {
         for (const comp of children(d, iv)) {
           const [co, cv] = children(d, comp);
@@ -267,8 +312,8 @@ function sgxExtension(c: Cert): { fmspc: Uint8Array; cpuSvn: Uint8Array; pceSvn:
         }
       }
     }
-    if (!fmspc || fmspc.length !== 6 || seen !== 0x3fffe) return missing();
-    return { fmspc, cpuSvn, pceSvn };
+    if (!fmspc || fmspc.length !== 6 || !pceId || pceId.length !== 2 || seen !== 0x3fffe) return missing();
+    return { fmspc, cpuSvn, pceSvn, pceId };
   }
   return missing();
 }
@@ -343,9 +388,11 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   if (rootHash !== keccak256(policy.rootCert))
     fail("TdxUntrustedRoot", [rootHash], "The quote's root certificate is not the pinned Intel root.");
   const root = parseCert(policy.rootCert);
+  checkUsage(root, 2, true);
   const rootCrl = currentCrl(collateral.rootCrl, root, now);
-  const ca = rootSigned(ders[1], 1, root, rootCrl, now);
+  const ca = rootSigned(ders[1], 1, root, rootCrl, now, true);
   const pck = parseCert(ders[0]);
+  checkUsage(pck, 0, false);
   if (!pck.x509.verify(ca.key))
     fail("TdxCertificateSignatureInvalid", [0], "The PCK certificate is not signed by its CA.");
   checkValidity(0, pck.notBefore, pck.notAfter, now);
@@ -367,7 +414,7 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
       "The QE report does not bind the attestation key: the quote was altered.",
     );
   }
-  const signer = rootSigned(collateral.tcbSigningCert, 1, root, rootCrl, now);
+  const signer = rootSigned(collateral.tcbSigningCert, 1, root, rootCrl, now, false);
   const qe = signedJson(2, collateral.qeIdentity, signer);
   if (qe.id !== "TD_QE" || qe.version !== 2)
     fail("TdxCollateralWrongId", [2], "The QE identity is not the TD_QE identity version 2.");
@@ -423,6 +470,12 @@ export function verifyTdxQuote(quote: Uint8Array, collateral: TdxCollateral, pol
   if (now >= tcbUntil)
     fail("TdxCollateralExpired", [1, tcbUntil], "The TCB info is past its next update: fetch a current one.");
   expiry = Math.min(expiry, tcbUntil);
+  if (String(tcbInfo.pceId).toLowerCase() !== Buffer.from(ext.pceId).toString("hex"))
+    fail(
+      "TdxPceIdMismatch",
+      ["0x" + String(tcbInfo.pceId).toLowerCase(), hex(ext.pceId)],
+      "The TCB info is for another PCE than the PCK certificate's: fetch the platform's TCB info.",
+    );
   const major = svn[1];
   const signerHash = keccak256(body.subarray(64, 112));
   const seamAttributes = body.subarray(112, 120);

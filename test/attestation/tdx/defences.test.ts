@@ -145,7 +145,12 @@ describe("TdxAttestationVerifier: every check, through the test PKI", function (
     });
     const measurement = (await v.verifyQuote(q)).measurement;
     await (await v.setMeasurementApproval(measurement, true)).wait();
-    expect(await v.connect(other).verifyAttestation(operator.address, key, measurement, q)).to.equal(true);
+    // Accepted, valid until the quote's expiry (what TeeVerifier stores with the enclave).
+    const expiry = (await v.verifyQuote(q)).expiry;
+    expect(await v.connect(other).verifyAttestation(operator.address, key, measurement, q)).to.deep.equal([
+      true,
+      expiry,
+    ]);
     const wrong = keccak256("0x01");
     await expect(v.connect(other).verifyAttestation(operator.address, key, wrong, q))
       .to.be.revertedWithCustomError(v, "TdxMeasurementMismatch")

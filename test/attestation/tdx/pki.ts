@@ -107,6 +107,16 @@ export function certify(
   };
 }
 
+/** Basic constraints (critical): cA TRUE or FALSE. */
+export const basicConstraints = (ca: boolean) =>
+  seq(oid("2.5.29.19"), tlv(0x01, Buffer.from([0xff])), octets(seq(...(ca ? [tlv(0x01, Buffer.from([0xff]))] : []))));
+/** Key usage (critical) with `bits` as its first byte (0x80 digitalSignature, 0x06 keyCertSign + cRLSign). */
+export const keyUsage = (bits: number) =>
+  seq(oid("2.5.29.15"), tlv(0x01, Buffer.from([0xff])), octets(tlv(0x03, Buffer.from([0x01, bits]))));
+/** What Intel's CA certificates carry, and what its PCK and TCB signing certificates carry. */
+export const CA_USAGE = [basicConstraints(true), keyUsage(0x06)];
+export const SIGNER_USAGE = [basicConstraints(false), keyUsage(0xc0)];
+
 /** The PCK SGX extension: PPID, TCB (16 components, PCE SVN, CPU SVN), PCE-ID and FMSPC. */
 export function sgxExtension(fmspc: Buffer, cpuSvn: number[], pceSvn: number): Buffer {
   const comps = cpuSvn.map((v, i) => seq(oid(`${SGX}.2.${i + 1}`), int(v)));
@@ -161,22 +171,24 @@ export interface TestPki {
 /** A PKI whose every validity window covers `now` (Unix seconds). */
 export function testPki(
   now: number,
-  opts: { pckValidity?: { from: number; to: number }; pckWithoutSgxExtension?: boolean } = {},
+  opts: {
+    pckValidity?: { from: number; to: number };
+    pckWithoutSgxExtension?: boolean;
+    /** Replace the usage extensions (basic constraints, key usage) of a certificate. */
+    usage?: { ca?: Buffer[]; pck?: Buffer[]; signer?: Buffer[] };
+  } = {},
 ): TestPki {
   const long = { from: now - 86_400 * 365, to: now + 86_400 * 365 * 5 };
-  const root = certify("Test SGX Root CA", newKey(), undefined, long);
-  const ca = certify("Test SGX PCK Platform CA", newKey(), root, long);
-  const signer = certify("Test SGX TCB Signing", newKey(), root, long);
+  const root = certify("Test SGX Root CA", newKey(), undefined, long, CA_USAGE);
+  const ca = certify("Test SGX PCK Platform CA", newKey(), root, long, opts.usage?.ca ?? CA_USAGE);
+  const signer = certify("Test SGX TCB Signing", newKey(), root, long, opts.usage?.signer ?? SIGNER_USAGE);
   const fmspc = Buffer.from("00a06f000000", "hex");
   const cpuSvn = [3, 3, 2, 2, 3, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0];
   const pceSvn = 13;
-  const pck = certify(
-    "Test SGX PCK Certificate",
-    newKey(),
-    ca,
-    opts.pckValidity ?? long,
-    opts.pckWithoutSgxExtension ? [] : [sgxExtension(fmspc, cpuSvn, pceSvn)],
-  );
+  const pck = certify("Test SGX PCK Certificate", newKey(), ca, opts.pckValidity ?? long, [
+    ...(opts.usage?.pck ?? SIGNER_USAGE),
+    ...(opts.pckWithoutSgxExtension ? [] : [sgxExtension(fmspc, cpuSvn, pceSvn)]),
+  ]);
   const qe = { mrSigner: createHash("sha256").update("test TD QE signer").digest(), isvProdId: 2, isvSvn: 6 };
   return { root, ca, pck, signer, qe, fmspc, cpuSvn, pceSvn, now };
 }
@@ -199,13 +211,14 @@ export function tcbInfo(
     fmspc?: string;
     withOutOfDateLevel?: boolean;
     firstStatus?: string;
+    pceId?: string;
   } = {},
 ) {
   const tdx = opts.tdxSvn ?? [5, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   const zero48 = "00".repeat(48);
   const body =
     `{"id":"TDX","version":3,"issueDate":"${iso(opts.issue ?? pki.now - 3600)}","nextUpdate":"${iso(opts.next ?? pki.now + 86_400 * 30)}",` +
-    `"fmspc":"${opts.fmspc ?? pki.fmspc.toString("hex").toUpperCase()}","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,` +
+    `"fmspc":"${opts.fmspc ?? pki.fmspc.toString("hex").toUpperCase()}","pceId":"${opts.pceId ?? "0000"}","tcbType":0,"tcbEvaluationDataNumber":17,` +
     `"tdxModule":{"mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},` +
     `"tdxModuleIdentities":[{"id":"TDX_01","mrsigner":"${zero48}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF",` +
     `"tcbLevels":[{"tcb":{"isvsvn":4},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]}],` +

@@ -6,12 +6,12 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 import { expect } from "chai";
 import { Wallet, keccak256 } from "ethers";
 
-import { tdxReportData, verifyTdxQuote } from "@verity-ai/sdk/tdx";
+import { TdxVerificationError, tdxReportData, verifyTdxQuote } from "@verity-ai/sdk/tdx";
 import { TdxConfigfsQuoteProvider } from "../../../worker/attestation/tdx-configfs.ts";
 import { OUTPUT, deployVerity, openRequest, teeProof } from "../../helpers/fixture.ts";
 
 import { ALL_BUT_REVOKED, at, chainAt, vectorSet } from "./helpers.ts";
-import { crl, qeIdentity, quote, tcbInfo, testPki } from "./pki.ts";
+import { CA_USAGE, SIGNER_USAGE, crl, qeIdentity, quote, tcbInfo, testPki } from "./pki.ts";
 import { fakeTsm } from "./tsm.ts";
 import type { TestPki } from "./pki.ts";
 import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
@@ -19,9 +19,9 @@ import { registrationDomain, signEnclaveRegistration } from "@verity-ai/sdk";
 const START = "2025-09-01T00:00:00Z";
 
 /** A verifier pinned to a fresh test root, with the test PKI's collateral pushed. */
-async function testVerifier(iso = START) {
+async function testVerifier(iso = START, opts: Parameters<typeof testPki>[1] = {}) {
   const chain = await chainAt(iso);
-  const pki = testPki(at(iso));
+  const pki = testPki(at(iso), opts);
   const v = await chain.deploy(pki.root.cert);
   await (await v.pushCrl(crl(pki.root, pki.now - 60, pki.now + 86_400 * 30), "0x")).wait();
   await (await v.pushCrl(crl(pki.ca, pki.now - 60, pki.now + 86_400 * 30), pki.ca.cert)).wait();
@@ -98,6 +98,73 @@ describe("TDX: synthetic quotes through a test PKI", function () {
         now,
       }),
     ).to.throw("revoked");
+  });
+
+  it("rejects TCB info for another PCE than the PCK certificate's (TdxPceIdMismatch), on-chain and in the SDK", async function () {
+    const { v, pki, ethers } = await testVerifier();
+    const q = quote(pki, { reportData: reportData("pce") });
+    await v.verifyQuote(q); // the PKI's own TCB info (pceId 0000) matches the PCK's PCE ID
+    const other = tcbInfo(pki, { pceId: "0001", issue: pki.now - 1800 });
+    await (await v.pushTcbInfo(other.body, other.signature, pki.signer.cert)).wait();
+    await expect(v.verifyQuote(q)).to.be.revertedWithCustomError(v, "TdxPceIdMismatch").withArgs("0x0001", "0x0000");
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    expect(() =>
+      verifyTdxQuote(
+        q,
+        { ...sdkCollateral(pki), tcbInfo: other },
+        { rootCert: pki.root.cert, acceptedTcbStatuses: ALL_BUT_REVOKED, now },
+      ),
+    )
+      .to.throw(TdxVerificationError, "another PCE")
+      .with.property("check", "TdxPceIdMismatch");
+  });
+
+  it("refuses certificates whose basic constraints or key usage forbid their use (TdxCertificateUsageInvalid)", async function () {
+    const policy = (pki: TestPki, now: number) => ({
+      rootCert: pki.root.cert,
+      acceptedTcbStatuses: ALL_BUT_REVOKED,
+      now,
+    });
+    // A PCK certificate that is a CA: refused on-chain and in the SDK.
+    {
+      const { v, pki, ethers } = await testVerifier(START, { usage: { pck: CA_USAGE } });
+      const q = quote(pki, { reportData: reportData("pck-ca") });
+      await expect(v.verifyQuote(q)).to.be.revertedWithCustomError(v, "TdxCertificateUsageInvalid").withArgs(0);
+      const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+      expect(() => verifyTdxQuote(q, sdkCollateral(pki), policy(pki, now)))
+        .to.throw(TdxVerificationError)
+        .with.property("check", "TdxCertificateUsageInvalid");
+    }
+    // An intermediate "CA" without cA / keyCertSign: its CRL is refused, and the SDK refuses the chain.
+    {
+      const chain = await chainAt(START);
+      const pki = testPki(at(START), { usage: { ca: SIGNER_USAGE } });
+      const v = await chain.deploy(pki.root.cert);
+      await (await v.pushCrl(crl(pki.root, pki.now - 60, pki.now + 86_400), "0x")).wait();
+      await expect(v.pushCrl(crl(pki.ca, pki.now - 60, pki.now + 86_400), pki.ca.cert))
+        .to.be.revertedWithCustomError(v, "TdxCertificateUsageInvalid")
+        .withArgs(1);
+      const q = quote(pki, { reportData: reportData("ca-not-ca") });
+      expect(() => verifyTdxQuote(q, sdkCollateral(pki), policy(pki, pki.now)))
+        .to.throw(TdxVerificationError)
+        .with.property("args")
+        .that.deep.equals([1]);
+      // Nor may the TCB signing certificate issue CRLs.
+      await expect(v.pushCrl(crl(pki.signer, pki.now - 60, pki.now + 86_400), pki.signer.cert))
+        .to.be.revertedWithCustomError(v, "TdxCertificateUsageInvalid")
+        .withArgs(1);
+    }
+    // A TCB signing certificate that is a CA may not sign collateral.
+    {
+      const chain = await chainAt(START);
+      const pki = testPki(at(START), { usage: { signer: CA_USAGE } });
+      const v = await chain.deploy(pki.root.cert);
+      await (await v.pushCrl(crl(pki.root, pki.now - 60, pki.now + 86_400), "0x")).wait();
+      const t = tcbInfo(pki);
+      await expect(v.pushTcbInfo(t.body, t.signature, pki.signer.cert))
+        .to.be.revertedWithCustomError(v, "TdxCertificateUsageInvalid")
+        .withArgs(1);
+    }
   });
 
   it("rejects a debug TD (TdxDebugTd) and a module below every module identity level", async function () {
