@@ -49,6 +49,25 @@ export const configSchema = z.strictObject({
   /** Register the enclave on TeeVerifier at start when it is not registered yet. */
   registerEnclave: z.boolean().default(true),
   modelsDir: z.string().min(1),
+  /** Fetching model files by their version's registry uri (worker/models/fetch.ts). */
+  models: z
+    .strictObject({
+      /** At start, fetch the models policy.models names by weights hash that modelsDir lacks. */
+      fetch: z.boolean().default(true),
+      /** IPFS HTTP gateway for ipfs:// uris, e.g. "http://127.0.0.1:8080" (a local IPFS node). */
+      ipfsGateway: z.string().url("must be an http(s) URL, e.g. http://127.0.0.1:8080").optional(),
+      /** Hosts that may be fetched over plain http besides loopback. */
+      allowHttpHosts: z.array(z.string().min(1)).default([]),
+      /** Largest model file fetched, in bytes. */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(256 * 1024 * 1024),
+      /** Time allowed per download, in milliseconds. */
+      timeoutMs: z.number().int().min(100).default(120_000),
+    })
+    .default({ fetch: true, allowHttpHosts: [], maxBytes: 256 * 1024 * 1024, timeoutMs: 120_000 }),
   confirmations: z.number().int().min(0).max(1000).default(1),
   /** 0 = run one pass and exit. */
   pollIntervalMs: z.number().int().min(0).default(1000),

@@ -77,6 +77,12 @@ export class Metrics {
     labelNames: ["status"],
     registers: [this.registry],
   });
+  readonly modelFetches = new Counter({
+    name: "verity_model_fetches_total",
+    help: "Model files fetched by their registry uri, by outcome (fetched, hash-mismatch, too-large, ...)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly txs = new Counter({
     name: "verity_transactions_total",
     help: "Transactions sent, by kind",
