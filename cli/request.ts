@@ -105,7 +105,10 @@ export function requestCommand(): Command {
     .option("--input-file <file>", "public input bytes from a file")
     .option("--values <json>", "public input as JSON numbers, encoded with the model's input encoding")
     .option("--private", "send the input off-chain to the serving operator, only a commitment on-chain")
-    .option("--operator-url <url>", "with --private: the operator's intake endpoint, e.g. http://127.0.0.1:9464")
+    .option(
+      "--operator-url <url>",
+      "with --private: the operator's intake (its intake.port), e.g. http://127.0.0.1:9480",
+    )
     .option(
       "--salt <hex>",
       "with --private: the 32-byte salt of the commitment (default: random, printed)",
@@ -135,7 +138,7 @@ export function requestCommand(): Command {
       if (!o.model) throw new CliError('request needs --model <modelId>: the id "verity model list" shows');
       if (o.private && !o.operatorUrl) {
         throw new CliError(
-          "--private needs --operator-url <url>: the serving operator's intake endpoint (its worker's HTTP port)",
+          "--private needs --operator-url <url>: the serving operator's intake (its worker's intake.port, default 9480)",
         );
       }
       if (o.mode === Mode.ZK && !o.private) {

@@ -86,7 +86,9 @@ describe("verity CLI (against a local node with a worker)", function () {
     const op = await newOperator(p);
     // The node automines without empty blocks: serve requests as soon as they are mined.
     intakePort = await freePort();
-    worker = new Worker(await workerConfig(p, op, { confirmations: 0, httpPort: intakePort }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op, { confirmations: 0, intake: { port: intakePort } }), {
+      logger: quiet,
+    });
     await worker.start();
   });
 
