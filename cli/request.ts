@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatUnits, getBytes, hexlify, isHexString } from "ethers";
 
+import { watchOperatorJob } from "./jobwatch.ts";
+
 import {
   Mode,
   PreflightError,
@@ -221,10 +223,11 @@ export function requestCommand(): Command {
         return;
       }
       if (!ctx.json) console.error(`requested ${id} for ${units(fee)}; waiting for the verified result …`);
-      const view = await ctx.client.waitForResult(requestId, {
-        timeoutMs: o.waitTimeout * 1000,
-        fromBlock: receipt.blockNumber,
-      });
+      // With --operator-url, the operator's own status of the job is shown while waiting.
+      const stopWatch = o.operatorUrl && !ctx.json ? watchOperatorJob(o.operatorUrl, requestId) : undefined;
+      const view = await ctx.client
+        .waitForResult(requestId, { timeoutMs: o.waitTimeout * 1000, fromBlock: receipt.blockNumber })
+        .finally(() => stopWatch?.());
       const out = view.status === "Fulfilled" ? await ctx.client.getOutput(requestId, view) : undefined;
       const outputEncoding = version.encoding.split("/")[1] ?? "";
       let decoded: string | undefined;
