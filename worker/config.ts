@@ -5,7 +5,7 @@
  *
  * Environment: VERITY_RPC_URL, VERITY_OPERATOR_KEY, VERITY_OPERATOR_KEYSTORE,
  * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_MODELS_DIR, VERITY_HTTP_PORT,
- * VERITY_INTAKE_PORT.
+ * VERITY_INTAKE_PORT, VERITY_LOG_FORMAT.
  *
  * Every object is strict: an unknown key (a misspelling such as `confirmation` or
  * `pollIntervallMs`) is refused with the nearest valid name, instead of silently using the default.
@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
   httpPort: z.number().int().min(0).max(65535).default(9464),
   httpHost: z.string().default("127.0.0.1"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** "auto": one readable line per event on a terminal, JSON lines when piped; or force "pretty" / "json" (env VERITY_LOG_FORMAT). */
+  logFormat: z.enum(["auto", "pretty", "json"]).default("auto"),
   policy: z
     .strictObject({
       /** Served models: weights hashes (0x…) or manifest names; empty = every model in modelsDir. */
@@ -191,6 +193,7 @@ const ENV: Record<string, string> = {
   VERITY_ENCLAVE_KEY: "enclaveKey",
   VERITY_DB_PATH: "dbPath",
   VERITY_MODELS_DIR: "modelsDir",
+  VERITY_LOG_FORMAT: "logFormat",
 };
 
 /** Settings renamed since an earlier version: the old name is refused with the new one. */

@@ -13,7 +13,7 @@
  * node reports unhealthy and `runWorker` exits 1.
  */
 import type { JsonRpcProvider, Wallet } from "ethers";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 
 import type { Attester } from "./attester.ts";
 import { shortError } from "./chain/rpc.ts";
@@ -21,6 +21,7 @@ import { compose, type Parts } from "./compose.ts";
 import { ConfigError, redactedConfig, type WorkerConfig } from "./config.ts";
 import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
 import { intakeMovedRoute, serveIntake } from "./intake.ts";
+import { createLogger } from "./logformat.ts";
 import { ChainChangedError } from "./stages/sync.ts";
 import type { JobStore } from "./store.ts";
 
@@ -92,7 +93,8 @@ export class Worker {
 
   constructor(config: WorkerConfig, opts: WorkerOptions = {}) {
     this.config = config;
-    this.log = opts.logger ?? pino({ level: config.logLevel, base: { service: "verity-worker" } });
+    this.log =
+      opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, service: "verity-worker" });
     this.metrics = new Metrics(opts.logger === undefined);
     this.#rpcTimeoutMs = opts.rpcTimeoutMs ?? 10_000;
   }
