@@ -149,6 +149,7 @@ try {
       maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
       dbPath: join(dir, `jobs-${Date.now()}-${i}.sqlite`),
       httpPort: 0,
+      intake: { port: 0 }, // one per worker, each on a free port
       logLevel: "warn",
       policy: { graceSec: RACING > 0 ? GRACE : 0 },
     });

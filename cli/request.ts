@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatUnits, getBytes, hexlify, isHexString } from "ethers";
 
+import { watchOperatorJob } from "./jobwatch.ts";
+
 import {
   Mode,
   PreflightError,
@@ -106,7 +108,10 @@ export function requestCommand(): Command {
     .option("--input-file <file>", "public input bytes from a file")
     .option("--values <json>", "public input as JSON numbers, encoded with the model's input encoding")
     .option("--private", "send the input off-chain to the serving operator, only a commitment on-chain")
-    .option("--operator-url <url>", "with --private: the operator's intake endpoint, e.g. http://127.0.0.1:9464")
+    .option(
+      "--operator-url <url>",
+      "with --private: the operator's intake (its intake.port), e.g. http://127.0.0.1:9480",
+    )
     .option(
       "--salt <hex>",
       "with --private: the 32-byte salt of the commitment (default: random, printed)",
@@ -136,7 +141,7 @@ export function requestCommand(): Command {
       if (!o.model) throw new CliError('request needs --model <modelId>: the id "verity model list" shows');
       if (o.private && !o.operatorUrl) {
         throw new CliError(
-          "--private needs --operator-url <url>: the serving operator's intake endpoint (its worker's HTTP port)",
+          "--private needs --operator-url <url>: the serving operator's intake (its worker's intake.port, default 9480)",
         );
       }
       if (o.mode === Mode.ZK && !o.private) {
@@ -220,10 +225,11 @@ export function requestCommand(): Command {
         return;
       }
       if (!ctx.json) console.error(`requested ${id} for ${units(fee)}; waiting for the verified result …`);
-      const view = await ctx.client.waitForResult(requestId, {
-        timeoutMs: o.waitTimeout * 1000,
-        fromBlock: receipt.blockNumber,
-      });
+      // With --operator-url, the operator's own status of the job is shown while waiting.
+      const stopWatch = o.operatorUrl && !ctx.json ? watchOperatorJob(o.operatorUrl, requestId) : undefined;
+      const view = await ctx.client
+        .waitForResult(requestId, { timeoutMs: o.waitTimeout * 1000, fromBlock: receipt.blockNumber })
+        .finally(() => stopWatch?.());
       const out = view.status === "Fulfilled" ? await ctx.client.getOutput(requestId, view) : undefined;
       const outputEncoding = version.encoding.split("/")[1] ?? "";
       let decoded: string | undefined;

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 
 import { RequestStatus, isSettled, modeName, statusName, verifyResult } from "@verity-ai/sdk";
+import { watchOperatorJob } from "./jobwatch.ts";
 import { CliError, connect, hexId, intArg, output, requestIdArg, tokenFormatter } from "./context.ts";
 import { tdxEvidenceLines, teeEvidence } from "./tdx.ts";
 
@@ -38,22 +39,28 @@ export function resultCommand(): Command {
     .description("wait until a request is fulfilled (or refunded), showing its status meanwhile")
     .argument("<requestId>", "request id (0x-hex or decimal)", requestIdArg)
     .option("--timeout <seconds>", "how long to wait", intArg("--timeout", 1, 24 * 3600), 300)
-    .action(async (requestId: bigint, o: { timeout: number }, cmd: Command) => {
+    .option("--operator-url <url>", "the serving operator's intake: show its status of the job while waiting")
+    .action(async (requestId: bigint, o: { timeout: number; operatorUrl?: string }, cmd: Command) => {
       const ctx = await connect(cmd, false);
-      const until = Date.now() + o.timeout * 1000;
-      let last = "";
-      for (;;) {
-        const status = statusName(await ctx.client.coordinator.requestStatus(requestId));
-        if (status === "None")
-          throw new CliError(`request ${hexId(requestId)} is unknown to this deployment: check the id`);
-        if (status !== last && !ctx.json) console.error(`${hexId(requestId)}: ${status}`);
-        last = status;
-        if (isSettled(RequestStatus[status])) break;
-        if (Date.now() > until)
-          throw new CliError(
-            `request ${hexId(requestId)} is still ${status} after ${o.timeout} s: wait longer (--timeout), or refund it after its deadline with "verity request refund"`,
-          );
-        await new Promise((r) => setTimeout(r, 1000));
+      const stopWatch = o.operatorUrl && !ctx.json ? watchOperatorJob(o.operatorUrl, requestId) : undefined;
+      try {
+        const until = Date.now() + o.timeout * 1000;
+        let last = "";
+        for (;;) {
+          const status = statusName(await ctx.client.coordinator.requestStatus(requestId));
+          if (status === "None")
+            throw new CliError(`request ${hexId(requestId)} is unknown to this deployment: check the id`);
+          if (status !== last && !ctx.json) console.error(`${hexId(requestId)}: ${status}`);
+          last = status;
+          if (isSettled(RequestStatus[status])) break;
+          if (Date.now() > until)
+            throw new CliError(
+              `request ${hexId(requestId)} is still ${status} after ${o.timeout} s: wait longer (--timeout), or refund it after its deadline with "verity request refund"`,
+            );
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      } finally {
+        await stopWatch?.();
       }
       const v = await ctx.client.readResult(requestId);
       output(

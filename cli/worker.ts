@@ -51,9 +51,20 @@ export function workerCommand(): Command {
     )
     .option(
       "--http-port <port>",
-      "port of /metrics, /healthz and the private-input intake",
+      "port of /metrics and /healthz (keep it private)",
       intArg("--http-port", 1, 65535),
       9464,
+    )
+    .option(
+      "--intake-port <port>",
+      "port of the intake dApps reach: private inputs (POST /intake/<id>) and job status (GET /jobs/<id>)",
+      intArg("--intake-port", 1, 65535),
+      9480,
+    )
+    .option("--intake-host <host>", "address the intake listens on (0.0.0.0 to face the network)", "127.0.0.1")
+    .option(
+      "--allow-origin <origin...>",
+      'browser origins allowed to call the intake (CORS), e.g. https://app.example.org; "*" = any',
     )
     .option(
       "--new-key",
@@ -76,12 +87,19 @@ export function workerCommand(): Command {
           db: string;
           confirmations?: number;
           httpPort: number;
+          intakePort: number;
+          intakeHost: string;
+          allowOrigin?: string[];
           newKey?: boolean;
           keystore?: string;
           force: boolean;
         },
         cmd: Command,
       ) => {
+        if (o.intakePort === o.httpPort)
+          throw new CliError(
+            `--intake-port ${o.intakePort} is also --http-port: give the intake its own port (default 9480)`,
+          );
         if (o.newKey && o.keystore) throw new CliError("give --new-key or --keystore <file>, not both");
         if ((o.tsmDir !== undefined || o.tsmEntry !== undefined) && o.tee !== "tdx-configfs")
           throw new CliError("--tsm-dir and --tsm-entry go with --tee tdx-configfs");
@@ -133,6 +151,7 @@ export function workerCommand(): Command {
           dbPath: o.db,
           confirmations: o.confirmations ?? (LOCAL_CHAINS.has(Number(chainId)) ? 0 : 3),
           httpPort: o.httpPort,
+          intake: { port: o.intakePort, host: o.intakeHost, allowedOrigins: o.allowOrigin ?? [] },
           ...(keystore ? { operatorKeystore: keystore } : {}),
         };
         writeFileSync(o.out, JSON.stringify(config, null, 2) + "\n");
@@ -140,6 +159,9 @@ export function workerCommand(): Command {
           [
             `wrote ${o.out} for chain ${chainId} (coordinator ${d.coordinator}, scan from block ${config.startBlock})`,
             operator ? `  operator key: ${operator} in ${keystore} — stake with it, then start the node` : "",
+            `  intake for dApps (--operator-url): http://${o.intakeHost === "0.0.0.0" ? "<this host>" : o.intakeHost}:${o.intakePort}` +
+              (config.intake.allowedOrigins.length > 0 ? ` (CORS: ${config.intake.allowedOrigins.join(", ")})` : ""),
+            `  metrics (keep private): http://127.0.0.1:${o.httpPort}/metrics`,
             `  start it: ${keystore ? "VERITY_KEYSTORE_PASSWORD=…" : "VERITY_OPERATOR_KEY=0x…"} VERITY_ENCLAVE_KEY=0x… verity worker start --config ${o.out}`,
           ]
             .filter(Boolean)

@@ -300,6 +300,8 @@ async function main() {
           path.join(ROOT, "models"),
           "--http-port",
           String(httpPort),
+          "--intake-port",
+          String(await freePort()),
         ],
         { VERITY_KEYSTORE_PASSWORD: password },
       );

@@ -48,7 +48,7 @@ import {
   operatorShare,
 } from "@verity-ai/sdk";
 import { NPM_START_DEPLOYMENT_ID, loadIgnitionDeployment, writeDeploymentRecord } from "@verity-ai/sdk/node";
-import { Worker, parseConfig } from "@verity-ai/node";
+import { DEFAULT_INTAKE_PORT, Worker, parseConfig } from "@verity-ai/node";
 import { readBundledModels, readCircuitDescriptors, registerBundledModel } from "./lib/bundled.ts";
 import type { BundledCircuit, BundledModel } from "./lib/bundled.ts";
 import { encodeFields, loadDataset } from "./diagnosis/data.ts";
@@ -219,14 +219,15 @@ async function main() {
         confirmations: 1,
         pollIntervalMs: 200,
         batchSize: 20,
-        // The HTTP port serves /metrics, /healthz and the private-input intake.
+        // /metrics and /healthz on httpPort; private inputs and job status on intake.port.
         httpPort: opts.serve ? 9464 + i : await freePort(),
+        intake: { port: opts.serve ? DEFAULT_INTAKE_PORT + i : 0 },
         logLevel: "error",
       });
       const worker = new Worker(config, { logger: quiet.child({ worker: i }) });
       await worker.start();
       workers.push(worker);
-      intakeUrls.push(`http://127.0.0.1:${config.httpPort}`);
+      intakeUrls.push(worker.intakeUrl()!);
     }
     return operators.map((o) => o.wallet.address.slice(0, 10) + "…").join(", ");
   });
@@ -390,7 +391,9 @@ async function main() {
       `\nServing on ${rpcUrl} (chain ${chainId}). Deployment: deploy/deployments/${NPM_START_DEPLOYMENT_ID}/verity.json`,
     );
     for (const [k, v] of Object.entries(deployment)) console.log(`  ${k.padEnd(12)} ${v}`);
-    console.log(`  worker metrics: http://127.0.0.1:9464/metrics and :9465; press Ctrl-C to stop.`);
+    console.log(
+      `  worker metrics: http://127.0.0.1:9464/metrics and :9465; intakes (private inputs, GET /jobs/<id>): ${intakeUrls.join(", ")}; press Ctrl-C to stop.`,
+    );
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);

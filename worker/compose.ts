@@ -19,6 +19,8 @@ import { Intake } from "./intake.ts";
 import { loadOperator } from "./keys.ts";
 import type { Metrics } from "./metrics.ts";
 import { Executor, ModelStore } from "./models/index.ts";
+import { ModelFetcher } from "./models/fetch.ts";
+import { provisionModels } from "./models/provision.ts";
 import { ProverPool, availableCircuits } from "./prover.ts";
 import { ExecuteStage } from "./stages/execute.ts";
 import { GasModel } from "./stages/gas.ts";
@@ -157,6 +159,28 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
       )[0] as string);
 
     const models = await ModelStore.open(c.modelsDir);
+    const listed = c.policy.models.filter((m) => /^0x[0-9a-fA-F]{64}$/.test(m));
+    const unavailable =
+      c.models.fetch && listed.some((h) => !models.has(h))
+        ? await provisionModels({
+            provider,
+            registry:
+              c.deployment.registry ??
+              (coordinatorInterface.decodeFunctionResult(
+                "registry",
+                await provider.call({
+                  to: c.deployment.coordinator,
+                  data: coordinatorInterface.encodeFunctionData("registry"),
+                }),
+              )[0] as string),
+            fromBlock: c.startBlock,
+            hashes: listed,
+            store: models,
+            fetcher: new ModelFetcher({ modelsDir: c.modelsDir, ...c.models }),
+            metrics,
+            log,
+          })
+        : new Map();
     const executor = new Executor(models);
     const attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, operator.address);
     const store = openStore(c.dbPath);
@@ -207,6 +231,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
       provers,
       onAttested: () => wake(),
       clock,
+      unavailable,
     });
     const parts: Parts = {
       provider,

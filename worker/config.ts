@@ -4,7 +4,8 @@
  * encrypted keystore file, and are never logged (see `redactedConfig`).
  *
  * Environment: VERITY_RPC_URL, VERITY_OPERATOR_KEY, VERITY_OPERATOR_KEYSTORE,
- * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_MODELS_DIR, VERITY_HTTP_PORT.
+ * VERITY_KEYSTORE_PASSWORD, VERITY_ENCLAVE_KEY, VERITY_DB_PATH, VERITY_MODELS_DIR, VERITY_HTTP_PORT,
+ * VERITY_INTAKE_PORT, VERITY_LOG_FORMAT.
  *
  * Every object is strict: an unknown key (a misspelling such as `confirmation` or
  * `pollIntervallMs`) is refused with the nearest valid name, instead of silently using the default.
@@ -20,6 +21,9 @@ const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte
 const amount = z
   .union([z.string().regex(/^\d+$/, "must be an integer amount in token units"), z.number().int().nonnegative()])
   .transform((v) => BigInt(v));
+
+/** Default port of the intake server (private inputs, job status). */
+export const DEFAULT_INTAKE_PORT = 9480;
 
 export const configSchema = z.strictObject({
   /** JSON-RPC endpoint of the chain (env VERITY_RPC_URL). */
@@ -72,6 +76,25 @@ export const configSchema = z.strictObject({
   /** Register the enclave on TeeVerifier at start when it is not registered yet. */
   registerEnclave: z.boolean().default(true),
   modelsDir: z.string().min(1),
+  /** Fetching model files by their version's registry uri (worker/models/fetch.ts). */
+  models: z
+    .strictObject({
+      /** At start, fetch the models policy.models names by weights hash that modelsDir lacks. */
+      fetch: z.boolean().default(true),
+      /** IPFS HTTP gateway for ipfs:// uris, e.g. "http://127.0.0.1:8080" (a local IPFS node). */
+      ipfsGateway: z.string().url("must be an http(s) URL, e.g. http://127.0.0.1:8080").optional(),
+      /** Hosts that may be fetched over plain http besides loopback. */
+      allowHttpHosts: z.array(z.string().min(1)).default([]),
+      /** Largest model file fetched, in bytes. */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(256 * 1024 * 1024),
+      /** Time allowed per download, in milliseconds. */
+      timeoutMs: z.number().int().min(100).default(120_000),
+    })
+    .default({ fetch: true, allowHttpHosts: [], maxBytes: 256 * 1024 * 1024, timeoutMs: 120_000 }),
   confirmations: z.number().int().min(0).max(1000).default(1),
   /** 0 = run one pass and exit. */
   pollIntervalMs: z.number().int().min(0).default(1000),
@@ -87,12 +110,14 @@ export const configSchema = z.strictObject({
   maxJobsPerPass: z.number().int().min(1).default(5000),
   dbPath: z.string().min(1),
   /**
-   * Port of the node's HTTP server: /metrics, /healthz AND the private-input intake (POST
-   * /intake/<requestId>). 0 disables the server, and with it private-input requests (they expire).
+   * Port of the node's operations server: GET /metrics and GET /healthz (keep it private). 0
+   * disables it. The private-input intake has its own port (intake.port).
    */
   httpPort: z.number().int().min(0).max(65535).default(9464),
   httpHost: z.string().default("127.0.0.1"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** "auto": one readable line per event on a terminal, JSON lines when piped; or force "pretty" / "json" (env VERITY_LOG_FORMAT). */
+  logFormat: z.enum(["auto", "pretty", "json"]).default("auto"),
   policy: z
     .strictObject({
       /** Served models: weights hashes (0x…) or manifest names; empty = every model in modelsDir. */
@@ -125,14 +150,31 @@ export const configSchema = z.strictObject({
       prestart: z.boolean().default(false),
     })
     .default({ threads: 1, batchSize: 16, prestart: false }),
-  /** Private inputs: POST /intake/<requestId> on the HTTP server (httpPort must not be 0). */
+  /**
+   * The intake server (its own port, the one dApps and browsers reach): POST /intake/<requestId>
+   * (private inputs), GET /jobs/<requestId> (job status), GET /healthz ({ ok, operator }).
+   */
   intake: z
     .strictObject({
       enabled: z.boolean().default(true),
+      /** Port of the intake server (env VERITY_INTAKE_PORT); 0 = a free port the system picks (logged). */
+      port: z.number().int().min(0).max(65535).default(DEFAULT_INTAKE_PORT),
+      host: z.string().default("127.0.0.1"),
+      /**
+       * Origins browsers may call the intake from, e.g. ["https://app.example.org"]; ["*"] = any
+       * origin. Empty: no CORS headers, so browsers refuse cross-origin calls (scripts and servers work).
+       */
+      allowedOrigins: z
+        .array(
+          z
+            .string()
+            .regex(/^(\*|https?:\/\/[^/\s]+)\/?$/, 'must be "*" or an origin such as "https://app.example.org"'),
+        )
+        .default([]),
       /** Seconds a private input is kept after its job is final (confirmed, expired, ...), then deleted. */
       retainSec: z.number().int().min(0).default(3600),
     })
-    .default({ enabled: true, retainSec: 3600 }),
+    .default({ enabled: true, port: DEFAULT_INTAKE_PORT, host: "127.0.0.1", allowedOrigins: [], retainSec: 3600 }),
   gas: z
     .strictObject({
       marginPercent: z.number().int().min(0).max(500).default(20),
@@ -173,11 +215,12 @@ const ENV: Record<string, string> = {
   VERITY_ENCLAVE_KEY: "enclaveKey",
   VERITY_DB_PATH: "dbPath",
   VERITY_MODELS_DIR: "modelsDir",
+  VERITY_LOG_FORMAT: "logFormat",
 };
 
 /** Settings renamed since an earlier version: the old name is refused with the new one. */
 const RENAMED: Record<string, string> = {
-  metricsPort: "httpPort (the port serves /metrics, /healthz and the private-input intake)",
+  metricsPort: "httpPort (the port serves /metrics and /healthz; the private-input intake is on intake.port)",
   metricsHost: "httpHost",
 };
 
@@ -246,6 +289,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
     if (v !== undefined && v !== "") merged[key] = v;
   }
   if (env.VERITY_HTTP_PORT) merged.httpPort = Number(env.VERITY_HTTP_PORT);
+  if (env.VERITY_INTAKE_PORT) {
+    const intake = merged.intake;
+    merged.intake = {
+      ...(typeof intake === "object" && intake !== null ? intake : {}),
+      port: Number(env.VERITY_INTAKE_PORT),
+    };
+  }
   const result = configSchema.safeParse(merged);
   // Checked here rather than in the schema so they are reported together with any other problem.
   const extra: string[] = [];
@@ -256,7 +306,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
   }
   if (env.VERITY_METRICS_PORT)
     extra.push(
-      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics, /healthz and the private-input intake)",
+      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics and /healthz; the private-input intake is on VERITY_INTAKE_PORT)",
     );
   const tee = (typeof merged.tee === "object" && merged.tee !== null ? merged.tee : {}) as Record<string, unknown>;
   const tdx = tee.provider === "tdx-configfs";
@@ -277,6 +327,15 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, baseDir =
   if (merged.operatorKeystore !== undefined && merged.keystorePassword === undefined) {
     extra.push("keystorePassword: missing: set VERITY_KEYSTORE_PASSWORD to decrypt operatorKeystore");
   }
+  if (
+    result.success &&
+    result.data.intake.enabled &&
+    result.data.intake.port !== 0 &&
+    result.data.intake.port === result.data.httpPort
+  )
+    extra.push(
+      `intake.port: ${result.data.httpPort} is also httpPort (fix: give the intake its own port, e.g. ${DEFAULT_INTAKE_PORT}; /metrics stays on httpPort)`,
+    );
   if (!result.success || extra.length > 0) {
     throw new ConfigError([
       ...(result.success ? [] : result.error.issues).flatMap((i) => {

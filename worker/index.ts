@@ -3,6 +3,7 @@ export { runWorker } from "./run.ts";
 export { Worker, type Breakdown, type PassResult } from "./worker.ts";
 export {
   ConfigError,
+  DEFAULT_INTAKE_PORT,
   configSchema,
   loadConfig,
   nearestSetting,
@@ -12,6 +13,7 @@ export {
 } from "./config.ts";
 export { JOB_STATES, TRANSITIONS, IllegalTransitionError, type JobState } from "./jobstate.ts";
 export { JobStore, type Job } from "./store.ts";
+export { jobStatus, type JobStatus } from "./jobstatus.ts";
 export { ChainChangedError } from "./stages/sync.ts";
 export { Executor, ModelStore } from "./models/index.ts";
 export { TdxConfigfsQuoteProvider, TdxQuoteProviderError, DEFAULT_TSM_REPORT_DIR } from "./attestation/tdx-configfs.ts";

@@ -1,5 +1,6 @@
 /**
- * Private-input intake: `POST /intake/<requestId>` on the worker's HTTP server (httpPort), body
+ * Private-input intake: `POST /intake/<requestId>` on the intake's own HTTP server (intake.port,
+ * apart from /metrics on httpPort so that only it need face browsers and the internet), body
  * JSON `{"input": "0x<model-encoded bytes>", "salt": "0x<32 bytes>"}` (sdk/private.ts
  * sendPrivateInput). The input is accepted only for an open private-input request this worker can
  * serve, and only if it opens the request's on-chain commitment for its mode:
@@ -14,7 +15,8 @@
  *   422 does not open the commitment · 503 chain unreachable.
  * The input and salt are never logged: only the request id, the sizes and the outcome.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
@@ -22,9 +24,10 @@ import type { Logger } from "pino";
 import { commitmentFor, isSettled, Mode, modeName, RequestStatus, statusName, type Request } from "@verity-ai/sdk";
 import { shortError } from "./chain/rpc.ts";
 import { FINAL_STATES, type JobStore } from "./store.ts";
+import { jobStatus } from "./jobstatus.ts";
 import { coordinatorInterface, type EventSource } from "./events.ts";
 import type { ExecuteStage } from "./stages/execute.ts";
-import type { Metrics, Route } from "./metrics.ts";
+import type { Metrics, MetricsServer, Route } from "./metrics.ts";
 
 /** JSON and hex-encoding overhead allowed on top of 2 × policy.maxInputBytes. */
 export const INTAKE_BODY_OVERHEAD = 1024;
@@ -88,6 +91,31 @@ export class Intake {
         this.#o.log.error({ err: shortError(err) }, "intake handler failed");
         send(res, 500, { error: `internal error in the intake endpoint: ${shortError(err)}` });
       });
+      return true;
+    };
+  }
+
+  /** GET /jobs/<requestId>: the job's state and, when it stopped, why (worker/jobstatus.ts). */
+  jobsRoute(): Route {
+    return (req, res, path) => {
+      if (path !== "/jobs" && !path.startsWith("/jobs/")) return false;
+      req.resume();
+      const id = path.slice("/jobs/".length);
+      if (req.method !== "GET") {
+        send(res, 405, { error: `use GET /jobs/<requestId>, not ${req.method}` });
+      } else if (!ID.test(id)) {
+        send(res, 400, {
+          error:
+            "the request id in the path must be 0x followed by 64 hex digits (the requestId of InferenceRequested): GET /jobs/0x<64 hex>",
+        });
+      } else {
+        const job = this.#o.store.get(id.toLowerCase());
+        if (job === undefined)
+          send(res, 404, {
+            error: `this operator has no job for request ${id.toLowerCase()}: it has not seen the request yet (retry once the request transaction is mined and a few seconds have passed), or the id is wrong`,
+          });
+        else send(res, 200, jobStatus(job));
+      }
       return true;
     };
   }
@@ -345,4 +373,97 @@ export class Intake {
       );
     }
   }
+}
+
+export interface IntakeServerOptions {
+  host: string;
+  /** 0 = a free port chosen by the system. */
+  port: number;
+  /** Origins (scheme://host[:port]) browsers may call from; "*" = any; empty = no CORS headers. */
+  allowedOrigins: readonly string[];
+  /** { ok, operator } for GET /healthz: the operator address a ZK request must name (sdk operatorAt). */
+  health: () => { ok: boolean; operator: string | null };
+}
+
+const CORS_METHODS = "GET, POST, OPTIONS";
+
+/**
+ * The intake's own HTTP server: POST /intake/<requestId>, GET /jobs/<requestId>, GET /healthz
+ * ({ ok, operator } only), with CORS for the configured origins and preflight (OPTIONS) answers.
+ */
+export async function serveIntake(
+  intake: Intake,
+  routes: readonly Route[],
+  o: IntakeServerOptions,
+): Promise<MetricsServer> {
+  const any = o.allowedOrigins.includes("*");
+  const allowed = new Set(o.allowedOrigins.map((x) => x.replace(/\/+$/, "").toLowerCase()));
+  const routeList = [intake.route(), ...routes];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const origin = req.headers.origin;
+    const originOk = origin !== undefined && (any || allowed.has(origin.toLowerCase()));
+    if (originOk) {
+      res.setHeader("access-control-allow-origin", any ? "*" : origin);
+      if (!any) res.setHeader("vary", "origin");
+    }
+    if (req.method === "OPTIONS") {
+      req.resume();
+      if (!originOk) {
+        send(res, 403, {
+          error:
+            origin === undefined
+              ? "OPTIONS is the browser's CORS preflight and needs an Origin header"
+              : `origin ${origin} may not call this intake: the operator must add it to intake.allowedOrigins`,
+        });
+        return;
+      }
+      res.writeHead(204, {
+        "access-control-allow-methods": CORS_METHODS,
+        "access-control-allow-headers": "content-type",
+        "access-control-max-age": "600",
+      });
+      res.end();
+      return;
+    }
+    if (routeList.some((r) => r(req, res, path))) return;
+    if (req.method === "GET" && path === "/healthz") {
+      const h = o.health();
+      send(res, h.ok ? 200 : 503, { ok: h.ok, operator: h.operator });
+      return;
+    }
+    req.resume();
+    send(res, 404, {
+      error: `no route ${req.method} ${path} on the intake: use POST /intake/<requestId>, GET /jobs/<requestId> or GET /healthz`,
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeIdleConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The route for the metrics port: /intake/… answered 404 with where the intake moved to. */
+export function intakeMovedRoute(where: () => string | undefined): Route {
+  return (req, res, path) => {
+    if (path !== "/intake" && !path.startsWith("/intake/")) return false;
+    req.resume();
+    const url = where();
+    send(res, 404, {
+      error:
+        url === undefined
+          ? "the private-input intake is not on this port and is off on this node (intake.enabled is false)"
+          : `the private-input intake moved off the metrics port: POST to ${url}/intake/<requestId> (intake.port)`,
+    });
+    return true;
+  };
 }

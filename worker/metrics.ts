@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics (own registry per worker) and the worker's HTTP server: GET /metrics, GET
- * /healthz, plus routes the worker adds (POST /intake/<requestId>, worker/intake.ts).
+ * Prometheus metrics (own registry per worker) and the worker's operations server: GET /metrics,
+ * GET /healthz, plus routes the worker adds (/intake/… answers where the intake moved: the intake
+ * has its own server, worker/intake.ts serveIntake).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -77,6 +78,12 @@ export class Metrics {
     labelNames: ["status"],
     registers: [this.registry],
   });
+  readonly modelFetches = new Counter({
+    name: "verity_model_fetches_total",
+    help: "Model files fetched by their registry uri, by outcome (fetched, hash-mismatch, too-large, ...)",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly txs = new Counter({
     name: "verity_transactions_total",
     help: "Transactions sent, by kind",
@@ -130,7 +137,7 @@ export async function serveMetrics(
       res.writeHead(404, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
-          error: `no route ${req.method} ${url}: use GET /metrics, GET /healthz or POST /intake/<requestId>`,
+          error: `no route ${req.method} ${url}: use GET /metrics or GET /healthz (private inputs and job status are on intake.port)`,
         }),
       );
     }

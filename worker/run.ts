@@ -3,7 +3,7 @@
  * `verity-node` executable and `verity worker start` do. Resolves with the process exit code:
  * 0 done / stopped, 1 runtime failure, 2 bad configuration.
  */
-import { pino } from "pino";
+import { createLogger } from "./logformat.ts";
 
 import { ConfigError, loadConfig } from "./config.ts";
 
@@ -29,7 +29,7 @@ export async function runWorker(configPath: string, opts: { once?: boolean } = {
   }
   if (opts.once) config = { ...config, pollIntervalMs: 0 };
 
-  const logger = pino({ level: config.logLevel, base: { service: "verity-node" } });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, service: "verity-node" });
   const worker = new Worker(config, { logger });
 
   let stopped: (code: number) => void = () => undefined;

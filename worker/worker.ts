@@ -13,7 +13,7 @@
  * node reports unhealthy and `runWorker` exits 1.
  */
 import type { JsonRpcProvider, Wallet } from "ethers";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 
 import { LOCAL_CHAINS, attestationSource, type AttestationSource } from "./attestation/evidence.ts";
 import type { Attester } from "./attester.ts";
@@ -21,6 +21,8 @@ import { shortError } from "./chain/rpc.ts";
 import { compose, type Parts } from "./compose.ts";
 import { ConfigError, redactedConfig, type WorkerConfig } from "./config.ts";
 import { Metrics, serveMetrics, type MetricsServer } from "./metrics.ts";
+import { intakeMovedRoute, serveIntake } from "./intake.ts";
+import { createLogger } from "./logformat.ts";
 import { ChainChangedError } from "./stages/sync.ts";
 import type { JobStore } from "./store.ts";
 
@@ -61,6 +63,8 @@ export class Worker {
   readonly metrics: Metrics;
   #parts: Parts | undefined;
   server: MetricsServer | undefined;
+  /** The intake server (private inputs, job status), on intake.port. */
+  intakeServer: MetricsServer | undefined;
   readonly breakdown: Breakdown = {
     eventsMs: 0,
     inferenceMs: 0,
@@ -93,7 +97,8 @@ export class Worker {
 
   constructor(config: WorkerConfig, opts: WorkerOptions = {}) {
     this.config = config;
-    this.log = opts.logger ?? pino({ level: config.logLevel, base: { service: "verity-worker" } });
+    this.log =
+      opts.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, service: "verity-worker" });
     this.metrics = new Metrics(opts.logger === undefined);
     this.#rpcTimeoutMs = opts.rpcTimeoutMs ?? 10_000;
     this.#attestation = attestationSource(config);
@@ -160,32 +165,47 @@ export class Worker {
       await parts.sync.checkChain();
       this.#problems = await this.#ensureAttested(parts);
       this.#recover(parts);
+      if (c.intake.enabled && this.intakeServer === undefined) {
+        try {
+          this.intakeServer = await serveIntake(parts.intake, [parts.intake.jobsRoute()], {
+            host: c.intake.host,
+            port: c.intake.port,
+            allowedOrigins: c.intake.allowedOrigins,
+            health: () => {
+              const h = this.health();
+              return { ok: h.ok, operator: (h.operator as string | null) ?? null };
+            },
+          });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new ConfigError([
+            `intake.port: cannot listen on ${c.intake.host}:${c.intake.port} (${code === "EADDRINUSE" ? "the port is in use" : (err as Error).message}) (fix: set intake.port / VERITY_INTAKE_PORT to a free port, or stop what holds it)`,
+          ]);
+        }
+        this.log.info(
+          {
+            url: `http://${c.intake.host}:${this.intakeServer.port}`,
+            allowedOrigins: c.intake.allowedOrigins,
+          },
+          "intake listening: POST /intake/<requestId>, GET /jobs/<requestId>",
+        );
+      }
       if (c.httpPort !== 0 && this.server === undefined) {
         try {
-          this.server = await serveMetrics(
-            this.metrics,
-            c.httpHost,
-            c.httpPort,
-            () => this.health(),
-            c.intake.enabled ? [parts.intake.route()] : [],
-          );
+          this.server = await serveMetrics(this.metrics, c.httpHost, c.httpPort, () => this.health(), [
+            intakeMovedRoute(() => this.intakeUrl()),
+          ]);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           throw new ConfigError([
             `httpPort: cannot listen on ${c.httpHost}:${c.httpPort} (${code === "EADDRINUSE" ? "the port is in use" : (err as Error).message}) (fix: set httpPort / VERITY_HTTP_PORT to a free port, or stop what holds it)`,
           ]);
         }
-        this.log.info(
-          {
-            url: `http://${c.httpHost}:${this.server.port}/metrics`,
-            intake: c.intake.enabled ? `http://${c.httpHost}:${this.server.port}/intake/<requestId>` : null,
-          },
-          "metrics, /healthz and the private-input intake listening",
-        );
-      } else if (c.httpPort === 0 && c.intake.enabled) {
-        this.log.warn("httpPort is 0: no HTTP server, so private inputs cannot be received (their requests expire)");
+        this.log.info({ url: `http://${c.httpHost}:${this.server.port}/metrics` }, "metrics and /healthz listening");
       }
     } catch (err) {
+      await this.intakeServer?.close();
+      this.intakeServer = undefined;
       await this.#close(parts);
       throw err;
     }
@@ -227,6 +247,12 @@ export class Worker {
     this.log.info({ counts: p.store.counts(), cursor: p.store.getCursor() ?? null }, "job store opened");
   }
 
+  /** Base URL of the intake server (append /intake/<requestId> or /jobs/<requestId>), when it runs. */
+  intakeUrl(): string | undefined {
+    const s = this.intakeServer;
+    return s === undefined ? undefined : `http://${this.config.intake.host}:${s.port}`;
+  }
+
   /** Current time in unix seconds: the later of the local clock and the last block time seen. */
   now(): number {
     return Math.max(Math.floor(Date.now() / 1000), this.#chainTime);
@@ -266,7 +292,7 @@ export class Worker {
             pending: x.pending,
           }))
         : [],
-      intake: this.server !== undefined && this.config.intake.enabled ? `/intake/<requestId>` : null,
+      intake: this.intakeUrl() ?? null,
     };
   }
 
@@ -408,6 +434,8 @@ export class Worker {
     this.#running = false;
     await this.server?.close();
     this.server = undefined;
+    await this.intakeServer?.close();
+    this.intakeServer = undefined;
     if (this.#parts !== undefined) {
       await this.#close(this.#parts);
       this.#parts = undefined;

@@ -119,3 +119,53 @@ export async function operatorAt(operatorUrl: string): Promise<string> {
     throw new IntakeError(0, `${url} names no operator address: is this a Verity worker?`);
   return getAddress(body.operator);
 }
+
+/** An operator's view of one job (`GET <operatorUrl>/jobs/<requestId>` on its intake). */
+export interface OperatorJobStatus {
+  requestId: string;
+  /** seen, awaiting-input, executing, attested, submitted, confirmed, skipped, failed, expired. */
+  state: string;
+  /** True when the operator will do nothing more for the request. */
+  final: boolean;
+  /** Machine reason (bad-input, model-hash-mismatch, fee-below-minimum, expired, ...), or null. */
+  reason: string | null;
+  /** One sentence: what the operator is doing, or why it stopped and the fix. */
+  message: string;
+  /** The operator's detail behind the reason, or null. */
+  detail: string | null;
+  txHash: string | null;
+  updatedAt: number;
+}
+
+/**
+ * The operator's status of a request's job, from its intake (`<operatorUrl>/jobs/<requestId>`);
+ * undefined when the operator has not seen the request (404). Throws IntakeError when the intake
+ * cannot be reached or answers something else.
+ */
+export async function jobStatusAt(operatorUrl: string, requestId: bigint): Promise<OperatorJobStatus | undefined> {
+  const url = `${operatorUrl.replace(/\/$/, "")}/jobs/0x${requestId.toString(16).padStart(64, "0")}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new IntakeError(0, `cannot reach the operator's intake at ${url} (${cause}): check the operator URL`);
+  }
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  const status = body as Partial<OperatorJobStatus> & { error?: string };
+  if (!res.ok || typeof status?.state !== "string" || typeof status.message !== "string")
+    throw new IntakeError(
+      res.status,
+      `${url} answered ${res.status} ${status?.error ?? "without a job status"}: is this a Verity worker's intake (its intake.port)?`,
+    );
+  return status as OperatorJobStatus;
+}

@@ -17,7 +17,7 @@ import { loadConfig } from "../../worker/config.ts";
 import { Worker } from "../../worker/worker.ts";
 import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
-import { newOperator, quiet, tmp, workerConfig } from "../worker/helpers.ts";
+import { newOperator, quiet, tmp, waitFor, workerConfig } from "../worker/helpers.ts";
 
 interface Run {
   code: number;
@@ -81,7 +81,9 @@ describe("verity CLI (against a local node with a worker)", function () {
     const op = await newOperator(p);
     // The node automines without empty blocks: serve requests as soon as they are mined.
     intakePort = await freePort();
-    worker = new Worker(await workerConfig(p, op, { confirmations: 0, httpPort: intakePort }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op, { confirmations: 0, intake: { port: intakePort } }), {
+      logger: quiet,
+    });
     await worker.start();
   });
 
@@ -356,6 +358,21 @@ describe("verity CLI (against a local node with a worker)", function () {
     const waiting = await cli(["result", "wait", res.requestId, "--timeout", "1"]);
     expect(waiting.code).to.equal(1);
     expect(waiting.stderr).to.contain(`request ${res.requestId} is still Open after 1 s`);
+    // With the running operator's intake: its status of the job (it is not the named operator).
+    await waitFor("worker skipped the request", async () => worker.store.get(res.requestId)?.state === "skipped");
+    const watched = await cli([
+      "result",
+      "wait",
+      res.requestId,
+      "--timeout",
+      "1",
+      "--operator-url",
+      `http://127.0.0.1:${intakePort}`,
+    ]);
+    expect(watched.code).to.equal(1);
+    expect(watched.stderr).to.contain(
+      "operator: skipped (assigned-to-other) — skipped: the request names another operator; that operator serves it",
+    );
     await node.provider.send("evm_increaseTime", [601]);
     await node.provider.send("evm_mine", []);
     const before = BigInt((await json(["balance", "show"])).balance);
@@ -508,7 +525,20 @@ describe("verity CLI (against a local node with a worker)", function () {
     const dir = await tmp("cli-init");
     const out = join(dir, "node", "worker.json");
     const env = { VERITY_KEYSTORE_PASSWORD: "correct horse" };
-    const init = await json(["worker", "init", "--measurement", MEASUREMENT, "--out", out, "--new-key"], env);
+    const init = await json(
+      [
+        "worker",
+        "init",
+        "--measurement",
+        MEASUREMENT,
+        "--out",
+        out,
+        "--new-key",
+        "--allow-origin",
+        "https://app.example.org",
+      ],
+      env,
+    );
     expect(init.operator).to.match(/^0x[0-9a-fA-F]{40}$/);
     const written = JSON.parse(readFileSync(out, "utf8"));
     expect(written).to.deep.include({
@@ -520,6 +550,8 @@ describe("verity CLI (against a local node with a worker)", function () {
       tee: { provider: "development-unattested" },
       confirmations: 0,
       operatorKeystore: "operator.keystore.json",
+      httpPort: 9464,
+      intake: { port: 9480, host: "127.0.0.1", allowedOrigins: ["https://app.example.org"] },
     });
     // A TDX node: the measurement comes from its quote; configfs-tsm options only with that provider.
     const tdxOut = join(dir, "tdx.json");

@@ -340,14 +340,14 @@ export async function registerModel(
   name: string,
   weightsHash: string,
   encoding = "int32be-milli-x4/uint256-argmax",
-  opts: { modes?: number; zkVerifier?: string } = {},
+  opts: { modes?: number; zkVerifier?: string; uri?: string } = {},
 ): Promise<BundledModel> {
   const registry = p.registry.connect(p.modelOwner) as Contract;
   await (
     await registry.getFunction("registerModel")(name, p.price, p.royaltyBps, opts.modes ?? 0b10, {
       weightsHash,
       zkVerifier: opts.zkVerifier ?? ZeroAddress,
-      uri: `verity://models/${name}`,
+      uri: opts.uri ?? `verity://models/${name}`,
       runtime: "onnx",
       encoding,
     })

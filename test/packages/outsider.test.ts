@@ -289,6 +289,7 @@ describe("packages, installed by an outside project", function () {
         pollIntervalMs: 100,
         dbPath: join(dir, "worker.sqlite"),
         httpPort: 0,
+        intake: { port: 0 }, // a free port: tests run nodes side by side
         logLevel: "warn",
         // The only operator serving here: no grace period before stepping in for the others.
         policy: { graceSec: 0 },

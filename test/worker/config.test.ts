@@ -92,12 +92,14 @@ describe("worker configuration: unknown and renamed settings", function () {
 
   it("lists the valid names when nothing is close, and names renamed settings", function () {
     const [far] = issues({ ...base, intake: { colour: "red" } });
-    expect(far).to.equal("intake.colour: unknown setting (fix: remove it; valid here: enabled, retainSec)");
+    expect(far).to.equal(
+      "intake.colour: unknown setting (fix: remove it; valid here: enabled, port, host, allowedOrigins, retainSec)",
+    );
     expect(issues({ ...base, metricsPort: 9000 })).to.deep.equal([
-      "metricsPort: renamed (fix: use httpPort (the port serves /metrics, /healthz and the private-input intake))",
+      "metricsPort: renamed (fix: use httpPort (the port serves /metrics and /healthz; the private-input intake is on intake.port))",
     ]);
     expect(issues(base, { VERITY_METRICS_PORT: "9000" })).to.deep.equal([
-      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics, /healthz and the private-input intake)",
+      "VERITY_METRICS_PORT: renamed (fix: use VERITY_HTTP_PORT: the port serves /metrics and /healthz; the private-input intake is on VERITY_INTAKE_PORT)",
     ]);
     expect(parseConfig(base, { VERITY_HTTP_PORT: "9001" }).httpPort).to.equal(9001);
   });

@@ -48,6 +48,8 @@ export async function workerConfig(
     concurrency: 2,
     dbPath: join(dir, "jobs.sqlite"),
     httpPort: 0,
+    // A free port per worker: tests run several nodes at once.
+    intake: { port: 0 },
     logLevel: "silent",
     gas: { stuckAfterMs: 5000 },
     // The test chains keep many staked operators that no longer run: without sharing, a running

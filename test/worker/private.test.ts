@@ -16,7 +16,6 @@ import { Worker } from "../../worker/worker.ts";
 import {
   MODELS_DIR,
   deployProtocol,
-  freePort,
   fulfilmentCounts,
   fundRequester,
   openRequest,
@@ -55,9 +54,9 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     requester = await fundRequester(p, node.account(5));
     await node.rpc("evm_setIntervalMining", [500]);
     op = await newOperator(p);
-    worker = new Worker(await workerConfig(p, op, { httpPort: await freePort() }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op), { logger: quiet });
     await worker.start();
-    base = `http://127.0.0.1:${worker.server!.port}`;
+    base = worker.intakeUrl()!;
     executor = new Executor(await ModelStore.open(MODELS_DIR));
   });
 

@@ -48,6 +48,7 @@ describe("worker: crash and restart (child process)", function () {
         concurrency: 1,
         dbPath: "jobs.sqlite",
         httpPort: 0,
+        intake: { port: 0 }, // a free port: tests run nodes side by side
         logLevel: "warn",
       }),
     );

@@ -53,9 +53,9 @@ describe("worker: ZK mode with private inputs", function () {
     requester = await fundRequester(p, node.account(5));
     await node.rpc("evm_setIntervalMining", [500]);
     op = await newOperator(p);
-    worker = new Worker(await workerConfig(p, op, { httpPort: await freePort() }), { logger: quiet });
+    worker = new Worker(await workerConfig(p, op), { logger: quiet });
     await worker.start();
-    base = `http://127.0.0.1:${worker.server!.port}`;
+    base = worker.intakeUrl()!;
   });
 
   it("names its operator at /healthz, which is what a ZK request sent to its intake must name", async function () {

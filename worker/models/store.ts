@@ -40,7 +40,8 @@ export class ModelStore {
   static async open(dir: string): Promise<ModelStore> {
     const byHash = new Map<string, ModelEntry>();
     const names = (await readdir(dir, { withFileTypes: true }))
-      .filter((d) => d.isDirectory())
+      // A leading dot marks a fetch still being written (worker/models/fetch.ts).
+      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
       .map((d) => d.name)
       .sort();
     for (const name of names) {
@@ -63,6 +64,21 @@ export class ModelStore {
       });
     }
     return new ModelStore(dir, byHash);
+  }
+
+  /**
+   * Index a model folder written after open (a fetched model); the file's hash is checked when the
+   * model is loaded, as for every model. A weights hash already held is refused.
+   */
+  async add(modelDir: string): Promise<ModelEntry> {
+    const manifestPath = join(modelDir, MANIFEST_FILE);
+    const manifest = await readManifest(manifestPath);
+    const previous = this.#byHash.get(manifest.weightsHash);
+    if (previous !== undefined)
+      throw new ManifestError(manifestPath, `weightsHash ${manifest.weightsHash} is also claimed by ${previous.dir}`);
+    const entry = { manifest, dir: modelDir, path: join(modelDir, manifest.file) };
+    this.#byHash.set(manifest.weightsHash, entry);
+    return entry;
   }
 
   /** All manifests, in directory-name order. */

@@ -87,6 +87,7 @@ export class ExecuteStage {
   readonly #provers: ReadonlyMap<string, ProverPool>;
   readonly #onAttested: () => void;
   readonly #clock: () => number;
+  readonly #unavailable: ReadonlyMap<string, { code: string; detail: string }>;
   #closed = false;
 
   constructor(o: {
@@ -105,6 +106,8 @@ export class ExecuteStage {
     onAttested?: () => void;
     /** Current time in unix seconds, for deadline checks made outside a pass. */
     clock?: () => number;
+    /** Models that could not be fetched or were refused (worker/models/provision.ts), by weightsHash. */
+    unavailable?: ReadonlyMap<string, { code: string; detail: string }>;
   }) {
     this.#store = o.store;
     this.#models = o.models;
@@ -118,6 +121,7 @@ export class ExecuteStage {
     this.#provers = o.provers ?? new Map();
     this.#onAttested = o.onAttested ?? (() => undefined);
     this.#clock = o.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.#unavailable = o.unavailable ?? new Map();
   }
 
   /** Stop acting on proofs that come back after this (the worker is stopping; jobs resume on restart). */
@@ -237,6 +241,8 @@ export class ExecuteStage {
       };
     }
     if (!zk && !this.#models.has(request.weightsHash)) {
+      const why = this.#unavailable.get(request.weightsHash.toLowerCase());
+      if (why !== undefined) return { state: "failed", reason: why.code, detail: why.detail };
       return { state: "failed", reason: "unknown-model", detail: new UnknownModelError(request.weightsHash).message };
     }
     return { input, salt };
