@@ -174,6 +174,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
                 }),
               )[0] as string),
             fromBlock: c.startBlock,
+            blockRange: c.blockRange,
             hashes: listed,
             store: models,
             fetcher: new ModelFetcher({ modelsDir: c.modelsDir, ...c.models }),

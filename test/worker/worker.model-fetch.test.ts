@@ -81,6 +81,9 @@ describe("worker: models fetched by their registry uri", function () {
     const config = await workerConfig(p, op, {
       modelsDir: models,
       policy: { graceSec: 0, models: [iris.weightsHash, bc.weightsHash] },
+      // The registry's VersionPublished events are found across many small eth_getLogs windows, as a
+      // public RPC with a block-range limit requires.
+      blockRange: 3,
     });
     const worker = new Worker(config, { logger });
     await worker.start();

@@ -26,6 +26,8 @@ export async function provisionModels(o: {
   provider: JsonRpcProvider;
   registry: string;
   fromBlock: number;
+  /** Blocks per eth_getLogs query (the node's `blockRange`): public RPCs refuse wide ranges. */
+  blockRange: number;
   hashes: readonly string[];
   store: ModelStore;
   fetcher: ModelFetcher;
@@ -36,12 +38,19 @@ export async function provisionModels(o: {
   for (const raw of o.hashes) {
     const hash = raw.toLowerCase();
     if (o.store.has(hash)) continue;
-    const logs = await o.provider.getLogs({
-      address: o.registry,
-      topics: [T_PUBLISHED, null, null, zeroPadValue(hash, 32)],
-      fromBlock: o.fromBlock,
-      toBlock: "latest",
-    });
+    const head = await o.provider.getBlockNumber();
+    const logs = [];
+    for (let lo = o.fromBlock; lo <= head; lo += o.blockRange) {
+      const hi = Math.min(lo + o.blockRange - 1, head);
+      logs.push(
+        ...(await o.provider.getLogs({
+          address: o.registry,
+          topics: [T_PUBLISHED, null, null, zeroPadValue(hash, 32)],
+          fromBlock: lo,
+          toBlock: hi,
+        })),
+      );
+    }
     if (logs.length === 0) {
       const detail = `model ${hash} is in policy.models but neither in modelsDir nor published on registry ${o.registry}: check the hash, or place the model folder in modelsDir`;
       o.metrics.modelFetches.inc({ outcome: "unpublished" });
