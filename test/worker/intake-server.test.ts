@@ -63,6 +63,8 @@ describe("worker: the intake server (own port, CORS, body limit, job status)", f
       error: `the private-input intake moved off the metrics port: POST to ${base}/intake/<requestId> (intake.port)`,
     });
     expect((await fetch(`${base}/metrics`)).status).to.equal(404); // metrics are not on the public port
+    // Healthy once the node's first pass is done (a loaded machine may still be in it).
+    await waitFor("a healthy node", async () => (await fetch(`${base}/healthz`)).status === 200);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).to.equal(200);
     expect(Object.keys((await health.json()) as object).sort()).to.deep.equal(["ok", "operator"]);
