@@ -5,6 +5,8 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { Wallet } from "ethers";
 
+import { isLocalChain } from "@verity-ai/sdk";
+
 import { CliError, bytes32Arg, connect, intArg, output } from "./context.ts";
 
 type TeeProvider = "tdx-configfs" | "development-unattested";
@@ -13,9 +15,6 @@ const teeProviderArg = (v: string): TeeProvider => {
     throw new InvalidArgumentError(`--tee must be tdx-configfs or development-unattested, got "${v}"`);
   return v;
 };
-
-/** Chains that are this machine's own (their blocks never reorg under a node's feet). */
-const LOCAL_CHAINS = new Set([31337, 1337]);
 
 export function workerCommand(): Command {
   const worker = new Command("worker").description("operators: configure and run the operator node");
@@ -107,7 +106,7 @@ export function workerCommand(): Command {
           throw new CliError(`${o.out} exists: choose another --out, or pass --force to overwrite it`);
         const ctx = await connect(cmd, false);
         const { chainId } = await ctx.provider.getNetwork();
-        const local = LOCAL_CHAINS.has(Number(chainId));
+        const local = isLocalChain(chainId);
         const tee = o.tee ?? (local ? "development-unattested" : "tdx-configfs");
         if (tee === "development-unattested" && !local)
           throw new CliError(
@@ -149,7 +148,7 @@ export function workerCommand(): Command {
           },
           modelsDir: o.modelsDir,
           dbPath: o.db,
-          confirmations: o.confirmations ?? (LOCAL_CHAINS.has(Number(chainId)) ? 0 : 3),
+          confirmations: o.confirmations ?? (isLocalChain(chainId) ? 0 : 3),
           httpPort: o.httpPort,
           intake: { port: o.intakePort, host: o.intakeHost, allowedOrigins: o.allowOrigin ?? [] },
           ...(keystore ? { operatorKeystore: keystore } : {}),

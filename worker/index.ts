@@ -20,7 +20,7 @@ export { TdxConfigfsQuoteProvider, TdxQuoteProviderError, DEFAULT_TSM_REPORT_DIR
 export {
   AttestationError,
   DevelopmentAttestation,
-  LOCAL_CHAINS,
+  developmentRefusal,
   TdxConfigfsAttestation,
   attestationSource,
   tdxMeasurement,

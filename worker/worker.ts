@@ -15,7 +15,7 @@
 import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Logger } from "pino";
 
-import { LOCAL_CHAINS, attestationSource, type AttestationSource } from "./attestation/evidence.ts";
+import { developmentRefusal, attestationSource, type AttestationSource } from "./attestation/evidence.ts";
 import type { Attester } from "./attester.ts";
 import { shortError } from "./chain/rpc.ts";
 import { compose, type Parts } from "./compose.ts";
@@ -142,11 +142,8 @@ export class Worker {
     });
     try {
       if (!this.#attestation.hardware) {
-        if (!LOCAL_CHAINS.has(parts.chainId)) {
-          throw new ConfigError([
-            `tee.provider: "development-unattested" registers enclave keys that no hardware attests, and chain ${parts.chainId} is not a local chain (31337 or 1337) (fix: run the node in an Intel TDX guest with tee.provider "tdx-configfs")`,
-          ]);
-        }
+        const refused = developmentRefusal(parts.chainId);
+        if (refused !== undefined) throw new ConfigError([refused]);
         this.log.warn(
           { enclave: parts.attester.address },
           'enclave key is a SOFTWARE DEVELOPMENT KEY held in process memory (no hardware TEE: tee.provider "development-unattested")',

@@ -10,12 +10,11 @@ import { ZeroAddress, getAddress } from "ethers";
 import ProductionModule from "../../deploy/modules/Production.ts";
 import VerityModule from "../../deploy/modules/Verity.ts";
 import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
+import { isLocalChain } from "@verity-ai/sdk";
 import type { Deployment } from "@verity-ai/sdk";
 import { writeDeploymentRecord } from "@verity-ai/sdk/node";
 
 export const ALLOW_DEV_FLAG = "--allow-dev-contracts-on-public-chain";
-/** Chain ids the development contracts deploy to without the flag (as their constructors check). */
-export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 1337];
 
 /** `production`: existing ERC-20 + TDX verifier. `local`/`zk`: the mintable test token and the dev verifier. */
 export type ModuleName = "production" | "local" | "zk";
@@ -52,7 +51,7 @@ export async function refusal(
   deployer?: string,
 ): Promise<string | undefined> {
   if (o.module !== "production") {
-    if (!LOCAL_CHAIN_IDS.includes(chainId) && !o.allowDevContractsOnPublicChain) {
+    if (!isLocalChain(chainId) && !o.allowDevContractsOnPublicChain) {
       return (
         `network "${o.networkName}" is chain ${chainId}, not a local chain, and the "${o.module}" module deploys the ` +
         `mintable test token and the development attestation verifier (which checks no attestation): deploy ` +

@@ -65,3 +65,9 @@ export function parseDeployment(json: Record<string, unknown>, chainId?: number,
   if (chainId === undefined) throw new Error(`${source} is an Ignition address map: the chain id is needed too`);
   return fromIgnitionAddresses(chainId, json as Record<string, string>);
 }
+
+/** Chain ids of local development chains (Hardhat, Ganache/Geth dev): the only ones development contracts and attestation accept. */
+export const LOCAL_CHAIN_IDS: readonly number[] = [31337, 1337];
+
+/** Whether `chainId` is a local development chain. */
+export const isLocalChain = (chainId: number | bigint): boolean => LOCAL_CHAIN_IDS.includes(Number(chainId));

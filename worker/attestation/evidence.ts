@@ -11,13 +11,16 @@
  */
 import { Contract, hexlify, keccak256, type ContractRunner } from "ethers";
 
-import { ITdxAttestationVerifierAbi, explainRevert } from "@verity-ai/sdk";
+import { ITdxAttestationVerifierAbi, LOCAL_CHAIN_IDS, explainRevert, isLocalChain } from "@verity-ai/sdk";
 import { parseTdxQuote } from "@verity-ai/sdk/tdx";
 
 import { TdxConfigfsQuoteProvider } from "./tdx-configfs.ts";
 
-/** Chains that are this machine's own: the only ones the development provider may register on. */
-export const LOCAL_CHAINS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
+/** Why the development provider may not register on `chainId` (undefined on a local chain, where it may). */
+export function developmentRefusal(chainId: bigint | number): string | undefined {
+  if (isLocalChain(chainId)) return undefined;
+  return `tee.provider "development-unattested" registers enclave keys that no hardware attests, and chain ${chainId} is not a local chain (${LOCAL_CHAIN_IDS.join(" or ")}). Fix: run the node in an Intel TDX guest with tee.provider "tdx-configfs".`;
+}
 
 /** What a registration binds: the enclave key, for an operator, with a TeeVerifier on a chain. */
 export interface Binding {
@@ -71,11 +74,8 @@ export class DevelopmentAttestation implements AttestationSource {
   }
 
   async evidence(binding: Binding): Promise<Evidence> {
-    if (!LOCAL_CHAINS.has(binding.chainId)) {
-      throw new AttestationError(
-        `tee.provider "development-unattested" registers enclave keys that no hardware attests, and chain ${binding.chainId} is not a local chain (31337 or 1337). Fix: run the node in an Intel TDX guest with tee.provider "tdx-configfs".`,
-      );
-    }
+    const refused = developmentRefusal(binding.chainId);
+    if (refused !== undefined) throw new AttestationError(refused);
     return { measurement: this.#measurement, report: this.#report };
   }
 }
