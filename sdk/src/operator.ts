@@ -4,6 +4,7 @@ import {
   IAttestationVerifier__factory,
   ITdxAttestationVerifier__factory,
 } from "./generated/contracts/index.ts";
+import { toRequest } from "./request.ts";
 import { RequestStatus } from "./types.ts";
 
 /** An enclave key an operator registered, and whether TEE results signed by it are accepted today. */
@@ -98,12 +99,21 @@ export async function operatorStatus(client: VerityClient, operator: string): Pr
   const ids = [...new Set(accepted.map((l) => l.args.requestId))];
   const statuses = await Promise.all(ids.map((id) => coordinator.requestStatus(id)));
   const open = ids.filter((_, i) => Number(statuses[i]) === RequestStatus.Accepted);
-  const acceptedJobs = await Promise.all(
-    open.map(async (requestId): Promise<AcceptedJob> => {
-      const { request } = await client.readResult(requestId);
-      return { requestId, modelId: request.modelId, deadline: Number(request.deadline), fee: request.fee };
-    }),
-  );
+  // The requests themselves, from their InferenceRequested events: one paged query for all of them.
+  const requested =
+    open.length === 0
+      ? []
+      : // An array for an indexed argument is an OR over its values (one topic list).
+        await client.queryLogs(coordinator, coordinator.filters.InferenceRequested(open as unknown as bigint));
+  const acceptedJobs = requested.map((log): AcceptedJob => {
+    const request = toRequest((log.args.request as unknown as { toObject(): Record<string, unknown> }).toObject());
+    return {
+      requestId: log.args.requestId,
+      modelId: request.modelId,
+      deadline: Number(request.deadline),
+      fee: request.fee,
+    };
+  });
 
   return {
     operator,

@@ -4,7 +4,7 @@
  * weightsHash). A refused or unreachable file is logged, counted in verity_model_fetches_total and
  * returned, so the jobs of that model fail with the reason instead of a bare "unknown model".
  */
-import { Interface, zeroPadValue, type JsonRpcProvider } from "ethers";
+import { Interface, zeroPadValue, type JsonRpcProvider, type Log } from "ethers";
 import type { Logger } from "pino";
 
 import type { Metrics } from "../metrics.ts";
@@ -35,22 +35,23 @@ export async function provisionModels(o: {
   log: Logger;
 }): Promise<Map<string, Unavailable>> {
   const refused = new Map<string, Unavailable>();
-  for (const raw of o.hashes) {
-    const hash = raw.toLowerCase();
-    if (o.store.has(hash)) continue;
-    const head = await o.provider.getBlockNumber();
-    const logs = [];
-    for (let lo = o.fromBlock; lo <= head; lo += o.blockRange) {
-      const hi = Math.min(lo + o.blockRange - 1, head);
-      logs.push(
-        ...(await o.provider.getLogs({
-          address: o.registry,
-          topics: [T_PUBLISHED, null, null, zeroPadValue(hash, 32)],
-          fromBlock: lo,
-          toBlock: hi,
-        })),
-      );
-    }
+  const missing = [...new Set(o.hashes.map((h) => h.toLowerCase()))].filter((h) => !o.store.has(h));
+  if (missing.length === 0) return refused;
+  // One scan for every missing model (an OR over the weights-hash topic), in blockRange windows.
+  const published = new Map<string, Log[]>(missing.map((h) => [h, []]));
+  const head = await o.provider.getBlockNumber();
+  for (let lo = o.fromBlock; lo <= head; lo += o.blockRange) {
+    const hi = Math.min(lo + o.blockRange - 1, head);
+    const logs = await o.provider.getLogs({
+      address: o.registry,
+      topics: [T_PUBLISHED, null, null, missing.map((h) => zeroPadValue(h, 32))],
+      fromBlock: lo,
+      toBlock: hi,
+    });
+    for (const log of logs) published.get(log.topics[3]!.toLowerCase())?.push(log);
+  }
+  for (const hash of missing) {
+    const logs = published.get(hash)!;
     if (logs.length === 0) {
       const detail = `model ${hash} is in policy.models but neither in modelsDir nor published on registry ${o.registry}: check the hash, or place the model folder in modelsDir`;
       o.metrics.modelFetches.inc({ outcome: "unpublished" });
