@@ -262,7 +262,8 @@ async function main() {
         const mode = x.kind === "zk" ? Mode.ZK : Mode.TEE;
         params = {
           input: "0x",
-          inputCommitment: await commitmentFor(mode, x.input, salt),
+          // A model with a field record commits its field tree in either mode (its circuit's in ZK).
+          inputCommitment: await commitmentFor(mode, x.input, salt, x.model.record),
           mode,
           operator: operators[target]!.wallet.address,
         };

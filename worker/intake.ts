@@ -4,7 +4,9 @@
  * JSON `{"input": "0x<model-encoded bytes>", "salt": "0x<32 bytes>"}` (sdk/private.ts
  * sendPrivateInput). The input is accepted only for an open private-input request this worker can
  * serve, and only if it opens the request's on-chain commitment for its mode:
- *   TEE  inputHash = keccak256(abi.encode(bytes input, bytes32 salt))
+ *   TEE  inputHash = the field-tree root of sdk/src/fields/record.ts when the model's manifest
+ *        declares a field record (input.fields), the same root a ZK request carries; else
+ *        keccak256(abi.encode(bytes input, bytes32 salt)) (raw tensors)
  *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (a generated circuit), or
  *        Poseidon(x0, x1, x2, x3, zkSalt(salt)) for the iris circuit (x = int32be-milli-x4 values)
  * It is then written to the job store (before the answer) and the worker is woken.
@@ -348,11 +350,28 @@ export class Intake {
         `request ${requestId} is past its deadline ${request.deadline} (or less than policy.deadlineMarginSec = ${deadlineMarginSec} s from it): it can no longer be served; the requester can refund it with refund(request)`,
       );
     const mode = Number(request.mode);
+    if (mode === Mode.TEE) {
+      // The TEE commitment's scheme is the model manifest's: without the model it cannot be checked.
+      const missing = execute.missingModel(request.weightsHash);
+      if (missing !== undefined)
+        throw new Refusal(
+          409,
+          missing.reason,
+          `request ${requestId} cannot be served by this worker: it does not hold model ${request.weightsHash} (${missing.detail})`,
+        );
+    }
+    const record = execute.recordSpec(request.mode, request.weightsHash);
     let commitment: string;
     try {
-      commitment = await commitmentFor(mode, input, salt, execute.zkCircuit(request.weightsHash));
+      commitment = await commitmentFor(mode, input, salt, record);
     } catch (err) {
-      // ZK: the input must be a valid circuit input (the message names the value: for the sender only).
+      // The input must be a valid record (the message names the value: for the sender only).
+      if (mode === Mode.TEE)
+        throw new Refusal(
+          422,
+          "bad-record-input",
+          `input is not a valid record of the model: ${(err as Error).message} (the manifest's input.fields, each an int32 big-endian fixed-point integer in its range)`,
+        );
       throw new Refusal(
         422,
         "bad-zk-input",
@@ -360,11 +379,14 @@ export class Intake {
       );
     }
     if (commitment.toLowerCase() !== request.inputHash.toLowerCase()) {
+      const tree = "the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)";
       const formula =
         mode === Mode.TEE
-          ? "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
+          ? record !== undefined
+            ? `TEE, a model with input.fields: ${tree}`
+            : "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
           : execute.zkCircuit(request.weightsHash) !== undefined
-            ? "ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)"
+            ? `ZK: ${tree}`
             : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
       throw new Refusal(
         422,

@@ -4,7 +4,14 @@ import path from "node:path";
 import { ZeroAddress } from "ethers";
 
 import type { ModelRegistry } from "../../typechain-types/index.ts";
-import { MANIFEST_FILE, circuitSpec, parseManifest, type ZkCircuitSpec } from "@verity-ai/sdk";
+import {
+  MANIFEST_FILE,
+  circuitSpec,
+  parseManifest,
+  recordSpecFromManifest,
+  type RecordSpec,
+  type ZkCircuitSpec,
+} from "@verity-ai/sdk";
 
 /** A generated circuit's descriptor (circuits/<name>/descriptor.json) with its verifier contract's name. */
 export type BundledCircuit = ZkCircuitSpec & { verifier: { contract: string } };
@@ -33,6 +40,8 @@ export interface BundledModel {
   inputEncoding: string;
   outputEncoding: string;
   labels?: string[];
+  /** The field record its manifest declares (input.fields): what a private TEE request commits. */
+  record?: RecordSpec;
 }
 
 /** Reads every `models/<name>/manifest.json` under `modelsDir`. */
@@ -51,6 +60,7 @@ export function readBundledModels(modelsDir: string): BundledModel[] {
       inputEncoding: m.input.encoding,
       outputEncoding: m.output.encoding,
       labels: m.output.labels,
+      record: recordSpecFromManifest(m),
     });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));

@@ -3,7 +3,11 @@
  * serving operator's intake endpoint, which checks them against the on-chain commitment.
  *
  * Commitments by mode:
- * - TEE: keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
+ * - TEE, a model whose manifest declares a field record (`input.fields`): the root of the per-field
+ *   Merkle tree, exactly as a ZK request for the same record and salt (fields/record.ts), so a TEE
+ *   result can be disclosed field by field and checked by FieldDisclosureVerifier like a ZK one.
+ * - TEE, a model with no field record (raw tensors: audio frames, un-named inputs):
+ *   keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
  * - ZK with a generated circuit (its descriptor given): the root of the per-field Merkle tree over the
  *   record's fixed-point integers, field i salted with Poseidon(zkSalt(salt), i) (fields/record.ts).
  * - ZK (iris, no descriptor given): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers.
@@ -13,7 +17,7 @@ import type { BytesLike } from "ethers";
 
 import { Mode } from "./types.ts";
 import { commitmentHex, irisCommitment, irisInputFromBytes } from "./zk.ts";
-import { recordCommitment, zkSalt, type ZkCircuitSpec } from "./fields/record.ts";
+import { recordCommitment, zkSalt, type RecordSpec } from "./fields/record.ts";
 
 export { zkSalt };
 
@@ -22,22 +26,32 @@ export function newSalt(): string {
   return hexlify(randomBytes(32));
 }
 
-/** TEE commitment to private input bytes. */
+/** TEE commitment to private input bytes of a model with no field record (raw tensors). */
 export function teeCommitment(input: BytesLike, salt: BytesLike): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes", "bytes32"], [getBytes(input), zeroPadValue(salt, 32)]));
 }
 
 /**
- * The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`; in ZK mode
- * `circuit` is the model's circuit descriptor (circuits/<name>/descriptor.json).
+ * The commitment a private TEE request carries: the field-tree root when the model has a field record
+ * (`record` from recordSpecFromManifest), else keccak256(abi.encode(input, salt)). Throws a
+ * RangeError when `input` is not a valid record (wrong length, a field outside its range).
+ */
+export function teeRecordCommitment(input: BytesLike, salt: BytesLike, record: RecordSpec | undefined): string {
+  return record === undefined ? teeCommitment(input, salt) : recordCommitment(record, input, salt);
+}
+
+/**
+ * The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`. `circuit`
+ * is the model's record layout: in ZK mode its circuit descriptor (circuits/<name>/descriptor.json);
+ * in TEE mode recordSpecFromManifest(manifest), undefined for a model with no field record.
  */
 export async function commitmentFor(
   mode: number,
   input: BytesLike,
   salt: BytesLike,
-  circuit?: ZkCircuitSpec,
+  circuit?: RecordSpec,
 ): Promise<string> {
-  if (mode === Mode.TEE) return teeCommitment(input, salt);
+  if (mode === Mode.TEE) return teeRecordCommitment(input, salt, circuit);
   if (mode === Mode.ZK && circuit !== undefined) return recordCommitment(circuit, input, salt);
   if (mode === Mode.ZK) return commitmentHex(await irisCommitment(irisInputFromBytes(input), zkSalt(salt)));
   throw new Error(`mode ${mode} has no private-input commitment: use 1 (TEE) or 2 (ZK)`);
@@ -49,7 +63,7 @@ export async function checkPrivateDisclosure(
   commitment: string,
   input: BytesLike,
   salt: BytesLike,
-  circuit?: ZkCircuitSpec,
+  circuit?: RecordSpec,
 ): Promise<boolean> {
   try {
     return (await commitmentFor(mode, input, salt, circuit)).toLowerCase() === commitment.toLowerCase();

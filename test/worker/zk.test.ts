@@ -221,9 +221,11 @@ describe("worker: ZK mode with private inputs", function () {
       tee.push(
         await openRequest(p, requester, {
           modelId: diagnosis.modelId,
-          inputCommitment: await commitmentFor(Mode.TEE, inputs[i]!, salts[i]!),
+          // A TEE request for a model with a field record commits the same field-tree root.
+          inputCommitment: await commitmentFor(Mode.TEE, inputs[i]!, salts[i]!, spec),
         }),
       );
+    expect(tee.map((o) => o.request.inputHash)).to.deep.equal(commitments);
     await waitFor("diagnosis jobs awaiting their inputs", async () =>
       [...zk, ...tee].every((o) => worker.store.get(key(o.requestId))?.state === "awaiting-input"),
     );
@@ -246,7 +248,7 @@ describe("worker: ZK mode with private inputs", function () {
     expect(outOfRange.status).to.equal(422);
     expect(outOfRange.body).to.deep.equal({
       error:
-        "input is not a valid input of the model's circuit: breast-cancer-mlp field 0 (worst_radius) = 131072 is outside the circuit's range [0, 2^17): encode value × 1000 as a non-negative integer below 131072 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
+        "input is not a valid input of the model's circuit: breast-cancer-mlp field 0 (worst_radius) = 131072 is outside the record's range [0, 2^17): encode value × 1000 as a non-negative integer below 131072 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
     });
 
     for (let i = 0; i < inputs.length; i++) {

@@ -6,7 +6,9 @@
  *
  * Private inputs: the job's on-chain input is empty and `inputHash` is the requester's commitment;
  * the input and salt come from the job store (received by worker/intake.ts) and never leave the
- * worker. TEE results are signed over the commitment as `inputHash`, as for any request.
+ * worker. TEE results are signed over the commitment as `inputHash`, as for any request. The
+ * commitment is the field-tree root when the model's manifest declares a field record (the same root a
+ * ZK request for that record carries), else keccak256(abi.encode(input, salt)) (sdk/private.ts).
  *
  * ZK mode: proofs are made off the event loop by prover threads (worker/prover.ts). They take a
  * few hundred ms each (bench/results/zk.json), so ZK jobs do not hold up the pass: they move to
@@ -28,9 +30,11 @@ import {
   encodeZkProof,
   irisFixedForward,
   irisInputFromBytes,
+  recordSpecFromManifest,
   recordWitnessInput,
-  teeCommitment,
+  teeRecordCommitment,
   zkSalt,
+  type RecordSpec,
   type Request,
   type ZkCircuitSpec,
 } from "@verity-ai/sdk";
@@ -88,6 +92,8 @@ export class ExecuteStage {
   readonly #onAttested: () => void;
   readonly #clock: () => number;
   readonly #unavailable: ReadonlyMap<string, { code: string; detail: string }>;
+  /** TEE record layouts from the models' manifests, by weightsHash (null: no field record). */
+  readonly #teeRecords = new Map<string, RecordSpec | null>();
   #closed = false;
 
   constructor(o: {
@@ -146,12 +152,39 @@ export class ExecuteStage {
     return table["*"] ?? 0n;
   }
 
-  /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
   /** The descriptor of the generated circuit that proves `weightsHash`, if this worker has one. */
   zkCircuit(weightsHash: string): ZkCircuitSpec | undefined {
     return this.#provers.get(weightsHash.toLowerCase())?.circuit.spec;
   }
 
+  /**
+   * The record layout a private request's commitment is made over: in ZK mode the circuit's
+   * descriptor; in TEE mode the field record the model's manifest declares (undefined for a model
+   * with no field record, whose TEE commitment is keccak256(abi.encode(input, salt)), and for a model
+   * this worker does not hold: see missingModel).
+   */
+  recordSpec(mode: bigint, weightsHash: string): RecordSpec | undefined {
+    if (mode === BigInt(Mode.ZK)) return this.zkCircuit(weightsHash);
+    const h = weightsHash.toLowerCase();
+    if (!this.#models.has(h)) return undefined;
+    let spec = this.#teeRecords.get(h);
+    if (spec === undefined) {
+      // The manifest schema only admits fields an int32 input can carry, so this does not throw.
+      spec = recordSpecFromManifest(this.#models.manifest(h)) ?? null;
+      this.#teeRecords.set(h, spec);
+    }
+    return spec ?? undefined;
+  }
+
+  /** A TEE job's verdict when this worker does not hold the model `weightsHash`; undefined when it does. */
+  missingModel(weightsHash: string): Verdict | undefined {
+    if (this.#models.has(weightsHash)) return undefined;
+    const why = this.#unavailable.get(weightsHash.toLowerCase());
+    if (why !== undefined) return { state: "failed", reason: why.code, detail: why.detail };
+    return { state: "failed", reason: "unknown-model", detail: new UnknownModelError(weightsHash).message };
+  }
+
+  /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
   unsupported(mode: bigint, weightsHash: string): Verdict | undefined {
     if (mode === BigInt(Mode.TEE)) return undefined;
     if (mode === BigInt(Mode.ZK)) {
@@ -232,7 +265,13 @@ export class ExecuteStage {
           reason: "input-hash-mismatch",
           detail: "keccak256(input) differs from request.inputHash",
         };
-    } else if (!zk && teeCommitment(input, salt!) !== request.inputHash) {
+    }
+    if (!zk) {
+      // A TEE commitment's scheme comes from the model's manifest: the model must be here first.
+      const missing = this.missingModel(request.weightsHash);
+      if (missing !== undefined) return missing;
+    }
+    if (isPrivate && !zk && !this.#opensTee(request, input, salt!)) {
       // Checked at intake already; the ZK commitment is checked at intake and again by the proof.
       return {
         state: "failed",
@@ -240,12 +279,17 @@ export class ExecuteStage {
         detail: "the stored private input does not open request.inputHash",
       };
     }
-    if (!zk && !this.#models.has(request.weightsHash)) {
-      const why = this.#unavailable.get(request.weightsHash.toLowerCase());
-      if (why !== undefined) return { state: "failed", reason: why.code, detail: why.detail };
-      return { state: "failed", reason: "unknown-model", detail: new UnknownModelError(request.weightsHash).message };
-    }
     return { input, salt };
+  }
+
+  /** Does (input, salt) open a TEE request's commitment under its model's scheme? */
+  #opensTee(request: Request, input: string, salt: string): boolean {
+    try {
+      const commitment = teeRecordCommitment(input, salt, this.recordSpec(request.mode, request.weightsHash));
+      return commitment.toLowerCase() === request.inputHash.toLowerCase();
+    } catch {
+      return false; // not a valid record of the model (its length or a field's range)
+    }
   }
 
   /** Record verdicts (failed / expired / skipped / awaiting-input) with their reasons. */

@@ -33,6 +33,9 @@ export {
   recordCommitment,
   recordFromBytes,
   recordSalts,
+  recordSpecFromManifest,
   recordWitnessInput,
+  type RecordField,
+  type RecordSpec,
   type ZkCircuitSpec,
 } from "./record.ts";

@@ -1,6 +1,9 @@
 /**
- * A private ZK record from a circuit descriptor (circuits/<name>/descriptor.json, written by
- * `npm run zk:setup`): the same code serves every generated circuit, with nothing per model.
+ * A private record: a model's fixed-point input committed field by field. Its layout (a RecordSpec)
+ * comes from a circuit descriptor (circuits/<name>/descriptor.json, written by `npm run zk:setup`)
+ * for ZK requests, or from the model's manifest (`input.fields`, recordSpecFromManifest) for TEE
+ * requests: the two carry the same fields, so the same record and salt give the same commitment in
+ * either mode, and one disclosure format serves both. Nothing here is per model.
  *
  * - The record's bytes are the model's `int32be-fixed-x<F>` (or `int32be-milli-x4`) input: F
  *   big-endian int32 fixed-point integers in the descriptor's field order, each range-checked to
@@ -20,11 +23,25 @@ import { fieldTree, treeDepth } from "./tree.ts";
 /** The one commitment scheme generated circuits use. */
 export const FIELD_MERKLE_SCHEME = "poseidon-field-merkle/1";
 
-/** The part of a circuit descriptor the SDK and the worker need (the JSON file has more). */
-export interface ZkCircuitSpec {
+/** One fixed-point field of a record: sent as round(value × scale), in [0, 2^bits). */
+export interface RecordField {
   name: string;
+  scale: number;
+  bits: number;
+  unit?: string;
+}
+
+/** What committing a record needs: whose record it is and its fields in input order. */
+export interface RecordSpec {
+  /** The model's (or circuit's) name, for error messages. */
+  name: string;
+  input: { encoding: string; fields: readonly RecordField[] };
+}
+
+/** The part of a circuit descriptor the SDK and the worker need (the JSON file has more). */
+export interface ZkCircuitSpec extends RecordSpec {
   model: { name: string; version: string; weightsHash: string };
-  input: { encoding: string; fields: { name: string; scale: number; bits: number; unit?: string }[] };
+  input: { encoding: string; fields: RecordField[] };
   commitment: { scheme: string; fieldCount: number; depth: number };
   /** Names of the circuit's private input signals: the field values and their salts. */
   privateInputs: { values: string; salts: string };
@@ -62,13 +79,45 @@ export function circuitSpec(d: unknown): ZkCircuitSpec {
   return s as ZkCircuitSpec;
 }
 
+/**
+ * The record layout a model's manifest declares (its `input.fields`), or undefined for a model with no
+ * field record (raw tensors such as audio frames, or an input without named fields): such a model's
+ * private TEE requests commit keccak256(abi.encode(input, salt)) instead (private.ts). Throws
+ * CircuitSpecError when the manifest declares fields its input encoding cannot carry.
+ */
+export function recordSpecFromManifest(manifest: {
+  name: string;
+  input: { encoding: string; byteLength: number; fields?: readonly RecordField[] };
+}): RecordSpec | undefined {
+  const fields = manifest.input.fields;
+  if (fields === undefined || fields.length === 0) return undefined;
+  const where = `model ${manifest.name}`;
+  if (!manifest.input.encoding.startsWith("int32be-") || manifest.input.byteLength !== fields.length * 4)
+    throw new CircuitSpecError(
+      `${where} declares ${fields.length} input.fields but its input is ${manifest.input.byteLength} bytes of ${manifest.input.encoding}: ` +
+        `a field record is one int32 big-endian integer per field; fix the manifest`,
+    );
+  try {
+    treeDepth(fields.length);
+  } catch (err) {
+    throw new CircuitSpecError(`${where}: ${(err as Error).message}`);
+  }
+  return {
+    name: manifest.name,
+    input: {
+      encoding: manifest.input.encoding,
+      fields: fields.map(({ name, scale, bits, unit }) => ({ name, scale, bits, unit })),
+    },
+  };
+}
+
 /** The 32-byte request salt as the record's master salt (top bits cleared so it is < p). */
 export function zkSalt(salt: BytesLike): bigint {
   return BigInt(hexlify(salt)) & ((1n << 248n) - 1n);
 }
 
 /** The record's fixed-point integers from the model-encoded input bytes (range-checked per field). */
-export function recordFromBytes(spec: ZkCircuitSpec, input: BytesLike): bigint[] {
+export function recordFromBytes(spec: RecordSpec, input: BytesLike): bigint[] {
   const bytes = getBytes(input);
   const fields = spec.input.fields;
   if (bytes.length !== fields.length * 4)
@@ -80,7 +129,7 @@ export function recordFromBytes(spec: ZkCircuitSpec, input: BytesLike): bigint[]
     const v = view.getInt32(i * 4, false);
     if (v < 0 || v >= 2 ** f.bits)
       throw new RangeError(
-        `${spec.name} field ${i} (${f.name}) = ${v} is outside the circuit's range [0, 2^${f.bits}): ` +
+        `${spec.name} field ${i} (${f.name}) = ${v} is outside the record's range [0, 2^${f.bits}): ` +
           `encode value × ${f.scale} as a non-negative integer below ${2 ** f.bits}`,
       );
     return BigInt(v);
@@ -88,12 +137,12 @@ export function recordFromBytes(spec: ZkCircuitSpec, input: BytesLike): bigint[]
 }
 
 /** The per-field salts of a record from the request's 32-byte salt. */
-export function recordSalts(spec: ZkCircuitSpec, salt: BytesLike): bigint[] {
+export function recordSalts(spec: RecordSpec, salt: BytesLike): bigint[] {
   return deriveFieldSalts(zkSalt(salt), spec.input.fields.length);
 }
 
 /** The record's commitment (the field-tree root) as the bytes32 `inputCommitment`. */
-export function recordCommitment(spec: ZkCircuitSpec, input: BytesLike, salt: BytesLike): string {
+export function recordCommitment(spec: RecordSpec, input: BytesLike, salt: BytesLike): string {
   const root = fieldTree(recordFromBytes(spec, input), recordSalts(spec, salt)).root;
   return zeroPadValue(toBeHex(root), 32);
 }

@@ -104,6 +104,17 @@ export const manifestSchema = z
         message: `encoding ${m.input.encoding} needs one input.fields entry per value (${inputByteLength(m.input.encoding) / 4})`,
       });
     }
+    const fields = m.input.fields;
+    if (
+      fields !== undefined &&
+      (!m.input.encoding.startsWith("int32be-") || fields.length * 4 !== inputByteLength(m.input.encoding))
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["input", "fields"],
+        message: `a field record is one int32 big-endian integer per field; ${m.input.encoding} does not carry ${fields.length} of them`,
+      });
+    }
     const expected = inputByteLength(m.input.encoding);
     if (m.input.byteLength !== expected) {
       ctx.addIssue({

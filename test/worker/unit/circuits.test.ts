@@ -92,7 +92,7 @@ describe("worker: circuits from their descriptors", function () {
     over[6] = 2 ** 22;
     expect(() => recordFromBytes(spec, encodeInput("int32be-fixed-x10", over))).to.throw(
       RangeError,
-      "breast-cancer-mlp field 6 (worst_concavity) = 4194304 is outside the circuit's range [0, 2^22): encode value × 1000000 as a non-negative integer below 4194304",
+      "breast-cancer-mlp field 6 (worst_concavity) = 4194304 is outside the record's range [0, 2^22): encode value × 1000000 as a non-negative integer below 4194304",
     );
     const negative = [...values];
     negative[0] = -1;
