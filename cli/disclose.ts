@@ -4,7 +4,8 @@
  *
  * A record file is the requester's private copy of what was committed:
  *   { "model": "breast-cancer-mlp",
- *     "values": { "<field name>": "25.38", … },   // every manifest field, in its unit (number or decimal string)
+ *     "values": { "<field name>": "25.38", … },   // every manifest field, in its unit (number or decimal string,
+ *                                                 // or "<encoded>/<scale>" for a scale not a power of ten)
  *     "salts":  { "<field name>": "<decimal or 0x-hex>", … } }   // one salt per field, or
  *     "masterSalt": "<decimal or 0x-hex>" }                      // salt_i = Poseidon(masterSalt, i)
  * Each value is encoded as value × scale (the manifest's fixed-point encoding), exactly: a value with
@@ -69,9 +70,11 @@ function manifestFields(where: string): { model: string; fields: FieldSpec[] } {
   return { model: String(m.name ?? path.basename(path.dirname(file))), fields };
 }
 
-/** `value × scale` exactly, from a decimal in the field's unit. */
+/** `value × scale` exactly, from a decimal in the field's unit (or "<encoded>/<scale>", as decodeValue writes it). */
 function encodeValue(raw: unknown, f: FieldSpec): bigint {
   const s = typeof raw === "number" ? String(raw) : raw;
+  const ratio = typeof s === "string" ? /^(\d+)\/(\d+)$/.exec(s.trim()) : null;
+  if (ratio && Number(ratio[2]) === f.scale) return BigInt(ratio[1]!);
   const m = typeof s === "string" ? /^(\d+)(?:\.(\d+))?$/.exec(s.trim()) : null;
   if (!m)
     throw new CliError(
@@ -87,8 +90,8 @@ function encodeValue(raw: unknown, f: FieldSpec): bigint {
   return scaled / denominator;
 }
 
-/** An encoded integer back in the field's unit, e.g. 25380 with scale 1000 → "25.38". */
-function decodeValue(v: bigint, scale: number): string {
+/** An encoded integer back in the field's unit, e.g. 25380 with scale 1000 → "25.38" ("<v>/<scale>" for a scale not a power of ten). */
+export function decodeValue(v: bigint, scale: number): string {
   const digits = Math.log10(scale);
   if (!Number.isInteger(digits) || digits === 0) return digits === 0 ? v.toString() : `${v}/${scale}`;
   const s = v.toString().padStart(digits + 1, "0");

@@ -1,9 +1,11 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 import { Command } from "commander";
 import { formatUnits, getBytes, hexlify, isHexString } from "ethers";
 
 import { watchOperatorJob } from "./jobwatch.ts";
+import { findRecord, recordFile, writeRecordFile, type FoundRecord } from "./records.ts";
 
 import {
   Mode,
@@ -118,6 +120,18 @@ export function requestCommand(): Command {
       bytes32Arg("--salt"),
     )
     .option(
+      "--manifest <path>",
+      "with --private (TEE): the model's folder or manifest.json, when models/ here has no manifest for its weights hash",
+    )
+    .option(
+      "--circuit <descriptor>",
+      "with --private --mode zk: the model's circuit descriptor, when circuits/ here has none for its weights hash",
+    )
+    .option(
+      "--record-out <file>",
+      "with --private, for a model with a field record: where to write the record and salt for verity result disclose (default verity-record-<requestId>.json)",
+    )
+    .option(
       "--operator <address>",
       "assign an operator (slashed if it misses an accepted job's deadline); --mode zk: default the one at --operator-url",
       addressArg("--operator"),
@@ -180,9 +194,28 @@ export function requestCommand(): Command {
       if (o.private) await intakeReachable(o.operatorUrl);
       const units = (v: bigint) => `${formatUnits(v, quote.decimals)} ${quote.symbol}`;
       const salt: string = o.salt ?? newSalt();
-      const payload = o.private
-        ? { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt) }
-        : { input };
+      // A private input is committed under the model's record layout, found by the version's weights hash.
+      const record: FoundRecord | undefined = o.private ? findRecord(o.mode, quote.weightsHash, o) : undefined;
+      if (
+        record?.spec !== undefined &&
+        o.recordOut !== undefined &&
+        !existsSync(path.dirname(path.resolve(o.recordOut)))
+      )
+        throw new CliError(
+          `--record-out: the folder of ${o.recordOut} does not exist: create it or choose another file`,
+        );
+      let payload: { input: string; inputCommitment?: string } = { input };
+      if (o.private) {
+        try {
+          payload = { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt, record?.spec) };
+        } catch (err) {
+          throw new CliError(
+            record === undefined
+              ? `no circuit descriptor for the model version's weightsHash ${quote.weightsHash} under circuits/ (${(err as Error).message}): pass --circuit <descriptor.json>`
+              : `the input is not a valid record of ${record.spec!.name} (${record.source}): ${(err as Error).message}`,
+          );
+        }
+      }
       const { requestId, request, receipt, fee } = await ctx.client.request({
         modelId: o.model,
         version: quote.version,
@@ -196,6 +229,30 @@ export function requestCommand(): Command {
       });
       const version = { encoding: quote.encoding };
       const id = `0x${requestId.toString(16).padStart(64, "0")}`;
+      let recordOut: string | undefined;
+      if (record?.spec !== undefined) {
+        // The requester's private copy of what was committed, before the input leaves: `result disclose` reads it.
+        const file: string = o.recordOut ?? `verity-record-${id}.json`;
+        recordOut = file;
+        try {
+          writeRecordFile(
+            file,
+            recordFile(record.spec, input, salt, {
+              requestId: id,
+              mode: modeName(o.mode) ?? String(o.mode),
+              commitment: request.inputHash,
+            }),
+          );
+        } catch (err) {
+          throw new CliError(
+            `request ${id} is open and paid, but ${(err as Error).message}; its input was not sent yet: send it with the salt ${salt} (sdk/private.ts sendPrivateInput)`,
+          );
+        }
+        if (!ctx.json)
+          console.error(
+            `record and salt written to ${recordOut} (keep it private): disclose chosen fields with verity result disclose --record ${recordOut}`,
+          );
+      }
       if (o.private) {
         try {
           await sendPrivateInput(o.operatorUrl, requestId, input, salt);
@@ -217,7 +274,7 @@ export function requestCommand(): Command {
             fee,
             deadline: Number(request.deadline),
             tx: receipt.hash,
-            ...(o.private ? { salt, commitment: request.inputHash } : {}),
+            ...(o.private ? { salt, commitment: request.inputHash, record: recordOut } : {}),
           },
           () =>
             `requested ${id} (${modeName(o.mode)}, model ${o.model} v${quote.version}) for ${units(fee)} (deadline ${new Date(Number(request.deadline) * 1000).toISOString()})`,
@@ -247,6 +304,7 @@ export function requestCommand(): Command {
           decoded,
           operator: view.fulfilment?.operator,
           tx: view.fulfilment?.txHash,
+          ...(o.private ? { salt, commitment: request.inputHash, record: recordOut } : {}),
         },
         () =>
           `${id}: ${view.status}${out ? `, output ${out}${decoded !== undefined ? ` (${outputEncoding} = ${decoded})` : ""} by ${view.fulfilment!.operator}` : ""}`,
