@@ -300,6 +300,23 @@ describe("verity request --private for a model with a field record (TEE and ZK),
     expect(r.stderr).to.equal(
       `error: --circuit: ${other} is the circuit of weightsHash ${keccak256("0x0def")}, but the model version runs ${p.models["breast-cancer-mlp"]!.weightsHash}: give that version's descriptor\n`,
     );
+    // A record file in a folder that does not exist.
+    r = await cli([
+      "request",
+      "--model",
+      modelId,
+      "--values",
+      JSON.stringify(ENCODED),
+      "--private",
+      "--operator-url",
+      operatorUrl,
+      "--record-out",
+      join(dir, "no-such-folder", "record.json"),
+    ]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal(
+      `error: --record-out: the folder of ${join(dir, "no-such-folder", "record.json")} does not exist: create it or choose another file\n`,
+    );
     // A value outside its field's range: refused with the field named, before paying.
     const big = [...ENCODED];
     big[0] = 2 ** 17;

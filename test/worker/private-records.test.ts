@@ -284,6 +284,25 @@ describe("worker: private TEE requests committed on the field tree", function ()
     expect(offChain(forged).problem).to.equal("path");
   });
 
+  it("the executor checks a stored input against the field tree again: one that does not open the commitment fails its job", async function () {
+    const data = loadDataset(ROOT);
+    const input = hexlify(encodeInput("int32be-fixed-x10", encodeFields(data.rows[7]!)));
+    const salt = newSalt();
+    const o = await openRequest(p, requester, {
+      modelId: p.models["breast-cancer-mlp"]!.modelId,
+      inputCommitment: await commitmentFor(Mode.TEE, input, salt, RECORD),
+    });
+    const id = key(o.requestId);
+    await waitFor("job awaiting its input", async () => worker.store.get(id)?.state === "awaiting-input");
+    // Stored past the intake (as a corrupted store would hold it): another salt.
+    worker.store.putPrivateInput(id, input, newSalt());
+    await waitFor("job failed", async () => worker.store.get(id)?.state === "failed");
+    expect(worker.store.get(id)!.error).to.equal(
+      "commitment-mismatch: the stored private input does not open request.inputHash",
+    );
+    expect(worker.store.get(id)!.txHash).to.equal(null);
+  });
+
   it("a keccak commitment for a model with a field record is refused at the intake, naming the field tree", async function () {
     const data = loadDataset(ROOT);
     const input = hexlify(encodeInput("int32be-fixed-x10", encodeFields(data.rows[19]!)));
