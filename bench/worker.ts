@@ -22,8 +22,11 @@
  *  - lost / duplicates: from the chain's InferenceFulfilled / FulfillmentSkipped events.
  *  - breakdown: wall time inside the worker by step (events RPC, inference, signing, simulation RPC,
  *    send RPC, receipt RPC, database).
+ *  - PROFILE=<file>: writes a V8 CPU profile of the bench process over the drain (worker start → last result).
  */
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 
 import { Wallet, hexlify, parseEther } from "ethers";
@@ -60,6 +63,15 @@ const pct = (xs: number[], q: number) => {
 };
 
 const CHAIN = process.env.CHAIN ?? "embedded";
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function chainCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11], fields[12] = utime, stime (fields 14 and 15 of proc(5)), in clock ticks (100 per second)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 const node = await startNode(
   CHAIN === "anvil"
     ? { anvil: process.env.ANVIL_BIN ?? join(ROOT, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil") }
@@ -159,6 +171,15 @@ try {
   const worker = workers[0]!;
   const config = worker.config;
   await Promise.all(workers.map((w) => w.init()));
+  // PROFILE=<file.cpuprofile>: a V8 CPU profile of this process over the drain only (not the pre-load).
+  const profiler = process.env.PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
+  const chainCpu0 = chainCpuMs(node.child.pid);
+  const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   const w0Wall = Date.now();
   await Promise.all(workers.map((w) => w.start()));
@@ -168,6 +189,14 @@ try {
   };
   while (workers.some((w) => settled(w) < N)) await new Promise((r) => setTimeout(r, 10));
   const seconds = (performance.now() - w0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const nodeCpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  const chainCpu = Math.round(chainCpuMs(node.child.pid) - chainCpu0);
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    await writeFile(process.env.PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const s = {
     ...worker.parts.receipts.stats,
     txs: worker.parts.txs.stats.txs,
@@ -253,6 +282,9 @@ try {
       chainMsPerResult: s.results > 0 ? Math.round(b.chainMs / s.results) : null,
       passes: b.passes,
     },
+    // CPU time over the drain (user + system): the bench process (the worker and this loop) and
+    // the chain's process. On 2 cores the two together bound the rate.
+    cpu: { nodeMs: nodeCpuMs, chainMs: chainCpu },
     setup:
       `${CHAIN === "cli" ? "`hardhat node` CLI (EDR, logging on)" : CHAIN === "anvil" ? "Foundry anvil 1.7.1 (npm @foundry-rs/anvil-linux-amd64, --silent, prague)" : "EDR chain served by hre.network.createServer in a child process (bench/lib/chain.ts: no contract decoder, logging off)"}, ` +
       `127.0.0.1, automine (one block per transaction); ${N} public-input TEE requests (iris) pre-loaded before the worker ` +

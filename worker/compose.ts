@@ -215,6 +215,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     const journal: Journal = {
       record: (tx) => store.markSubmitted(tx),
       pending: () => store.pendingTxs(),
+      pendingCount: () => store.pendingTxCount(),
       setState: (hashes, state) => store.setTxState(hashes, state),
     };
     const txs = new TransactionSender({ rpc, wallet: operator, chainId, journal, fees: c.gas, log });

@@ -43,9 +43,6 @@ import { ProofCancelled, type ProverPool, type WitnessInput } from "../prover.ts
 
 export type { Verdict } from "../store.ts";
 
-/** Signatures made between two yields to the event loop. */
-const SIGN_SLICE = 16;
-
 export interface Policy {
   models: readonly string[];
   minFeePerModel: Readonly<Record<string, bigint>>;
@@ -129,7 +126,8 @@ export class ExecuteStage {
     this.#closed = true;
   }
 
-  #served(weightsHash: string): boolean {
+  /** Does policy.models let this node serve the model `weightsHash` (an empty list serves every model)? */
+  served(weightsHash: string): boolean {
     const list = this.#policy.models;
     if (list.length === 0) return true;
     const h = weightsHash.toLowerCase();
@@ -188,7 +186,7 @@ export class ExecuteStage {
         detail: `deadline ${request.deadline} passed (now ${nowSec}, margin ${this.#policy.deadlineMarginSec}s)`,
       };
     }
-    if (!this.#served(request.weightsHash))
+    if (!this.served(request.weightsHash))
       return {
         state: "skipped",
         reason: "model-not-served",
@@ -357,22 +355,16 @@ export class ExecuteStage {
         fail(chunk, "execution-failed", (err as Error).message);
         continue;
       }
-      // Signing is synchronous CPU work (~1-2 ms per result): yield to the event loop every few
-      // signatures so RPC answers (simulations, sends, receipts of earlier batches) are handled
-      // meanwhile, letting the chain work on one batch while the next one is signed.
-      let s0 = performance.now();
-      for (let k = 0; k < chunk.length; k++) {
-        const c = chunk[k]!;
-        const output = outputs[k]!;
-        const proof = this.#attester.sign(BigInt(c.job.requestId), c.request, output);
-        results.push({ id: c.job.requestId, output: hexlify(output), proof });
-        if (k % SIGN_SLICE === SIGN_SLICE - 1 && k < chunk.length - 1) {
-          this.stats.signingMs += performance.now() - s0;
-          await new Promise<void>((r) => setImmediate(r));
-          s0 = performance.now();
-        }
-      }
+      // Signed in the signing thread: the event loop meanwhile handles RPC answers (simulations,
+      // sends, receipts of earlier batches), so the chain works on one batch while the next is signed.
+      const s0 = performance.now();
+      const proofs = await this.#attester.signMany(
+        chunk.map((c, k) => ({ requestId: BigInt(c.job.requestId), request: c.request, output: outputs[k]! })),
+        (err) =>
+          this.#log.error({ err: err.message }, "signing thread failed; signed these results in the main thread"),
+      );
       this.stats.signingMs += performance.now() - s0;
+      chunk.forEach((c, k) => results.push({ id: c.job.requestId, output: hexlify(outputs[k]!), proof: proofs[k]! }));
     }
     this.#store.attest(results);
     return results.length;

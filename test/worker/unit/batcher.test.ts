@@ -40,6 +40,7 @@ function setup(ids: number[], zk: number[] = []) {
     journal: {
       record: (t) => store.markSubmitted(t),
       pending: () => store.pendingTxs(),
+      pendingCount: () => store.pendingTxCount(),
       setState: (h, s) => store.setTxState(h, s),
     },
     fees: { bumpPercent: 20, stuckAfterMs: 60_000 },
