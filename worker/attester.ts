@@ -23,7 +23,7 @@ import {
 import type { Logger } from "pino";
 
 import type { AttestationSource } from "./attestation/evidence.ts";
-import { SignerThread } from "./signer.ts";
+import { SignerPool } from "./signer.ts";
 
 import {
   claimFor,
@@ -94,16 +94,16 @@ export class Attester {
   readonly domain: TypedDataDomain;
   readonly #key: SigningKey;
   readonly #prefix: Uint8Array;
-  readonly #thread: SignerThread;
+  readonly #thread: SignerPool;
 
-  constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string) {
+  constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string, signingThreads = 1) {
     this.operator = operator;
     this.#key = new SigningKey(enclaveKey.startsWith("0x") ? enclaveKey : `0x${enclaveKey}`);
     this.address = new Wallet(this.#key).address;
     this.domain = resultDomain(chainId, coordinator);
     const separator = TypedDataEncoder.hashDomain(this.domain);
     this.#prefix = getBytes(concat(["0x1901", separator]));
-    this.#thread = new SignerThread(this.#key.privateKey, this.#prefix);
+    this.#thread = new SignerPool(this.#key.privateKey, this.#prefix, signingThreads);
     // Self-check against the SDK's EIP-712 encoding (sdk/tee.ts is the reference).
     const probe = claimFor(12345n, PROBE_REQUEST, "0x04", coordinator);
     if (this.digest(probe) !== resultDigest(this.domain, probe))
@@ -126,7 +126,7 @@ export class Attester {
   }
 
   /**
-   * Signatures over many results, made in the signing thread (worker/signer.ts) so the event loop
+   * Signatures over many results, made in the signing threads (worker/signer.ts) so the event loop
    * stays free; the same bytes `sign` makes. If the thread fails, they are made here instead and
    * `onThreadError` is told why.
    */

@@ -183,7 +183,13 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
           })
         : new Map();
     const executor = new Executor(models);
-    const attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, operator.address);
+    const attester = new Attester(
+      c.enclaveKey,
+      chainId,
+      c.deployment.coordinator,
+      operator.address,
+      c.tee.signingThreads,
+    );
     const store = openStore(c.dbPath);
     opened.push(store);
     const events = new EventSource(

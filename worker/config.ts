@@ -71,8 +71,10 @@ export const configSchema = z.strictObject({
       reattestBeforeSec: z.number().int().min(60).default(86_400),
       /** Least seconds between two re-attestation attempts (each one reads a quote and calls the chain). */
       retrySec: z.number().int().min(1).default(300),
+      /** Threads that sign TEE results beside the event loop; a batch is split evenly over them. */
+      signingThreads: z.number().int().min(1).max(16).default(2),
     })
-    .default({ provider: "development-unattested", reattestBeforeSec: 86_400, retrySec: 300 }),
+    .default({ provider: "development-unattested", reattestBeforeSec: 86_400, retrySec: 300, signingThreads: 2 }),
   /** Register the enclave on TeeVerifier at start when it is not registered yet. */
   registerEnclave: z.boolean().default(true),
   modelsDir: z.string().min(1),

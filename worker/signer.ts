@@ -1,8 +1,9 @@
 /**
- * Signs batches of TEE results in a thread (worker/signer-thread.ts) so the event loop stays free
- * while hundreds of results are signed. The thread starts on first use and holds the process open
- * only while a batch is being signed; if it dies, the batches in it are rejected and the next batch
- * starts a new thread (callers fall back to signing in the main thread: nothing is lost).
+ * Signs batches of TEE results in threads (worker/signer-thread.ts) so the event loop stays free
+ * while hundreds of results are signed: a batch is split evenly over `threads` threads (config
+ * `tee.signingThreads`). Threads start on `warm()` or first use and hold the process open only
+ * while a batch is being signed. If one dies, the batches in it are rejected and the next batch
+ * starts a new one (callers then sign in the main thread: nothing is lost).
  */
 import { Worker as Thread } from "node:worker_threads";
 
@@ -17,61 +18,31 @@ interface Pending {
   reject(err: Error): void;
 }
 
-export class SignerThread {
-  readonly #key: string;
-  readonly #prefix: Uint8Array;
+/** One signing thread. */
+class Slot {
+  readonly #init: { key: string; prefix: Uint8Array };
   #thread: Thread | undefined;
+  #ready: Promise<void> | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  #closed = false;
-  /** The current thread has loaded and said so. */
-  #ready = false;
 
-  /** `prefix`: 0x1901 ‖ the EIP-712 domain separator (34 bytes). */
   constructor(key: string, prefix: Uint8Array) {
-    this.#key = key;
-    this.#prefix = prefix;
+    this.#init = { key, prefix };
   }
 
-  /** Signatures (65-byte hex) over keccak256(prefix ‖ keccak256(struct)) for each `size`-byte struct. */
-  sign(structs: Uint8Array, size: number): Promise<string[]> {
-    if (this.#closed) return Promise.reject(new Error("the signing thread is closed"));
-    const thread = this.#start();
-    const id = this.#nextId++;
-    return new Promise<string[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      if (this.#pending.size === 1) thread.ref();
-      thread.postMessage({ id, structs, size });
+  /** Start the thread if it is not running; resolves once it has loaded. */
+  start(): Promise<void> {
+    if (this.#thread !== undefined) return this.#ready!;
+    const thread = new Thread(THREAD_SCRIPT, { workerData: this.#init });
+    this.#thread = thread;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      thread.once("message", () => resolve());
+      thread.once("error", reject);
+      thread.once("exit", (code) => reject(new Error(`signing thread exited (code ${code}) while starting`)));
     });
-  }
-
-  /** Start the thread now (it loads its libraries, ~0.1–0.3 s) and resolve once it can sign. */
-  async warm(): Promise<void> {
-    if (this.#closed) return;
-    const thread = this.#start();
-    if (this.#ready) return;
-    thread.ref();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        thread.once("message", () => resolve());
-        thread.once("error", reject);
-        thread.once("exit", (code) => reject(new Error(`signing thread exited (code ${code}) while starting`)));
-      });
-    } finally {
-      if (this.#pending.size === 0) thread.unref();
-    }
-  }
-
-  #start(): Thread {
-    if (this.#thread !== undefined) return this.#thread;
-    const thread = new Thread(THREAD_SCRIPT, { workerData: { key: this.#key, prefix: this.#prefix } });
-    this.#ready = false;
-    thread.unref();
-    thread.on("message", (m: { ready?: true; id: number; signatures?: string[]; error?: string }) => {
-      if (m.ready === true) {
-        this.#ready = true;
-        return;
-      }
+    this.#ready.catch(() => undefined);
+    thread.on("message", (m: { ready?: true; id?: number; signatures?: string[]; error?: string }) => {
+      if (m.id === undefined) return;
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
       this.#pending.delete(m.id);
@@ -86,15 +57,76 @@ export class SignerThread {
     };
     thread.on("error", (err) => fail(new Error(`signing thread failed: ${err.message}`)));
     thread.on("exit", (code) => fail(new Error(`signing thread exited (code ${code})`)));
-    this.#thread = thread;
-    return thread;
+    return this.#ready;
   }
 
-  /** Stop the thread; batches still in it are rejected. */
+  sign(structs: Uint8Array, size: number): Promise<string[]> {
+    void this.start();
+    const thread = this.#thread!;
+    const id = this.#nextId++;
+    return new Promise<string[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      thread.ref();
+      thread.postMessage({ id, structs, size });
+    });
+  }
+
+  /** Let the process exit while the thread is idle (it is referenced while a batch is in it). */
+  unrefIfIdle(): void {
+    if (this.#pending.size === 0) this.#thread?.unref();
+  }
+
   async close(): Promise<void> {
-    this.#closed = true;
     const thread = this.#thread;
     this.#thread = undefined;
     if (thread !== undefined) await thread.terminate();
+  }
+}
+
+export class SignerPool {
+  readonly #slots: Slot[];
+  #closed = false;
+
+  /** `prefix`: 0x1901 ‖ the EIP-712 domain separator (34 bytes); `threads`: how many signing threads. */
+  constructor(key: string, prefix: Uint8Array, threads = 1) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`signing threads must be ≥ 1, got ${threads}`);
+    this.#slots = Array.from({ length: threads }, () => new Slot(key, prefix));
+  }
+
+  get threads(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * Signatures (65-byte hex) over keccak256(prefix ‖ keccak256(struct)) for each `size`-byte struct,
+   * in order; the structs are split evenly over the threads.
+   */
+  async sign(structs: Uint8Array, size: number): Promise<string[]> {
+    if (this.#closed) throw new Error("the signing thread is closed");
+    if (!Number.isInteger(size) || size <= 0 || structs.length % size !== 0)
+      throw new Error(`${structs.length} bytes are not a whole number of ${size}-byte structs`);
+    const n = structs.length / size;
+    const parts = n < 2 * this.#slots.length ? 1 : this.#slots.length;
+    if (parts === 1) return this.#slots[0]!.sign(structs, size);
+    const per = Math.ceil(n / parts);
+    const results = await Promise.all(
+      this.#slots.map((slot, i) =>
+        slot.sign(structs.subarray(i * per * size, Math.min(n, (i + 1) * per) * size), size),
+      ),
+    );
+    return results.flat();
+  }
+
+  /** Start every thread now (each loads its libraries, ~0.1–0.3 s) and resolve once all can sign. */
+  async warm(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.all(this.#slots.map((s) => s.start()));
+    for (const s of this.#slots) s.unrefIfIdle();
+  }
+
+  /** Stop the threads; batches still in them are rejected. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.close()));
   }
 }

@@ -5,7 +5,7 @@ import { Wallet, hexlify, keccak256, randomBytes } from "ethers";
 import { claimFor } from "@verity-ai/sdk";
 
 import { Attester } from "../../../worker/attester.ts";
-import { SignerThread } from "../../../worker/signer.ts";
+import { SignerPool } from "../../../worker/signer.ts";
 import { request } from "./fixtures.ts";
 
 const COORDINATOR = "0x00000000000000000000000000000000000000c0";
@@ -46,15 +46,25 @@ describe("signing thread", function () {
     expect(signatures).to.deep.equal(items.slice(0, 3).map((it) => attester.sign(it.requestId, it.request, it.output)));
   });
 
-  it("rejects a malformed batch with the thread's reason and keeps serving the next one", async function () {
-    const thread = new SignerThread(key, new Uint8Array(34));
+  it("splits a batch over its threads and returns the signatures in order", async function () {
+    const one = new Attester(key, 31337n, COORDINATOR, OPERATOR, 1);
+    const three = new Attester(key, 31337n, COORDINATOR, OPERATOR, 3);
+    try {
+      expect(await three.signMany(items)).to.deep.equal(await one.signMany(items));
+    } finally {
+      await Promise.all([one.close(), three.close()]);
+    }
+  });
+
+  it("rejects a malformed batch with the reason and keeps serving the next one", async function () {
+    const pool = new SignerPool(key, new Uint8Array(34), 2);
     try {
       let err: Error | undefined;
-      await thread.sign(new Uint8Array(40), 32).catch((e: Error) => (err = e));
-      expect(err?.message).to.equal("signing thread: 40 bytes are not a whole number of 32-byte structs");
-      expect(await thread.sign(new Uint8Array(64), 32)).to.have.length(2);
+      await pool.sign(new Uint8Array(40), 32).catch((e: Error) => (err = e));
+      expect(err?.message).to.equal("40 bytes are not a whole number of 32-byte structs");
+      expect(await pool.sign(new Uint8Array(64 * 3), 32)).to.have.length(6);
     } finally {
-      await thread.close();
+      await pool.close();
     }
   });
 });
