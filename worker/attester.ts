@@ -94,7 +94,7 @@ export class Attester {
   readonly domain: TypedDataDomain;
   readonly #key: SigningKey;
   readonly #prefix: Uint8Array;
-  readonly #thread: SignerPool;
+  readonly #signers: SignerPool;
 
   constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string, signingThreads = 1) {
     this.operator = operator;
@@ -103,7 +103,7 @@ export class Attester {
     this.domain = resultDomain(chainId, coordinator);
     const separator = TypedDataEncoder.hashDomain(this.domain);
     this.#prefix = getBytes(concat(["0x1901", separator]));
-    this.#thread = new SignerPool(this.#key.privateKey, this.#prefix, signingThreads);
+    this.#signers = new SignerPool(this.#key.privateKey, this.#prefix, signingThreads);
     // Self-check against the SDK's EIP-712 encoding (sdk/tee.ts is the reference).
     const probe = claimFor(12345n, PROBE_REQUEST, "0x04", coordinator);
     if (this.digest(probe) !== resultDigest(this.domain, probe))
@@ -138,21 +138,21 @@ export class Attester {
     const structs = new Uint8Array(STRUCT_BYTES * claims.length);
     claims.forEach((c, i) => encodeStruct(c, structs, i * STRUCT_BYTES));
     try {
-      return await this.#thread.sign(structs, STRUCT_BYTES);
+      return await this.#signers.sign(structs, STRUCT_BYTES);
     } catch (err) {
       onThreadError(err as Error);
       return claims.map((c) => this.#key.sign(this.digest(c)).serialized);
     }
   }
 
-  /** Start the signing thread now rather than on the first results. */
-  async warm(): Promise<void> {
-    await this.#thread.warm();
+  /** Start the signing threads now rather than on the first results; resolves with their ECDSA backend. */
+  async warm(): Promise<string> {
+    return this.#signers.warm();
   }
 
   /** Stop the signing thread. */
   async close(): Promise<void> {
-    await this.#thread.close();
+    await this.#signers.close();
   }
 
   /** Recover with the SDK (tests, spot checks). */

@@ -22,7 +22,7 @@ interface Pending {
 class Slot {
   readonly #init: { key: string; prefix: Uint8Array };
   #thread: Thread | undefined;
-  #ready: Promise<void> | undefined;
+  #ready: Promise<string> | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
@@ -30,13 +30,13 @@ class Slot {
     this.#init = { key, prefix };
   }
 
-  /** Start the thread if it is not running; resolves once it has loaded. */
-  start(): Promise<void> {
+  /** Start the thread if it is not running; resolves with its ECDSA backend once it has loaded. */
+  start(): Promise<string> {
     if (this.#thread !== undefined) return this.#ready!;
     const thread = new Thread(THREAD_SCRIPT, { workerData: this.#init });
     this.#thread = thread;
-    this.#ready = new Promise<void>((resolve, reject) => {
-      thread.once("message", () => resolve());
+    this.#ready = new Promise<string>((resolve, reject) => {
+      thread.once("message", (m: { backend?: string }) => resolve(m.backend ?? "unknown"));
       thread.once("error", reject);
       thread.once("exit", (code) => reject(new Error(`signing thread exited (code ${code}) while starting`)));
     });
@@ -117,11 +117,15 @@ export class SignerPool {
     return results.flat();
   }
 
-  /** Start every thread now (each loads its libraries, ~0.1–0.3 s) and resolve once all can sign. */
-  async warm(): Promise<void> {
-    if (this.#closed) return;
-    await Promise.all(this.#slots.map((s) => s.start()));
+  /**
+   * Start every thread now (each loads its libraries, ~0.1–0.3 s); resolves once all can sign, with
+   * their ECDSA backend ("libsecp256k1 (native)" or "@noble/curves (JavaScript)").
+   */
+  async warm(): Promise<string> {
+    if (this.#closed) throw new Error("the signing thread is closed");
+    const backends = await Promise.all(this.#slots.map((s) => s.start()));
     for (const s of this.#slots) s.unrefIfIdle();
+    return backends[0]!;
   }
 
   /** Stop the threads; batches still in them are rejected. */

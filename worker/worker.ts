@@ -160,7 +160,8 @@ export class Worker {
         "worker identity",
       );
       await parts.sync.checkChain();
-      await Promise.all([this.#warmModels(parts), parts.attester.warm()]);
+      const [, backend] = await Promise.all([this.#warmModels(parts), parts.attester.warm()]);
+      this.log.info({ threads: c.tee.signingThreads, backend }, "result signing threads ready");
       this.#problems = await this.#ensureAttested(parts);
       this.#recover(parts);
       if (c.intake.enabled && this.intakeServer === undefined) {
