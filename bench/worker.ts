@@ -1,14 +1,17 @@
 /**
  * Worker throughput benchmark: `npm run bench:worker` (node bench/worker.ts [--requests N]).
  *
- * Starts an EDR chain on a free 127.0.0.1 port in a child process (bench/lib/chain.ts, served with
- * `hre.network.createServer`; CHAIN=cli uses the `hardhat node` CLI instead; CHAIN=anvil runs Foundry's
- * anvil from the `@foundry-rs/anvil-linux-amd64` npm package, a chain that executes a batch ~5× faster, so the
- * figure is closer to the node's own cost), deploys the protocol, registers the bundled iris
+ * Starts a chain on a free 127.0.0.1 port in a child process: by default Foundry's anvil from the
+ * `@foundry-rs/anvil-linux-amd64` npm package (a standalone Ethereum node, as operators run against);
+ * CHAIN=embedded serves Hardhat's EDR instead (bench/lib/chain.ts, `hre.network.createServer`), and
+ * CHAIN=cli the `hardhat node` CLI. EDR spends ~1.4 ms of CPU executing each fulfilled result, so on
+ * 2 cores it caps the figure by itself; anvil ~0.25 ms, so its figure is the node's. Then it deploys
+ * the protocol, registers the bundled iris
  * model, stakes one operator, then PRE-LOADS N public-input TEE requests: automine is switched off,
  * the requests are signed locally and sent from 8 requester accounts, and mined in a few full blocks
  * (evm_mine). Automine is then switched back on (every worker transaction is mined at once) and one
- * in-process Worker runs until every request is confirmed. Results go to bench/results/worker.json.
+ * in-process Worker runs until every request is confirmed. Results go to bench/results/worker.json
+ * (anvil) or worker-edr.json (CHAIN=embedded) / worker-cli.json.
  *
  *  - seconds / throughputPerSec: worker start → last result confirmed (backlog drain rate).
  *  - latencyP50Ms / P95Ms: per request, from the later of (request mined, worker started) — always the
@@ -62,7 +65,7 @@ const pct = (xs: number[], q: number) => {
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const CHAIN = process.env.CHAIN ?? "embedded";
+const CHAIN = process.env.CHAIN ?? "anvil";
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
 function chainCpuMs(pid: number | undefined): number {
@@ -305,7 +308,7 @@ try {
     },
   };
   await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  const file = CHAIN === "anvil" ? "worker-anvil.json" : "worker.json";
+  const file = CHAIN === "anvil" ? "worker.json" : CHAIN === "cli" ? "worker-cli.json" : "worker-edr.json";
   await writeFile(join(ROOT, "bench", "results", file), JSON.stringify(result, null, 2) + "\n");
   console.log(JSON.stringify(result, null, 2));
 } finally {

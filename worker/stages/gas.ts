@@ -6,7 +6,7 @@
  * receipt of a batch of that mode was seen, then (highest per-result gas seen for the mode) ×
  * results. One small estimate per mode, not one per batch: an estimate runs what it is given a
  * dozen times (a binary search), and estimating whole 100-result batches cost the chain more than
- * mining every batch (bench/results/worker-anvil.json). The sample's per-result gas carries the
+ * mining every batch (bench/results/worker.json). The sample's per-result gas carries the
  * transaction's fixed cost and the first touch of shared storage, so it lies above a large batch's;
  * a batch that reverts anyway (out of gas) makes the model forget. Callback budgets are added
  * for every batch, not only after a failure: an estimate made when a callback happened to use
