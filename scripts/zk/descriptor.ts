@@ -93,7 +93,7 @@ export function encodingFromManifest(
     if (m.input.fields !== undefined) {
       const wrong =
         m.input.fields.length !== 4
-          ? "has " + m.input.fields.length + " fields"
+          ? `has ${m.input.fields.length} fields`
           : m.input.fields.find((f) => f.scale !== 1000)
             ? "has a field whose scale is not 1000"
             : undefined;

@@ -5,17 +5,17 @@
  * proves it, and `result verify` re-checks the Groth16 proof off-chain with no key passed.
  */
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Wallet, getBytes, hexlify, parseEther } from "ethers";
-import type { Contract } from "ethers";
+import { ContractFactory, Wallet, getBytes, hexlify, keccak256, parseEther, toUtf8Bytes } from "ethers";
+import type { Contract, InterfaceAbi } from "ethers";
 
 import { bundledCircuit, encodeInput, recordCommitment } from "@verity-ai/sdk";
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { Worker } from "../../worker/worker.ts";
-import { E18, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
+import { E18, ROOT, deployProtocol, freePort, registerModel, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
 import { newOperator, quiet, tmp, workerConfig } from "../worker/helpers.ts";
 
@@ -92,6 +92,41 @@ describe("verity CLI in ZK mode (against a local node with a proving worker)", f
   after(async function () {
     await worker?.stop();
     await node?.stop();
+  });
+
+  it("request --mode zk refuses, before paying, a version whose circuit is not bundled with the SDK", async function () {
+    // A ZK version with a verifier for weights no bundled circuit proves (a test verifier, approved).
+    const weightsHash = keccak256(toUtf8Bytes("a model set up elsewhere"));
+    const a = JSON.parse(
+      readFileSync(join(ROOT, "artifacts/contracts/mocks/CoordinatorTestMocks.sol/AcceptAllVerifier.json"), "utf8"),
+    ) as { abi: InterfaceAbi; bytecode: string };
+    const verifier = (await (
+      await new ContractFactory(a.abi, a.bytecode, p.admin).deploy(2)
+    ).waitForDeployment()) as Contract;
+    await (await verifier.getFunction("setWeightsHash")(weightsHash)).wait();
+    await (await (p.registry.connect(p.admin) as Contract).getFunction("setZkVerifierApproval")(verifier, true)).wait();
+    const model = await registerModel(p, "elsewhere", weightsHash, "int32be-milli-x4/uint256-argmax", {
+      modes: 0b110,
+      zkVerifier: await verifier.getAddress(),
+    });
+    const before = await (p.coordinator as Contract).getFunction("balanceOf")(user.address);
+    const r = await cli([
+      "request",
+      "--model",
+      model.modelId,
+      "--mode",
+      "zk",
+      "--values",
+      "[6.3,3.3,6.0,2.5]",
+      "--private",
+      "--operator-url",
+      `http://127.0.0.1:${intakePort}`,
+    ]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.contain(
+      `version 1 (weights ${weightsHash}) has no circuit bundled with @verity-ai/sdk: ZK requests go to a bundled circuit's model (npm run zk:setup, then npm run generate)`,
+    );
+    expect(await (p.coordinator as Contract).getFunction("balanceOf")(user.address)).to.equal(before);
   });
 
   const cases = [

@@ -207,6 +207,31 @@ describe("ZK circuit generator", function () {
     });
   }
 
+  it("takes an int32be-milli-x4 model's fields from its manifest, and refuses fields that are not four values × 1000", () => {
+    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(join(MODELS, "iris", "manifest.json"));
+    const encoding = encodingFromManifest(manifest);
+    expect(encoding.onnxInput).to.equal("scaled");
+    expect(encoding.fields.map((f) => [f.name, f.scale, f.bits])).to.deep.equal([
+      ["sepal_length", 1000, 16],
+      ["sepal_width", 1000, 16],
+      ["petal_length", 1000, 16],
+      ["petal_width", 1000, 16],
+    ]);
+    const fields = manifest.input.fields!;
+    const withFields = (f: typeof fields) => ({ ...manifest, input: { ...manifest.input, fields: f } });
+    expect(() => encodingFromManifest(withFields(fields.slice(1)))).to.throw(
+      "iris-mlp: encoding int32be-milli-x4 is four values × 1000, but input.fields has 3 fields: fix the manifest",
+    );
+    expect(() => encodingFromManifest(withFields([...fields.slice(1), { ...fields[0]!, scale: 100 }]))).to.throw(
+      "iris-mlp: encoding int32be-milli-x4 is four values × 1000, but input.fields has a field whose scale is not 1000: fix the manifest",
+    );
+    // Without fields (as the synthetic model below), four 16-bit fields named x0..x3.
+    const bare = encodingFromManifest({ ...manifest, input: { encoding: "int32be-milli-x4" } });
+    expect(bare.fields.map((f) => [f.name, f.scale, f.bits])).to.deep.equal(
+      [0, 1, 2, 3].map((i) => [`x${i}`, 1000, 16]),
+    );
+  });
+
   describe("graphs it refuses, naming the op and what is supported", () => {
     const w = { name: "W", dims: [2, 2], values: [1, 2, 3, 4] };
     const b = { name: "B", dims: [2], values: [0.5, -0.5] };
