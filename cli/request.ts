@@ -8,6 +8,7 @@ import { watchOperatorJob } from "./jobwatch.ts";
 import {
   Mode,
   PreflightError,
+  bundledCircuit,
   commitmentFor,
   decodeOutput,
   encodeInput,
@@ -180,8 +181,15 @@ export function requestCommand(): Command {
       if (o.private) await intakeReachable(o.operatorUrl);
       const units = (v: bigint) => `${formatUnits(v, quote.decimals)} ${quote.symbol}`;
       const salt: string = o.salt ?? newSalt();
+      // ZK commits to the record's field tree: the version's circuit is found by its weights hash.
+      const circuit = o.mode === Mode.ZK ? bundledCircuit(quote.weightsHash) : undefined;
+      if (o.mode === Mode.ZK && circuit === undefined)
+        throw new CliError(
+          `version ${quote.version} (weights ${quote.weightsHash}) has no circuit bundled with @verity-ai/sdk: ` +
+            "ZK requests go to a bundled circuit's model (npm run zk:setup, then npm run generate)",
+        );
       const payload = o.private
-        ? { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt) }
+        ? { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt, circuit) }
         : { input };
       const { requestId, request, receipt, fee } = await ctx.client.request({
         modelId: o.model,

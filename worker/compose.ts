@@ -210,7 +210,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     if (c.zk.enabled === true && circuits.length === 0)
       throw setting(
         "zk.enabled",
-        `no circuit files found in ${c.zk.circuitsDir} (<name>/descriptor.json with its wasm and zkey, or iris/iris.wasm and iris/iris_final.zkey)`,
+        `no circuit files found in ${c.zk.circuitsDir} (<name>/descriptor.json with its wasm and zkey, from npm run zk:setup)`,
         "set zk.circuitsDir to the folder holding them, or set zk.enabled to false",
       );
     const provers = new Map(

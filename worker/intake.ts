@@ -5,8 +5,7 @@
  * sendPrivateInput). The input is accepted only for an open private-input request this worker can
  * serve, and only if it opens the request's on-chain commitment for its mode:
  *   TEE  inputHash = keccak256(abi.encode(bytes input, bytes32 salt))
- *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (a generated circuit), or
- *        Poseidon(x0, x1, x2, x3, zkSalt(salt)) for the iris circuit (x = int32be-milli-x4 values)
+ *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (from the model's circuit descriptor)
  * It is then written to the job store (before the answer) and the worker is woken.
  *
  * Answers (JSON; errors as {"error": "..."} naming the problem and the fix):
@@ -363,9 +362,7 @@ export class Intake {
       const formula =
         mode === Mode.TEE
           ? "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
-          : execute.zkCircuit(request.weightsHash) !== undefined
-            ? "ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)"
-            : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
+          : "ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)";
       throw new Refusal(
         422,
         "commitment-mismatch",

@@ -22,15 +22,11 @@ import {
   ModelError,
   ModelHashMismatchError,
   UnknownModelError,
-  circuitInput,
   classOutput,
   decodeInput,
   encodeZkProof,
-  irisFixedForward,
-  irisInputFromBytes,
   recordWitnessInput,
   teeCommitment,
-  zkSalt,
   type Request,
   type ZkCircuitSpec,
 } from "@verity-ai/sdk";
@@ -144,11 +140,12 @@ export class ExecuteStage {
     return table["*"] ?? 0n;
   }
 
-  /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
   /** The descriptor of the generated circuit that proves `weightsHash`, if this worker has one. */
   zkCircuit(weightsHash: string): ZkCircuitSpec | undefined {
     return this.#provers.get(weightsHash.toLowerCase())?.circuit.spec;
   }
+
+  /** Can this worker serve `mode` for the model `weightsHash`? A reason when it cannot. */
 
   unsupported(mode: bigint, weightsHash: string): Verdict | undefined {
     if (mode === BigInt(Mode.TEE)) return undefined;
@@ -372,20 +369,13 @@ export class ExecuteStage {
 
   /** Queue ZK jobs to their circuit's prover: → executing now, → attested when the proof is back. */
   #prove(items: Item[]): void {
-    const ready: { item: Item; input: WitnessInput; outputClass: number | undefined; pool: ProverPool }[] = [];
+    const ready: { item: Item; input: WitnessInput; pool: ProverPool }[] = [];
     const bad: { job: Job; verdict: Verdict }[] = [];
     for (const item of items) {
       try {
         const pool = this.#provers.get(item.request.weightsHash.toLowerCase())!;
-        const spec = pool.circuit.spec;
-        if (spec !== undefined) {
-          // A generated circuit: its witness input comes from its descriptor; the proof's class is the result.
-          ready.push({ item, input: recordWitnessInput(spec, item.input, item.salt!), outputClass: undefined, pool });
-        } else {
-          const x = irisInputFromBytes(item.input);
-          const salt = zkSalt(item.salt!);
-          ready.push({ item, input: circuitInput(x, salt), outputClass: irisFixedForward(x).outputClass, pool });
-        }
+        // The witness input comes from the circuit's descriptor; the proof's class is the result.
+        ready.push({ item, input: recordWitnessInput(pool.circuit.spec, item.input, item.salt!), pool });
       } catch {
         // The decoder's message quotes input values: a private input's are never logged or stored.
         const detail = "the private input is not a valid input of the model's circuit (checked at intake: unexpected)";
@@ -395,7 +385,7 @@ export class ExecuteStage {
     this.settle(bad);
     if (ready.length === 0) return;
     this.#store.markExecuting(ready.map((r) => r.item.job.requestId));
-    for (const { item, input, outputClass, pool } of ready) {
+    for (const { item, input, pool } of ready) {
       const { job, request } = item;
       const shouldRun = (): ProofCancelled | undefined => {
         if (this.#closed) return new ProofCancelled("stopping", "worker stopping");
@@ -418,9 +408,7 @@ export class ExecuteStage {
           const problem =
             commitment !== BigInt(request.inputHash)
               ? "the proof's commitment differs from request.inputHash"
-              : outputClass !== undefined && cls !== BigInt(outputClass)
-                ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
-                : undefined;
+              : undefined;
           if (problem !== undefined) {
             this.settle([{ job, verdict: { state: "failed", reason: "proof-mismatch", detail: problem } }]);
             return;

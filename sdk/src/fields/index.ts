@@ -34,5 +34,6 @@ export {
   recordFromBytes,
   recordSalts,
   recordWitnessInput,
+  type BundledZkCircuit,
   type ZkCircuitSpec,
 } from "./record.ts";
