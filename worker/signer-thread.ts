@@ -18,7 +18,9 @@
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 
-import { SigningKey, getBytes, keccak256 } from "ethers";
+import { SigningKey, getBytes } from "ethers";
+
+import { keccakBytes } from "./chain/keccak.ts";
 
 interface Init {
   key: string;
@@ -69,8 +71,8 @@ port.on("message", (job: Job) => {
       throw new Error(`${job.structs.length} bytes are not a whole number of ${job.size}-byte structs`);
     const signatures: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      message.set(getBytes(keccak256(job.structs.subarray(i * job.size, (i + 1) * job.size))), 34);
-      signatures[i] = sign(getBytes(keccak256(message)));
+      message.set(keccakBytes(job.structs.subarray(i * job.size, (i + 1) * job.size)), 34);
+      signatures[i] = sign(keccakBytes(message));
     }
     port.postMessage({ id: job.id, signatures });
   } catch (err) {
