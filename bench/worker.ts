@@ -17,7 +17,7 @@
  *  - latencyP50Ms / P95Ms: per request, from the later of (request mined, worker started) — always the
  *    worker start, since every request was mined before — to the worker seeing its result's receipt
  *    (result mined). latencyFromSeen*: from the worker first seeing the request instead.
- *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, 200), CONCURRENCY (4), CHAIN,
+ *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, the node's default 300), CONCURRENCY (4), CHAIN,
  *    CONFIRMATIONS (0: with automine a receipt only gets a block on top from the next transaction).
  *  - --racing K [--grace S]: K nodes (one operator each) on the same open requests; writes
  *    bench/results/worker-racing-K-graceS.json with the share of fulfil gas spent on results the
@@ -160,8 +160,9 @@ try {
       blockRange: 5000,
       batchSize: Number(process.env.BATCH ?? 100),
       concurrency: Number(process.env.CONCURRENCY ?? 4),
-      // Two batches executed and signed per pass while the previous pass's batches are simulated and mined.
-      maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
+      // The node's default (300): three batches executed and signed per pass while the previous
+      // pass's batches are simulated and mined.
+      ...(process.env.MAX_JOBS === undefined ? {} : { maxJobsPerPass: Number(process.env.MAX_JOBS) }),
       dbPath: join(dir, `jobs-${Date.now()}-${i}.sqlite`),
       httpPort: 0,
       intake: { port: 0 }, // one per worker, each on a free port
