@@ -12,7 +12,6 @@ import {
   discloseFields,
   encodeZkProof,
   fieldTree,
-  milliInputs,
   randomSalt,
   randomSalts,
   requestParams,
@@ -22,9 +21,8 @@ import {
 import { encodeFields, loadDataset } from "../scripts/diagnosis/data.ts";
 import { ROOT } from "../scripts/zk/artefacts.ts";
 import { CircuitProver, readDescriptor } from "../scripts/zk/descriptor.ts";
-import { deployZk, openZkRequest } from "../test/zk/helpers.ts";
+import { deployZk, irisRecord, openZkRequest, proveIris } from "../test/zk/helpers.ts";
 
-import { irisProver } from "../scripts/zk/paths.ts";
 import {
   E18,
   PRICE,
@@ -138,14 +136,12 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
 {
   // ZK mode: a private-input iris request fulfilled with a Groth16 proof (steady state: second fulfil).
   const z = await deployZk(await network.create());
-  const prover = irisProver();
   const rows = iris.getNumbers();
   for (let i = 0; i < 2; i++) {
-    const x = milliInputs(rows[i * 50]!);
-    const salt = randomSalt();
-    const { proof, publicSignals } = await prover.prove(x, salt);
+    const r = irisRecord(rows[i * 50]!, randomSalt());
+    const { proof, publicSignals } = await proveIris(r);
     const outputClass = BigInt(publicSignals[0]!);
-    const { request } = await openZkRequest(z, x, salt);
+    const { request } = await openZkRequest(z, r);
     gas.fulfillZk = await used(
       z.coordinator.connect(z.operator).fulfill(request, classOutput(outputClass), encodeZkProof(proof, outputClass)),
     );
@@ -155,11 +151,10 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
   const outputs = [];
   const proofs = [];
   for (let i = 0; i < 4; i++) {
-    const x = milliInputs(rows[10 + i * 30]!);
-    const salt = randomSalt();
-    const { proof, publicSignals } = await prover.prove(x, salt);
+    const r = irisRecord(rows[10 + i * 30]!, randomSalt());
+    const { proof, publicSignals } = await proveIris(r);
     const outputClass = BigInt(publicSignals[0]!);
-    reqs.push((await openZkRequest(z, x, salt)).request);
+    reqs.push((await openZkRequest(z, r)).request);
     outputs.push(classOutput(outputClass));
     proofs.push(encodeZkProof(proof, outputClass));
   }

@@ -1,20 +1,23 @@
 /**
  * Worker throughput benchmark: `npm run bench:worker` (node bench/worker.ts [--requests N]).
  *
- * Starts an EDR chain on a free 127.0.0.1 port in a child process (bench/lib/chain.ts, served with
- * `hre.network.createServer`; CHAIN=cli uses the `hardhat node` CLI instead; CHAIN=anvil runs Foundry's
- * anvil from the `@foundry-rs/anvil-linux-amd64` npm package, a chain that executes a batch ~5× faster, so the
- * figure is closer to the node's own cost), deploys the protocol, registers the bundled iris
+ * Starts a chain on a free 127.0.0.1 port in a child process: by default Foundry's anvil from the
+ * `@foundry-rs/anvil-linux-amd64` npm package (a standalone Ethereum node, as operators run against);
+ * CHAIN=embedded serves Hardhat's EDR instead (bench/lib/chain.ts, `hre.network.createServer`), and
+ * CHAIN=cli the `hardhat node` CLI. EDR spends ~1.4 ms of CPU executing each fulfilled result, so on
+ * 2 cores it caps the figure by itself; anvil ~0.25 ms, so its figure is the node's. Then it deploys
+ * the protocol, registers the bundled iris
  * model, stakes one operator, then PRE-LOADS N public-input TEE requests: automine is switched off,
  * the requests are signed locally and sent from 8 requester accounts, and mined in a few full blocks
  * (evm_mine). Automine is then switched back on (every worker transaction is mined at once) and one
- * in-process Worker runs until every request is confirmed. Results go to bench/results/worker.json.
+ * in-process Worker runs until every request is confirmed. Results go to bench/results/worker.json
+ * (anvil) or worker-edr.json (CHAIN=embedded) / worker-cli.json.
  *
  *  - seconds / throughputPerSec: worker start → last result confirmed (backlog drain rate).
  *  - latencyP50Ms / P95Ms: per request, from the later of (request mined, worker started) — always the
  *    worker start, since every request was mined before — to the worker seeing its result's receipt
  *    (result mined). latencyFromSeen*: from the worker first seeing the request instead.
- *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, 200), CONCURRENCY (4), CHAIN,
+ *  - env: BATCH (batchSize, 100), MAX_JOBS (jobs executed per pass, the node's default 300), CONCURRENCY (4), CHAIN,
  *    CONFIRMATIONS (0: with automine a receipt only gets a block on top from the next transaction).
  *  - --racing K [--grace S]: K nodes (one operator each) on the same open requests; writes
  *    bench/results/worker-racing-K-graceS.json with the share of fulfil gas spent on results the
@@ -22,8 +25,11 @@
  *  - lost / duplicates: from the chain's InferenceFulfilled / FulfillmentSkipped events.
  *  - breakdown: wall time inside the worker by step (events RPC, inference, signing, simulation RPC,
  *    send RPC, receipt RPC, database).
+ *  - PROFILE=<file>: writes a V8 CPU profile of the bench process over the drain (worker start → last result).
  */
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 
 import { Wallet, hexlify, parseEther } from "ethers";
@@ -59,7 +65,16 @@ const pct = (xs: number[], q: number) => {
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const CHAIN = process.env.CHAIN ?? "embedded";
+const CHAIN = process.env.CHAIN ?? "anvil";
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function chainCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11], fields[12] = utime, stime (fields 14 and 15 of proc(5)), in clock ticks (100 per second)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 const node = await startNode(
   CHAIN === "anvil"
     ? { anvil: process.env.ANVIL_BIN ?? join(ROOT, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil") }
@@ -145,8 +160,9 @@ try {
       blockRange: 5000,
       batchSize: Number(process.env.BATCH ?? 100),
       concurrency: Number(process.env.CONCURRENCY ?? 4),
-      // Two batches executed and signed per pass while the previous pass's batches are simulated and mined.
-      maxJobsPerPass: Number(process.env.MAX_JOBS ?? 200),
+      // The node's default (300): three batches executed and signed per pass while the previous
+      // pass's batches are simulated and mined.
+      ...(process.env.MAX_JOBS === undefined ? {} : { maxJobsPerPass: Number(process.env.MAX_JOBS) }),
       dbPath: join(dir, `jobs-${Date.now()}-${i}.sqlite`),
       httpPort: 0,
       intake: { port: 0 }, // one per worker, each on a free port
@@ -159,6 +175,15 @@ try {
   const worker = workers[0]!;
   const config = worker.config;
   await Promise.all(workers.map((w) => w.init()));
+  // PROFILE=<file.cpuprofile>: a V8 CPU profile of this process over the drain only (not the pre-load).
+  const profiler = process.env.PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
+  const chainCpu0 = chainCpuMs(node.child.pid);
+  const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   const w0Wall = Date.now();
   await Promise.all(workers.map((w) => w.start()));
@@ -168,6 +193,14 @@ try {
   };
   while (workers.some((w) => settled(w) < N)) await new Promise((r) => setTimeout(r, 10));
   const seconds = (performance.now() - w0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const nodeCpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  const chainCpu = Math.round(chainCpuMs(node.child.pid) - chainCpu0);
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    await writeFile(process.env.PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const s = {
     ...worker.parts.receipts.stats,
     txs: worker.parts.txs.stats.txs,
@@ -253,6 +286,9 @@ try {
       chainMsPerResult: s.results > 0 ? Math.round(b.chainMs / s.results) : null,
       passes: b.passes,
     },
+    // CPU time over the drain (user + system): the bench process (the worker and this loop) and
+    // the chain's process. On 2 cores the two together bound the rate.
+    cpu: { nodeMs: nodeCpuMs, chainMs: chainCpu },
     setup:
       `${CHAIN === "cli" ? "`hardhat node` CLI (EDR, logging on)" : CHAIN === "anvil" ? "Foundry anvil 1.7.1 (npm @foundry-rs/anvil-linux-amd64, --silent, prague)" : "EDR chain served by hre.network.createServer in a child process (bench/lib/chain.ts: no contract decoder, logging off)"}, ` +
       `127.0.0.1, automine (one block per transaction); ${N} public-input TEE requests (iris) pre-loaded before the worker ` +
@@ -273,7 +309,7 @@ try {
     },
   };
   await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  const file = CHAIN === "anvil" ? "worker-anvil.json" : "worker.json";
+  const file = CHAIN === "anvil" ? "worker.json" : CHAIN === "cli" ? "worker-cli.json" : "worker-edr.json";
   await writeFile(join(ROOT, "bench", "results", file), JSON.stringify(result, null, 2) + "\n");
   console.log(JSON.stringify(result, null, 2));
 } finally {

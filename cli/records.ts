@@ -3,8 +3,9 @@
  * file `verity request --private` writes for `verity result disclose`.
  *
  * Where the layout comes from (sdk/src/fields/record.ts has the one derivation):
- * - ZK: the model's circuit descriptor — `--circuit <descriptor.json>`, else the
- *   `circuits/<name>/descriptor.json` whose model.weightsHash is the version's.
+ * - ZK: the model's circuit descriptor — `--circuit <descriptor.json>`, else the circuit bundled with
+ *   the SDK for the version's weights hash (`bundledCircuit`), else the `circuits/<name>/descriptor.json`
+ *   whose model.weightsHash is the version's.
  * - TEE: the model's manifest — `--manifest <model folder | manifest.json>`, else the
  *   `models/<name>/manifest.json` whose weightsHash is the version's. A manifest with `input.fields`
  *   gives a field record (the field-tree root is committed); one without (raw tensors) gives none
@@ -19,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import {
   MANIFEST_FILE,
   Mode,
+  bundledCircuit,
   circuitSpec,
   parseManifest,
   recordFromBytes,
@@ -108,8 +110,8 @@ function fromManifest(where: string, weightsHash: string, given: boolean): Found
 
 /**
  * The record layout of a private request in `mode` for the version running `weightsHash`: from
- * `--circuit` / `--manifest` when given, else the bundled descriptors / manifests. Undefined in ZK mode
- * when no descriptor is found (the SDK's own commitment without one then applies, or says why not).
+ * `--circuit` / `--manifest` when given, else the SDK's bundled circuit (ZK), else the descriptors /
+ * manifests on disk. Undefined in ZK mode when no descriptor is found (the caller says what to do).
  * Throws a CliError naming the option when a TEE request's manifest cannot be found.
  */
 export function findRecord(
@@ -119,6 +121,9 @@ export function findRecord(
 ): FoundRecord | undefined {
   if (mode === Mode.ZK) {
     if (o.circuit !== undefined) return fromCircuit(o.circuit, weightsHash, true);
+    const bundled = bundledCircuit(weightsHash);
+    if (bundled !== undefined)
+      return { spec: bundled, source: `the ${bundled.name} circuit bundled with @verity-ai/sdk` };
     for (const file of bundledFiles("circuits", "descriptor.json")) {
       const found = fromCircuit(file, weightsHash, false);
       if (found) return found;

@@ -196,6 +196,12 @@ export function requestCommand(): Command {
       const salt: string = o.salt ?? newSalt();
       // A private input is committed under the model's record layout, found by the version's weights hash.
       const record: FoundRecord | undefined = o.private ? findRecord(o.mode, quote.weightsHash, o) : undefined;
+      if (o.mode === Mode.ZK && record === undefined)
+        throw new CliError(
+          `version ${quote.version} (weights ${quote.weightsHash}) has no circuit bundled with @verity-ai/sdk: ` +
+            "ZK requests go to a bundled circuit's model (npm run zk:setup, then npm run generate), " +
+            "or pass --circuit <descriptor.json> for a circuit set up elsewhere",
+        );
       if (
         record?.spec !== undefined &&
         o.recordOut !== undefined &&
@@ -210,9 +216,9 @@ export function requestCommand(): Command {
           payload = { input: "0x", inputCommitment: await commitmentFor(o.mode, input, salt, record?.spec) };
         } catch (err) {
           throw new CliError(
-            record === undefined
-              ? `no circuit descriptor for the model version's weightsHash ${quote.weightsHash} under circuits/ (${(err as Error).message}): pass --circuit <descriptor.json>`
-              : `the input is not a valid record of ${record.spec!.name} (${record.source}): ${(err as Error).message}`,
+            record?.spec === undefined
+              ? `the input cannot be committed: ${(err as Error).message}`
+              : `the input is not a valid record of ${record.spec.name} (${record.source}): ${(err as Error).message}`,
           );
         }
       }

@@ -4,6 +4,7 @@
  *   sdk/src/generated/abis.ts          the SDK's ABIs (`as const`)
  *   sdk/src/generated/errors.ts        every custom error of every shipped contract (revert decoding)
  *   sdk/src/generated/contracts/       TypeChain (ethers v6) bindings of the SDK's contracts, ABI only
+ *   sdk/src/generated/circuits.ts      the bundled ZK circuits (circuits/<dir>/descriptor.json + vkey.json)
  *
  * Usage: `npm run generate` (builds first). `--check` writes nothing and exits 1 when a committed file
  * differs from what the build gives (the drift test runs it).
@@ -105,27 +106,59 @@ async function generate(): Promise<Map<string, string>> {
     `${HEADER}\n/** Every custom error of every shipped contract, as human-readable ABI fragments. */\nexport const PROTOCOL_ERRORS = ${JSON.stringify([...errors.keys()].sort(), null, 2)} as const;\n`,
   );
 
-  files.set("sdk/src/generated/iris.ts", irisCircuit());
+  files.set("sdk/src/generated/circuits.ts", bundledCircuits());
 
   for (const [file, text] of await typechainBindings(abis)) files.set(`sdk/src/generated/contracts/${file}`, text);
   return files;
 }
 
 /**
- * The bundled iris circuit's facts the SDK needs without reading files: the weights hash of the model
- * it twins, the exported float weights it quantizes, and its Groth16 verification key.
+ * The bundled circuits' facts the SDK needs without reading files, from every
+ * circuits/<dir>/descriptor.json (written by `npm run zk:setup`) and its vkey.json: the descriptor's
+ * part the SDK uses (`ZkCircuitSpec`: model, fields, commitment, signals, labels), the verifier
+ * contract's name and the Groth16 verification key, keyed by nothing but the model's weights hash.
  */
-function irisCircuit(): string {
-  const read = (rel: string) => JSON.parse(readFileSync(path.join(ROOT, rel), "utf8"));
-  const manifest = read("models/iris/manifest.json") as { weightsHash: string };
-  const training = read("models/iris/training.json") as { weights: { exported: unknown } };
-  const vkey = read("circuits/iris/vkey.json");
+function bundledCircuits(): string {
+  const dir = path.join(ROOT, "circuits");
+  const circuits = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(path.join(dir, e.name, "descriptor.json")))
+    .map((e) => {
+      const file = path.join(dir, e.name, "descriptor.json");
+      const d = JSON.parse(readFileSync(file, "utf8")) as {
+        name: string;
+        model: { name: string; version: string; weightsHash: string };
+        input: { encoding: string; fields: { name: string; unit?: string; scale: number; bits: number }[] };
+        commitment: { scheme: string; fieldCount: number; depth: number };
+        privateInputs: { values: string; salts: string };
+        output: { kind: string; classes: number; labels: string[] };
+        artefacts: { vkey: string };
+        verifier: { contract: string };
+      };
+      return {
+        name: d.name,
+        model: { name: d.model.name, version: d.model.version, weightsHash: d.model.weightsHash.toLowerCase() },
+        input: {
+          encoding: d.input.encoding,
+          fields: d.input.fields.map((f) => ({
+            name: f.name,
+            ...(f.unit !== undefined ? { unit: f.unit } : {}),
+            scale: f.scale,
+            bits: f.bits,
+          })),
+        },
+        commitment: { scheme: d.commitment.scheme, fieldCount: d.commitment.fieldCount, depth: d.commitment.depth },
+        privateInputs: d.privateInputs,
+        output: d.output,
+        verifier: { contract: d.verifier.contract },
+        vkey: JSON.parse(readFileSync(path.join(dir, e.name, d.artefacts.vkey), "utf8")) as unknown,
+      };
+    })
+    .sort((x, y) => x.name.localeCompare(y.name));
   return (
-    HEADER.replace("from the compiled contracts", "from models/iris and circuits/iris") +
-    `\n/** The iris circuit (circuits/iris.circom): the model it proves, its float weights, its verification key. */\n` +
-    "export const IRIS_CIRCUIT: {\n  name: string;\n  weightsHash: string;\n  classes: number;\n" +
-    "  weights: { w1: number[][]; b1: number[]; w2: number[][]; b2: number[] };\n  vkey: unknown;\n} = " +
-    `${JSON.stringify({ name: "iris", weightsHash: manifest.weightsHash.toLowerCase(), classes: 3, weights: training.weights.exported, vkey })};\n`
+    HEADER.replace("from the compiled contracts", "from circuits/*/descriptor.json and vkey.json") +
+    '\nimport type { BundledZkCircuit } from "../fields/record.ts";\n\n' +
+    "/** Every bundled circuit (circuits/<dir>/), by name: what the SDK proves and verifies with no file read. */\n" +
+    `export const BUNDLED_CIRCUITS: readonly BundledZkCircuit[] = ${JSON.stringify(circuits, null, 2)};\n`
   );
 }
 

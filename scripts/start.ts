@@ -30,7 +30,6 @@ import { pino } from "pino";
 
 import ZkVerifierModule from "../deploy/modules/ZkVerifier.ts";
 import {
-  DEFAULT_VKEYS,
   checkFieldDisclosure,
   commitmentFor,
   decodeOutput,
@@ -61,9 +60,6 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const E18 = 10n ** 18n;
 const PARAMS = JSON.parse(readFileSync(path.join(ROOT, "deploy/parameters/localhost.json"), "utf8"));
 const MEASUREMENT: string = PARAMS.TeeVerifier.approvedMeasurement;
-const IRIS_WEIGHTS_HASH: string = JSON.parse(
-  readFileSync(path.join(ROOT, "models/iris/manifest.json"), "utf8"),
-).weightsHash;
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -160,18 +156,17 @@ async function main() {
   const circuits = readCircuitDescriptors(path.join(ROOT, "circuits"));
   const circuitOf = (m: BundledModel): BundledCircuit | undefined =>
     circuits.find((c) => c.model.weightsHash.toLowerCase() === m.weightsHash.toLowerCase());
+  // A model with a circuit has a ZK twin: its version pins the circuit's generated Groth16 verifier.
+  const zkVerifierOf = (m: BundledModel): string | undefined => {
+    const circuit = circuitOf(m);
+    return circuit && deployment.zkVerifiers?.[circuit.verifier.contract];
+  };
   const modelIds = new Map<string, string>();
   await steps.run("Registering the bundled models", async () => {
     await fund(owner.address, 0n);
     const ownerClient = new VerityClient(deployment, new NonceManager(owner));
     for (const m of models) {
-      // A model with a circuit has a ZK twin: its version pins the circuit's Groth16 verifier (iris's
-      // from the ceremony, the others' from their circuit descriptor).
-      const circuit = circuitOf(m);
-      const zkVerifier =
-        m.weightsHash === IRIS_WEIGHTS_HASH
-          ? deployment.irisGroth16
-          : circuit && deployment.zkVerifiers?.[circuit.verifier.contract];
+      const zkVerifier = zkVerifierOf(m);
       const terms = {
         price: parseUnits("2", 18),
         royaltyBps: 1_000,
@@ -237,7 +232,8 @@ async function main() {
   await fund(dapp.address, 1_000n * E18);
   const dappClient = new VerityClient(deployment, new NonceManager(dapp));
   await dappClient.deposit(100n * E18);
-  const zkModel = models.find((m) => m.weightsHash === IRIS_WEIGHTS_HASH && deployment.irisGroth16)?.name;
+  // The demo's private ZK requests: the iris-encoded model (its inputs come from the iris data set), if it has a circuit.
+  const zkModel = models.find((m) => m.inputEncoding === "int32be-milli-x4" && zkVerifierOf(m))?.name;
   const inputs = demoInputs(models, opts.requests, zkModel);
   const sent: Array<{
     kind: DemoKind;
@@ -262,8 +258,14 @@ async function main() {
         const mode = x.kind === "zk" ? Mode.ZK : Mode.TEE;
         params = {
           input: "0x",
-          // A model with a field record commits its field tree in either mode (its circuit's in ZK).
-          inputCommitment: await commitmentFor(mode, x.input, salt, x.model.record),
+          // A model with a field record commits its field tree in either mode: its circuit's in ZK, its
+          // manifest's in TEE (raw-tensor models: keccak256(input, salt)).
+          inputCommitment: await commitmentFor(
+            mode,
+            x.input,
+            salt,
+            mode === Mode.ZK ? circuitOf(x.model) : x.model.record,
+          ),
           mode,
           operator: operators[target]!.wallet.address,
         };
@@ -477,11 +479,8 @@ async function hospitalFlow(
     pollMs: 100,
     fromBlock: receipt.blockNumber,
   });
-  const vkey = JSON.parse(readFileSync(path.join(ROOT, "circuits", circuit.name, "vkey.json"), "utf8")) as unknown;
-  const check = await verifyResult(client, requestId, view, {
-    ...DEFAULT_VKEYS,
-    [circuit.model.weightsHash.toLowerCase()]: vkey,
-  });
+  // The SDK carries every bundled circuit's verification key (DEFAULT_VKEYS): no key to pass.
+  const check = await verifyResult(client, requestId, view);
   if (!check.ok) throw new Error(`the diagnosis result did not re-verify off-chain: ${JSON.stringify(check.checks)}`);
   const fulfilReceipt = await provider.getTransactionReceipt(view.fulfilment!.txHash);
   const diagnosis = Number(decodeOutput(model.outputEncoding, check.output!));

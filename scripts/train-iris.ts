@@ -100,8 +100,16 @@ const manifest: ManifestInput = {
     shape: ["N", 4],
     dtype: "float32",
     description:
-      "Sepal length, sepal width, petal length, petal width in cm, in that order; each as a big-endian " +
-      "int32 of round(cm × 1000) (e.g. 5.1 cm → 5100). Decoded to float32 cm = n / 1000.",
+      "Sepal length, sepal width, petal length, petal width in cm, in input.fields order; each as a big-endian " +
+      "int32 of round(cm × 1000) (e.g. 5.1 cm → 5100), below 2^16 (65.535 cm). Decoded to float32 cm = n / 1000.",
+    // The fixed-point fields the ZK circuit (npm run zk:setup -- models/iris) commits to and range-checks.
+    fields: (["sepal length", "sepal width", "petal length", "petal width"] as const).map((description) => ({
+      name: description.replace(" ", "_"),
+      unit: "cm",
+      scale: 1000,
+      bits: 16,
+      description,
+    })),
   },
   output: {
     encoding: "uint256-argmax",

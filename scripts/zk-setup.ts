@@ -1,13 +1,13 @@
 /**
  * One command to put a bundled model into ZK mode: from `models/<name>/` (manifest + ONNX) to a circuit,
  * its Groth16 keys, the Solidity verifier, the circuit descriptor and a transcript. No per-model code.
- *   npm run zk:setup -- models/<name> [--out circuits/<name>] [--verifier-dir contracts/generated]
- *                                     [--contract <Name>Groth16Verifier]
+ *   npm run zk:setup -- models/<dir> [--out circuits/<dir>] [--verifier-dir contracts/generated]
+ *                                    [--contract <ManifestName>Groth16Verifier]
  *
  *  1. parse the ONNX graph (scripts/zk/onnx-graph.ts; unsupported ops are refused), quantize it for the
  *     manifest's fixed-point encoding and write <out>/<name>.circom (scripts/zk/circuit-generator.ts)
  *  2. circom2 compile (--O2) → <out>/<name>.r1cs, <out>/<name>.wasm
- *  3. pick the smallest committed powers of tau that fits (circuits/ptau/, circuits/iris/): never made here;
+ *  3. pick the smallest committed powers of tau that fits (circuits/ptau/): never made here;
  *     if none fits, the error says which `node scripts/zk/ptau.ts <power>` to run once and commit
  *  4. Groth16 setup, 2 zkey contributions, beacon, verify against r1cs + ptau
  *  5. vkey.json, the verifier contract (scripts/zk/artefacts.ts), a sample proof checked against the
@@ -66,7 +66,8 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
   const manifestPath = join(modelDir, "manifest.json");
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
   const name: string = manifest.name;
-  const out = resolve(o.outDir ?? join(ROOT, "circuits", name));
+  // models/<dir> → circuits/<dir>: a bundled model and its ZK twin share their folder's name.
+  const out = resolve(o.outDir ?? join(ROOT, "circuits", basename(modelDir)));
   const verifierDir = resolve(o.verifierDir ?? join(ROOT, "contracts", "generated"));
   const contract = o.contract ?? `${pascalName(name)}Groth16Verifier`;
   mkdirSync(out, { recursive: true });

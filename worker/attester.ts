@@ -23,6 +23,7 @@ import {
 import type { Logger } from "pino";
 
 import type { AttestationSource } from "./attestation/evidence.ts";
+import { SignerPool } from "./signer.ts";
 
 import {
   claimFor,
@@ -59,6 +60,16 @@ function word(v: unknown, out: Uint8Array, at: number): void {
   }
 }
 
+/** Bytes of one struct encoding: the type hash and one word per field. */
+const STRUCT_BYTES = 32 * (FIELDS.length + 1);
+
+/** The EIP-712 struct encoding of `claim` (type hash ‖ field words) into `out` at `at`. */
+function encodeStruct(claim: ResultClaim, out: Uint8Array, at: number): void {
+  const c = claim as unknown as Record<string, unknown>;
+  out.set(TYPEHASH, at);
+  FIELDS.forEach((f, i) => word(c[f.name], out, at + 32 * (i + 1)));
+}
+
 const PROBE_REQUEST: Request = {
   requester: ZeroAddress,
   nonce: 1n,
@@ -83,14 +94,16 @@ export class Attester {
   readonly domain: TypedDataDomain;
   readonly #key: SigningKey;
   readonly #prefix: Uint8Array;
+  readonly #signers: SignerPool;
 
-  constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string) {
+  constructor(enclaveKey: string, chainId: bigint, coordinator: string, operator: string, signingThreads = 1) {
     this.operator = operator;
     this.#key = new SigningKey(enclaveKey.startsWith("0x") ? enclaveKey : `0x${enclaveKey}`);
     this.address = new Wallet(this.#key).address;
     this.domain = resultDomain(chainId, coordinator);
     const separator = TypedDataEncoder.hashDomain(this.domain);
     this.#prefix = getBytes(concat(["0x1901", separator]));
+    this.#signers = new SignerPool(this.#key.privateKey, this.#prefix, signingThreads);
     // Self-check against the SDK's EIP-712 encoding (sdk/tee.ts is the reference).
     const probe = claimFor(12345n, PROBE_REQUEST, "0x04", coordinator);
     if (this.digest(probe) !== resultDigest(this.domain, probe))
@@ -99,10 +112,8 @@ export class Attester {
 
   /** EIP-712 digest of `claim` (fields as listed in sdk/tee.ts RESULT_TYPES). */
   digest(claim: ResultClaim): string {
-    const c = claim as unknown as Record<string, unknown>;
-    const struct = new Uint8Array(32 * (FIELDS.length + 1));
-    struct.set(TYPEHASH, 0);
-    FIELDS.forEach((f, i) => word(c[f.name], struct, 32 * (i + 1)));
+    const struct = new Uint8Array(STRUCT_BYTES);
+    encodeStruct(claim, struct, 0);
     const buf = new Uint8Array(66);
     buf.set(this.#prefix, 0);
     buf.set(getBytes(keccak256(struct)), 34);
@@ -112,6 +123,36 @@ export class Attester {
   /** 65-byte r‖s‖v signature over the result of `request` with `output`. */
   sign(requestId: bigint, request: Request, output: Uint8Array | string): string {
     return this.#key.sign(this.digest(claimFor(requestId, request, output, this.operator))).serialized;
+  }
+
+  /**
+   * Signatures over many results, made in the signing threads (worker/signer.ts) so the event loop
+   * stays free; the same bytes `sign` makes. If the thread fails, they are made here instead and
+   * `onThreadError` is told why.
+   */
+  async signMany(
+    items: readonly { requestId: bigint; request: Request; output: Uint8Array | string }[],
+    onThreadError: (err: Error) => void = () => undefined,
+  ): Promise<string[]> {
+    const claims = items.map((it) => claimFor(it.requestId, it.request, it.output, this.operator));
+    const structs = new Uint8Array(STRUCT_BYTES * claims.length);
+    claims.forEach((c, i) => encodeStruct(c, structs, i * STRUCT_BYTES));
+    try {
+      return await this.#signers.sign(structs, STRUCT_BYTES);
+    } catch (err) {
+      onThreadError(err as Error);
+      return claims.map((c) => this.#key.sign(this.digest(c)).serialized);
+    }
+  }
+
+  /** Start the signing threads now rather than on the first results; resolves with their ECDSA backend. */
+  async warm(): Promise<string> {
+    return this.#signers.warm();
+  }
+
+  /** Stop the signing thread. */
+  async close(): Promise<void> {
+    await this.#signers.close();
   }
 
   /** Recover with the SDK (tests, spot checks). */

@@ -183,7 +183,13 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
           })
         : new Map();
     const executor = new Executor(models);
-    const attester = new Attester(c.enclaveKey, chainId, c.deployment.coordinator, operator.address);
+    const attester = new Attester(
+      c.enclaveKey,
+      chainId,
+      c.deployment.coordinator,
+      operator.address,
+      c.tee.signingThreads,
+    );
     const store = openStore(c.dbPath);
     opened.push(store);
     const events = new EventSource(
@@ -204,7 +210,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     if (c.zk.enabled === true && circuits.length === 0)
       throw setting(
         "zk.enabled",
-        `no circuit files found in ${c.zk.circuitsDir} (<name>/descriptor.json with its wasm and zkey, or iris/iris.wasm and iris/iris_final.zkey)`,
+        `no circuit files found in ${c.zk.circuitsDir} (<name>/descriptor.json with its wasm and zkey, from npm run zk:setup)`,
         "set zk.circuitsDir to the folder holding them, or set zk.enabled to false",
       );
     const provers = new Map(
@@ -215,6 +221,7 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     const journal: Journal = {
       record: (tx) => store.markSubmitted(tx),
       pending: () => store.pendingTxs(),
+      pendingCount: () => store.pendingTxCount(),
       setState: (hashes, state) => store.setTxState(hashes, state),
     };
     const txs = new TransactionSender({ rpc, wallet: operator, chainId, journal, fees: c.gas, log });

@@ -57,6 +57,22 @@ export interface PollResult {
   batches: number;
 }
 
+/**
+ * Checksummed addresses of recently seen 20-byte hex bodies: a checksum is a keccak256, and the same
+ * few requesters, callbacks and operators recur in every request (bounded: cleared when full).
+ */
+const CHECKSUMS = new Map<string, string>();
+function checksummed(body: string): string {
+  const key = body.toLowerCase();
+  let out = CHECKSUMS.get(key);
+  if (out === undefined) {
+    if (CHECKSUMS.size >= 4096) CHECKSUMS.clear();
+    out = getAddress("0x" + key);
+    CHECKSUMS.set(key, out);
+  }
+  return out;
+}
+
 const HEAD_WORDS = REQUEST_LAYOUT.length + 1; // static Request tuple inline, then the offset of `input`
 
 /**
@@ -75,7 +91,7 @@ export function decodeRequested(data: string): { request: Request; input: string
     const w = word(i);
     if (kind === "address") {
       if (!w.startsWith("000000000000000000000000")) return undefined;
-      out[key] = getAddress("0x" + w.slice(24));
+      out[key] = checksummed(w.slice(24));
     } else if (kind === "uint") out[key] = BigInt("0x" + w);
     else if (kind === "bytes32") out[key] = "0x" + w.toLowerCase();
     else {

@@ -7,8 +7,7 @@
  *   TEE  inputHash = the field-tree root of sdk/src/fields/record.ts when the model's manifest
  *        declares a field record (input.fields), the same root a ZK request carries; else
  *        keccak256(abi.encode(bytes input, bytes32 salt)) (raw tensors)
- *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (a generated circuit), or
- *        Poseidon(x0, x1, x2, x3, zkSalt(salt)) for the iris circuit (x = int32be-milli-x4 values)
+ *   ZK   inputHash = the field-tree root of sdk/src/fields/record.ts (from the model's circuit descriptor)
  * It is then written to the job store (before the answer) and the worker is woken.
  *
  * Answers (JSON; errors as {"error": "..."} naming the problem and the fix):
@@ -385,9 +384,7 @@ export class Intake {
           ? record !== undefined
             ? `TEE, a model with input.fields: ${tree}`
             : "TEE: keccak256(abi.encode(bytes input, bytes32 salt))"
-          : execute.zkCircuit(request.weightsHash) !== undefined
-            ? `ZK: ${tree}`
-            : "ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)";
+          : `ZK: ${tree}`;
       throw new Refusal(
         422,
         "commitment-mismatch",

@@ -10,7 +10,7 @@ import { Worker as Thread } from "node:worker_threads";
 
 import type { Logger } from "pino";
 
-import { IRIS_CIRCUIT, circuitInput, circuitSpec, type Groth16Proof, type ZkCircuitSpec } from "@verity-ai/sdk";
+import { circuitSpec, type Groth16Proof, type ZkCircuitSpec } from "@verity-ai/sdk";
 
 /** The witness input of one proof: signal name → decimal string(s). */
 export type WitnessInput = Record<string, string | string[]>;
@@ -22,8 +22,8 @@ export interface ZkCircuit {
   weightsHash: string;
   wasm: string;
   zkey: string;
-  /** The descriptor of a generated circuit; undefined for the iris circuit of scripts/zk-ceremony.ts. */
-  spec: ZkCircuitSpec | undefined;
+  /** The circuit's descriptor: its fields, commitment and signal names. */
+  spec: ZkCircuitSpec;
   /** A valid witness input (all fields and salts zero) to warm a prover thread with. */
   warmInput: WitnessInput;
 }
@@ -31,8 +31,7 @@ export interface ZkCircuit {
 /**
  * The circuits whose artefacts are present in `circuitsDir` (config `zk.circuitsDir`): every
  * `<circuitsDir>/<name>/descriptor.json` whose wasm and proving key exist (from `npm run zk:setup`)
- * proves the model version its descriptor names; and the iris circuit
- * (`iris/iris.wasm`, `iris/iris_final.zkey`, from scripts/zk-ceremony.ts) if it has no descriptor.
+ * proves the model version its descriptor names.
  * Throws on a descriptor that cannot be read, naming the file and the fix.
  */
 export function availableCircuits(circuitsDir: string): ZkCircuit[] {
@@ -64,18 +63,6 @@ export function availableCircuits(circuitsDir: string): ZkCircuit[] {
       warmInput: { [spec.privateInputs.values]: zeros, [spec.privateInputs.salts]: zeros },
     });
   }
-  const wasm = join(circuitsDir, "iris", "iris.wasm");
-  const zkey = join(circuitsDir, "iris", "iris_final.zkey");
-  const iris = IRIS_CIRCUIT.weightsHash.toLowerCase();
-  if ([wasm, zkey].every((p) => existsSync(p)) && !out.some((c) => c.weightsHash === iris))
-    out.push({
-      name: IRIS_CIRCUIT.name,
-      weightsHash: iris,
-      wasm,
-      zkey,
-      spec: undefined,
-      warmInput: circuitInput([5100n, 3500n, 1400n, 200n], 1n),
-    });
   return out;
 }
 

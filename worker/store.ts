@@ -10,6 +10,14 @@
  * genesis hash), the transaction journal (each signed transaction, written before it is
  * broadcast), and the private inputs received on the intake endpoint (table private_inputs: the
  * only place they are kept, never in `jobs`; deleted `intake.retainSec` after their job is final).
+ *
+ * Durability: WAL with `synchronous = NORMAL`, so a commit survives a crash of the process (the
+ * operating system holds the write) without waiting for the disk; only the two commits whose loss
+ * on a power failure could not be re-derived from the chain wait for the disk (`synchronous =
+ * FULL` for that commit): the journal entry of a signed transaction before it is broadcast, and a
+ * private input before the intake answers. Everything else is re-derived after a power loss: the
+ * cursor rescans, an executing or attested job runs again (execution is deterministic), a
+ * submitted one is followed through its journalled transaction.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -193,11 +201,16 @@ export class JobStore {
   readonly #getInput: StatementSync;
   readonly #ready: StatementSync;
   readonly #moves = new Map<JobState, StatementSync>();
+  readonly #syncLevel: StatementSync;
+  readonly #pendingTxs: StatementSync;
+  readonly #pendingTxCount: StatementSync;
+  #lastCommitSync = 0;
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.#syncLevel = this.#db.prepare("PRAGMA synchronous");
     this.#migrate();
     this.#db.exec(SCHEMA);
     this.#insert = this.#db.prepare(
@@ -207,6 +220,8 @@ export class JobStore {
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE request_id = ?");
     this.#stateOf = this.#db.prepare("SELECT state FROM jobs WHERE request_id = ?");
     this.#byState = this.#db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY block_number, request_id LIMIT ?");
+    this.#pendingTxs = this.#db.prepare("SELECT * FROM txs WHERE state = 'pending' ORDER BY nonce, sent_at");
+    this.#pendingTxCount = this.#db.prepare("SELECT COUNT(*) AS n FROM txs WHERE state = 'pending'");
     this.#getInput = this.#db.prepare("SELECT * FROM private_inputs WHERE request_id = ?");
     this.#ready = this.#db.prepare(
       "SELECT * FROM jobs WHERE state = 'seen' AND not_before <= ? ORDER BY block_number, request_id LIMIT ?",
@@ -240,18 +255,38 @@ export class JobStore {
     }
   }
 
-  /** Run `fn` in one transaction (all or nothing). */
-  #tx<T>(fn: () => T): T {
+  /**
+   * Run `fn` in one transaction (all or nothing). `durable`: the commit waits for the disk
+   * (synchronous = FULL), for what a power loss must not take (see the header).
+   */
+  #tx<T>(fn: () => T, durable = false): T {
     if (this.#db.isTransaction) return fn();
-    this.#db.exec("BEGIN IMMEDIATE");
+    if (durable) this.#db.exec("PRAGMA synchronous = FULL");
     try {
-      const out = fn();
-      this.#db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      this.#db.exec("ROLLBACK");
-      throw err;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const out = fn();
+        this.#lastCommitSync = Number((this.#syncLevel.get() as Row).synchronous);
+        this.#db.exec("COMMIT");
+        return out;
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    } finally {
+      if (durable) this.#db.exec("PRAGMA synchronous = NORMAL");
     }
+  }
+
+  /**
+   * The connection's synchronous level now and at the last commit (1 = NORMAL, 2 = FULL): what the
+   * durability rule's tests read.
+   */
+  get synchronousLevel(): { now: number; lastCommit: number } {
+    return {
+      now: Number((this.#syncLevel.get() as Row).synchronous),
+      lastCommit: this.#lastCommitSync,
+    };
   }
 
   /**
@@ -290,6 +325,11 @@ export class JobStore {
   get(requestId: string): Job | undefined {
     const r = this.#get.get(requestId) as Row | undefined;
     return r === undefined ? undefined : toJob(r);
+  }
+
+  /** A job's state alone (no row parsing), or undefined for an unknown request. */
+  stateOf(requestId: string): JobState | undefined {
+    return (this.#stateOf.get(requestId) as Row | undefined)?.state as JobState | undefined;
   }
 
   byState(state: JobState, limit = 1_000_000): Job[] {
@@ -427,7 +467,7 @@ export class JobStore {
         tx.requestIds.map((id) => ({ id, fields: { txHash: tx.hash } })),
         now,
       );
-    });
+    }, true);
   }
 
   /**
@@ -504,7 +544,7 @@ export class JobStore {
       if ((this.#stateOf.get(requestId) as Row | undefined)?.state !== "awaiting-input") return false;
       this.#move("putPrivateInput", "seen", [{ id: requestId, fields: { problem: null } }], now);
       return true;
-    });
+    }, true);
   }
 
   /** Jobs in awaiting-input whose private input has arrived meanwhile → seen. Returns their ids. */
@@ -577,9 +617,12 @@ export class JobStore {
   // ------------------------------------------------------------------ transaction journal
 
   pendingTxs(): TxRow[] {
-    return (this.#db.prepare("SELECT * FROM txs WHERE state = 'pending' ORDER BY nonce, sent_at").all() as Row[]).map(
-      toTx,
-    );
+    return (this.#pendingTxs.all() as Row[]).map(toTx);
+  }
+
+  /** How many journalled transactions are pending (without reading them). */
+  pendingTxCount(): number {
+    return Number((this.#pendingTxCount.get() as Row).n);
   }
 
   txsByNonce(nonce: number): TxRow[] {

@@ -160,6 +160,8 @@ export class Worker {
         "worker identity",
       );
       await parts.sync.checkChain();
+      const [, backend] = await Promise.all([this.#warmModels(parts), parts.attester.warm()]);
+      this.log.info({ threads: c.tee.signingThreads, backend }, "result signing threads ready");
       this.#problems = await this.#ensureAttested(parts);
       this.#recover(parts);
       if (c.intake.enabled && this.intakeServer === undefined) {
@@ -207,6 +209,25 @@ export class Worker {
       throw err;
     }
     this.#parts = parts;
+  }
+
+  /** Load every served model's session now (the first jobs would otherwise wait for it). */
+  async #warmModels(parts: Parts): Promise<void> {
+    const served = parts.models
+      .list()
+      .map((m) => m.weightsHash)
+      .filter((h) => parts.execute.served(h));
+    const start = performance.now();
+    const failed = await parts.executor.warm(served);
+    for (const f of failed)
+      this.log.error(
+        { weightsHash: f.weightsHash, err: f.error },
+        "model cannot be loaded; its requests will fail until the file is repaired",
+      );
+    this.log.info(
+      { models: served.length - failed.length, ms: Math.round(performance.now() - start) },
+      "model sessions loaded",
+    );
   }
 
   /** Check the operator and its enclave key's registration; register or re-attest it when needed. */
@@ -419,6 +440,7 @@ export class Worker {
     p.execute.close();
     await Promise.all([...p.provers.values()].map((x) => x.close()));
     await p.executor.close();
+    await p.attester.close();
     p.store.close();
     p.provider.destroy();
   }

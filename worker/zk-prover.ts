@@ -1,13 +1,12 @@
 /**
  * Groth16 proving for a circuit: the witness calculator (circom's wasm) and snarkjs's prover, loaded
  * once per instance. `CircuitProver` proves any circuit from its witness input (the worker builds it
- * from the circuit descriptor, see sdk/src/fields/record.ts); `IrisProver` adds the iris circuit's
- * (x, salt) input. Runs inside the prover threads (worker/zk-thread.ts) and in tests.
+ * from the circuit descriptor, see sdk/src/fields/record.ts). Runs inside the prover threads (worker/zk-thread.ts) and in tests.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
-import { checkIrisInput, circuitInput, type ZkProofResult } from "@verity-ai/sdk";
+import type { ZkProofResult } from "@verity-ai/sdk";
 
 interface WitnessCalculator {
   calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]>;
@@ -59,23 +58,5 @@ export class CircuitProver {
   async proveInput(input: Record<string, unknown>): Promise<ZkProofResult> {
     const wtns = await this.#calculate((wc) => wc.calculateWTNSBin(input, true));
     return snarkjs.groth16.prove({ type: "mem", data: this.zkey }, { type: "mem", data: wtns });
-  }
-}
-
-/** The iris circuit of scripts/zk-ceremony.ts: input (x, salt). Construct with `IrisProver.load()`. */
-export class IrisProver extends CircuitProver {
-  static override load(wasmPath: string, zkeyPath: string): IrisProver {
-    return new IrisProver(readFileSync(wasmPath), readFileSync(zkeyPath));
-  }
-
-  /** Full witness (index 0 is 1, then class, commitment, then private signals). */
-  witness(x: readonly bigint[], salt: bigint): Promise<bigint[]> {
-    return this.witnessOf(circuitInput(x, salt));
-  }
-
-  /** Groth16 proof that `class = iris(x)` for the commitment to (x, salt). */
-  prove(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
-    checkIrisInput(x);
-    return this.proveInput(circuitInput(x, salt));
   }
 }

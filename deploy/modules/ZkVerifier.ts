@@ -26,18 +26,14 @@ export function generatedVerifierContracts(): string[] {
 }
 
 /**
- * ZK mode on top of the whole protocol: the generated Groth16 verifier of the iris circuit and of every
- * generated circuit (circuits/<name>/descriptor.json), each approved in the registry (a model owner
- * pins one in a version's `zkVerifier`), the generated Poseidon contract for disclosure checks, and
- * the ZkVerifier, installed as the coordinator's mode-2 verifier.
+ * ZK mode on top of the whole protocol: the generated Groth16 verifier of every bundled circuit
+ * (circuits/<name>/descriptor.json, from npm run zk:setup), each approved in the registry (a model owner
+ * pins one in a version's `zkVerifier`), and the ZkVerifier, installed as the coordinator's mode-2 verifier.
  */
 export default buildModule("ZkVerifier", (m) => {
   const { token, staking, registry, coordinator, attestation, tee } = m.useModule(VerityModule);
-  const irisGroth16 = m.contract("IrisGroth16Verifier");
-  const poseidon = m.contract("PoseidonT6");
-  const zk = m.contract("ZkVerifier", [registry, poseidon]);
+  const zk = m.contract("ZkVerifier", [registry]);
   // Governance approves the generated verifiers' code, so model owners may pin them in a version.
-  m.call(registry, "setZkVerifierApproval", [irisGroth16, true], { id: "ApproveIrisGroth16" });
   const generated = Object.fromEntries(
     generatedVerifierContracts().map((name) => {
       const c = m.contract(name);
@@ -46,5 +42,5 @@ export default buildModule("ZkVerifier", (m) => {
     }),
   );
   m.call(coordinator, "setVerifier", [Mode.ZK, zk], { id: "SetZkVerifier" });
-  return { token, staking, registry, coordinator, attestation, tee, irisGroth16, poseidon, zk, ...generated };
+  return { token, staking, registry, coordinator, attestation, tee, zk, ...generated };
 });

@@ -84,15 +84,15 @@ export function withDevFlag(o: DeployOptions): Record<string, Record<string, unk
   return p;
 }
 
-/** The record's addresses from Ignition's result: the six every module returns, and the ZK pair when present. */
+/** The record's addresses from Ignition's result: the six every module returns, and ZK's when present. */
 async function addressesOf(result: Record<string, { getAddress(): Promise<string> }>) {
-  const keys = ["token", "registry", "staking", "coordinator", "tee", "attestation", "zk", "irisGroth16"] as const;
+  const keys = ["token", "registry", "staking", "coordinator", "tee", "attestation", "zk"] as const;
   const out: Record<string, string> = {};
   for (const k of keys) if (result[k]) out[k] = getAddress(await result[k].getAddress());
   // The generated circuits' verifiers, by contract name (deploy/modules/ZkVerifier.ts).
   const zkVerifiers: Record<string, string> = {};
   for (const [k, c] of Object.entries(result))
-    if (k.endsWith("Groth16Verifier") && k !== "irisGroth16") zkVerifiers[k] = getAddress(await c.getAddress());
+    if (k.endsWith("Groth16Verifier")) zkVerifiers[k] = getAddress(await c.getAddress());
   const record = out as unknown as Omit<Deployment, "chainId">;
   return Object.keys(zkVerifiers).length > 0 ? { ...record, zkVerifiers } : record;
 }

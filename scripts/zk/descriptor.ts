@@ -73,8 +73,9 @@ interface ManifestLike {
 
 /**
  * The fixed-point encoding a bundled model's manifest declares: `int32be-fixed-x*` with
- * `input.fields` (the graph reads the integers), or `int32be-milli-x4` (four values × 1000, 16-bit
- * unsigned in the circuit, the graph reads value = n / 1000; names from `featureNames`).
+ * `input.fields` (the graph reads the integers), or `int32be-milli-x4` (four values × 1000, the graph
+ * reads value = n / 1000) with its four `input.fields` (scale 1000; names, units, bits), or without
+ * them four 16-bit fields named from `featureNames` (x0..x3 by default).
  */
 export function encodingFromManifest(
   m: ManifestLike,
@@ -89,6 +90,19 @@ export function encodingFromManifest(
     return { onnxInput: "integer", fields: m.input.fields.map((f) => ({ ...f })) };
   }
   if (m.input.encoding === "int32be-milli-x4") {
+    if (m.input.fields !== undefined) {
+      const wrong =
+        m.input.fields.length !== 4
+          ? `has ${m.input.fields.length} fields`
+          : m.input.fields.find((f) => f.scale !== 1000)
+            ? "has a field whose scale is not 1000"
+            : undefined;
+      if (wrong !== undefined)
+        throw new Error(
+          `${m.name}: encoding int32be-milli-x4 is four values × 1000, but input.fields ${wrong}: fix the manifest`,
+        );
+      return { onnxInput: "scaled", fields: m.input.fields.map((f) => ({ ...f })) };
+    }
     return {
       onnxInput: "scaled",
       fields: Array.from({ length: 4 }, (_, i) => ({ name: featureNames[i] ?? `x${i}`, scale: 1000, bits: 16 })),

@@ -1,6 +1,6 @@
 /**
  * Writes the Poseidon contracts the field-disclosure check uses: contracts/generated/PoseidonT3.sol
- * (2 inputs: leaves) and PoseidonT5.sol (4 inputs: nodes), circomlibjs's bytecode as for PoseidonT6.
+ * (2 inputs: leaves) and PoseidonT5.sol (4 inputs: nodes), circomlibjs's bytecode.
  *   node scripts/zk/poseidon-contracts.ts
  */
 import { writeFileSync } from "node:fs";

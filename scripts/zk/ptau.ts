@@ -26,10 +26,7 @@ const BEACON_ITERATIONS_EXP = 10;
 /** The committed shared ptau file for `power`. */
 export const ptauPath = (power: number, dir: string = PTAU_DIR): string => join(dir, `pot${power}_final.ptau`);
 
-/**
- * The smallest committed powers-of-tau that fits a domain of 2^power: the shared ones in
- * circuits/ptau (pot<k>_final.ptau) and circuits/iris/pot_final.ptau (2^11).
- */
+/** The smallest committed powers-of-tau that fits a domain of 2^power: circuits/ptau/pot<k>_final.ptau. */
 export function findPtau(power: number): { path: string; power: number } | undefined {
   const candidates: { path: string; power: number }[] = [];
   if (existsSync(PTAU_DIR)) {
@@ -38,8 +35,6 @@ export function findPtau(power: number): { path: string; power: number } | undef
       if (m) candidates.push({ path: join(PTAU_DIR, f), power: Number(m[1]) });
     }
   }
-  const iris = join(ROOT, "circuits", "iris", "pot_final.ptau");
-  if (existsSync(iris)) candidates.push({ path: iris, power: 11 });
   return candidates.filter((c) => c.power >= power).sort((a, b) => a.power - b.power)[0];
 }
 

@@ -9,12 +9,12 @@ export interface Deployment {
   coordinator: string;
   tee: string;
   attestation: string;
-  /** Present once the ZK mode is deployed: the ZkVerifier and the iris circuit's Groth16 verifier. */
+  /** Present once the ZK mode is deployed: the ZkVerifier, installed as the coordinator's mode-2 verifier. */
   zk?: string;
-  irisGroth16?: string;
   /**
    * The generated circuits' Groth16 verifiers, by contract name (a circuit descriptor's
-   * `verifier.contract`, e.g. "BreastCancerMlpGroth16Verifier").
+   * `verifier.contract`, e.g. "IrisMlpGroth16Verifier", "BreastCancerMlpGroth16Verifier"; the SDK's
+   * `bundledCircuit(weightsHash).verifier.contract` for a bundled model).
    */
   zkVerifiers?: Record<string, string>;
   /** Block the deployment started in: event queries (the SDK's, the node's scan) start here. */
@@ -31,7 +31,6 @@ const IGNITION_KEYS: Record<keyof Omit<Deployment, "chainId" | "startBlock" | "a
   tee: "TeeVerifier#TeeVerifier",
   attestation: "TeeVerifier#DevApprovedMeasurementAttestationVerifier",
   zk: "ZkVerifier#ZkVerifier",
-  irisGroth16: "ZkVerifier#IrisGroth16Verifier",
 };
 
 /** Builds a `Deployment` from Ignition's `deployed_addresses.json` map. */
@@ -40,14 +39,12 @@ export function fromIgnitionAddresses(chainId: number, addresses: Record<string,
   for (const [key, future] of Object.entries(IGNITION_KEYS)) {
     const value = addresses[future];
     if (value === undefined) {
-      if (key === "zk" || key === "irisGroth16") continue;
+      if (key === "zk") continue;
       throw new Error(`deployment has no address for ${future} (needed for "${key}"): deploy the Verity module first`);
     }
     out[key] = getAddress(value);
   }
-  const generated = Object.entries(addresses).filter(
-    ([future]) => /^ZkVerifier#\w+Groth16Verifier$/.test(future) && future !== IGNITION_KEYS.irisGroth16,
-  );
+  const generated = Object.entries(addresses).filter(([future]) => /^ZkVerifier#\w+Groth16Verifier$/.test(future));
   if (generated.length > 0)
     out.zkVerifiers = Object.fromEntries(generated.map(([future, a]) => [future.split("#")[1]!, getAddress(a)]));
   return out as unknown as Deployment;

@@ -13,6 +13,7 @@ export * from "./client.ts";
 export * from "./preflight.ts";
 export * from "./tee.ts";
 export * from "./zk.ts";
+export * from "./circuits.ts";
 export * from "./private.ts";
 export * from "./fields/index.ts";
 export * from "./verify.ts";

@@ -8,15 +8,14 @@
  *   result can be disclosed field by field and checked by FieldDisclosureVerifier like a ZK one.
  * - TEE, a model with no field record (raw tensors: audio frames, un-named inputs):
  *   keccak256(abi.encode(bytes input, bytes32 salt)) over the model-encoded input bytes.
- * - ZK with a generated circuit (its descriptor given): the root of the per-field Merkle tree over the
- *   record's fixed-point integers, field i salted with Poseidon(zkSalt(salt), i) (fields/record.ts).
- * - ZK (iris, no descriptor given): Poseidon(x0, x1, x2, x3, salt) over the milli-cm integers.
+ * - ZK (the model's circuit descriptor given; `bundledCircuit(weightsHash)` for a bundled model): the
+ *   root of the per-field Merkle tree over the record's fixed-point integers, field i salted with
+ *   Poseidon(zkSalt(salt), i) (fields/record.ts).
  */
 import { AbiCoder, getAddress, getBytes, hexlify, isAddress, keccak256, randomBytes, zeroPadValue } from "ethers";
 import type { BytesLike } from "ethers";
 
 import { Mode } from "./types.ts";
-import { commitmentHex, irisCommitment, irisInputFromBytes } from "./zk.ts";
 import { recordCommitment, zkSalt, type RecordSpec } from "./fields/record.ts";
 
 export { zkSalt };
@@ -53,7 +52,11 @@ export async function commitmentFor(
 ): Promise<string> {
   if (mode === Mode.TEE) return teeRecordCommitment(input, salt, circuit);
   if (mode === Mode.ZK && circuit !== undefined) return recordCommitment(circuit, input, salt);
-  if (mode === Mode.ZK) return commitmentHex(await irisCommitment(irisInputFromBytes(input), zkSalt(salt)));
+  if (mode === Mode.ZK)
+    throw new Error(
+      "a ZK commitment needs the model's circuit descriptor: pass bundledCircuit(weightsHash) for a bundled model, " +
+        "or the circuit's descriptor.json from npm run zk:setup",
+    );
   throw new Error(`mode ${mode} has no private-input commitment: use 1 (TEE) or 2 (ZK)`);
 }
 

@@ -4,7 +4,8 @@ import { IAttestationVerifier__factory } from "./generated/contracts/index.ts";
 
 import type { VerityClient, ResultView } from "./client.ts";
 import { claimFor, recoverResultSigner, resultDomain } from "./tee.ts";
-import { IRIS_CIRCUIT, classOutput, verifyOffchain } from "./zk.ts";
+import { DEFAULT_VKEYS } from "./circuits.ts";
+import { classOutput, verifyOffchain } from "./zk.ts";
 import type { Groth16Proof } from "./zk.ts";
 import { Mode } from "./types.ts";
 
@@ -30,7 +31,7 @@ export interface Verification {
  * - TEE: the signature in the fulfil transaction recovers to the enclave key the verifier recorded,
  *   that key is registered to the operator who was paid, and it is still active.
  * - ZK: the Groth16 proof in the fulfil transaction verifies under the verification key of the
- *   model version's circuit (`vkeys`: weights hash → vkey.json), with public signals [output class,
+ *   model version's circuit (`vkeys`: weights hash → vkey.json; every bundled circuit's by default), with public signals [output class,
  *   the request's input commitment], and the output is that class; the version pins a Groth16
  *   verifier on-chain. The proof does not name the operator: a ZK request names it, and only it can
  *   fulfil the request.
@@ -39,7 +40,7 @@ export async function verifyResult(
   client: VerityClient,
   requestId: bigint,
   view?: ResultView,
-  vkeys: Record<string, unknown> = DEFAULT_VKEYS,
+  vkeys: Readonly<Record<string, unknown>> = DEFAULT_VKEYS,
 ): Promise<Verification> {
   const v = view ?? (await client.readResult(requestId));
   const checks: Check[] = [];
@@ -97,16 +98,13 @@ export async function verifyResult(
   return { requestId, ok: checks.every((c) => c.ok), mode: modeName, output, checks };
 }
 
-/** Verification keys (snarkjs vkey JSON) of the bundled circuits, by the weights hash of the model they twin. */
-export const DEFAULT_VKEYS: Record<string, unknown> = { [IRIS_CIRCUIT.weightsHash]: IRIS_CIRCUIT.vkey };
-
 async function checkZk(
   client: VerityClient,
   v: ResultView,
   proof: string,
   output: string,
   add: (name: string, ok: boolean, detail: string) => void,
-  vkeys: Record<string, unknown>,
+  vkeys: Readonly<Record<string, unknown>>,
 ): Promise<void> {
   const pinned = await client.registry.zkVerifierOf(v.request.modelId, v.request.version);
   // The coordinator pinned the version's verifier into the request and records the one that accepted.

@@ -4,18 +4,18 @@
  * Also runs the README's SDK example as written.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
 import { Wallet, parseEther, parseUnits } from "ethers";
 import type { Contract } from "ethers";
 
-import { teeCommitment } from "@verity-ai/sdk";
+import { Mode, commitmentFor, zkSalt } from "@verity-ai/sdk";
 import { NETWORKS } from "../../cli/context.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { Worker } from "../../worker/worker.ts";
-import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, startNode } from "../helpers/node.ts";
+import { E18, MEASUREMENT, ROOT, deployProtocol, freePort, manifestRecord, startNode } from "../helpers/node.ts";
 import type { LocalNode, Protocol } from "../helpers/node.ts";
 import { newOperator, quiet, tmp, waitFor, workerConfig } from "../worker/helpers.ts";
 
@@ -197,6 +197,7 @@ describe("verity CLI (against a local node with a worker)", function () {
 
   it("request --private: only a commitment on-chain, the input to the operator's intake, verified result", async function () {
     const salt = "0x" + "5a".repeat(32);
+    const recordOut = join(await tmp("cli-record"), "iris-record.json");
     const res = await json([
       "request",
       "--model",
@@ -208,6 +209,8 @@ describe("verity CLI (against a local node with a worker)", function () {
       `http://127.0.0.1:${intakePort}`,
       "--salt",
       salt,
+      "--record-out",
+      recordOut,
       "--wait",
       "--wait-timeout",
       "60",
@@ -217,7 +220,21 @@ describe("verity CLI (against a local node with a worker)", function () {
     const show = await json(["result", "show", res.requestId]);
     expect(show.input).to.equal(undefined);
     const input = "0x" + [6300, 3300, 6000, 2500].map((v) => v.toString(16).padStart(8, "0")).join("");
-    expect(show.request.inputHash).to.equal(teeCommitment(input, salt));
+    // Iris's manifest declares a field record: the commitment is its field-tree root, not keccak256(input, salt).
+    const commitment = await commitmentFor(Mode.TEE, input, salt, manifestRecord("iris"));
+    expect(show.request.inputHash).to.equal(commitment);
+    expect(res.commitment).to.equal(commitment);
+    expect(res.record).to.equal(recordOut);
+    expect(JSON.parse(readFileSync(recordOut, "utf8"))).to.deep.equal({
+      model: "iris",
+      requestId: res.requestId,
+      mode: "TEE",
+      commitment,
+      values: { sepal_length: "6.3", sepal_width: "3.3", petal_length: "6", petal_width: "2.5" },
+      masterSalt: zkSalt(salt).toString(),
+      salt,
+    });
+    expect(statSync(recordOut).mode & 0o777).to.equal(0o600);
     const verify = await cli(["result", "verify", res.requestId]);
     expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
     expect(verify.stdout).to.contain("✔ input: private input: commitment");

@@ -3,9 +3,9 @@
  * until it answers, deploy the protocol with ethers factories from artifacts/ (same wiring and
  * parameters as the Ignition modules in deploy/modules/, approved measurement from
  * deploy/parameters/localhost.json), register the bundled models, stake operators, stop it.
- * `deployProtocol(node, { zk: true })` adds ZK mode as deploy/modules/ZkVerifier.ts wires it: the generated
- * iris Groth16 verifier, PoseidonT6 and ZkVerifier (the coordinator's mode-2 verifier), with iris
- * registered for TEE | ZK and pinned to the Groth16 verifier.
+ * `deployProtocol(node, { zk: true })` adds ZK mode as deploy/modules/ZkVerifier.ts wires it: the ZkVerifier
+ * (the coordinator's mode-2 verifier) and every bundled circuit's generated Groth16 verifier, approved,
+ * with each model that has a circuit (iris, breast-cancer-mlp) registered for TEE | ZK and pinned to it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -30,9 +30,12 @@ import {
 import { freePort } from "../../scripts/lib/ports.ts";
 import {
   circuitSpec,
+  parseManifest,
+  recordSpecFromManifest,
   requestIdOf,
   requestParams,
   toRequest,
+  type RecordSpec,
   type Request,
   type RequestParams,
   type ZkCircuitSpec,
@@ -174,6 +177,15 @@ export async function deploy(
   return c as Contract;
 }
 
+/**
+ * The field record models/<dir>/manifest.json declares (what a private TEE request for it commits:
+ * `commitmentFor(Mode.TEE, input, salt, manifestRecord(dir))`), undefined for a raw-tensor model.
+ */
+export function manifestRecord(dir: string): RecordSpec | undefined {
+  const file = join(MODELS_DIR, dir, "manifest.json");
+  return recordSpecFromManifest(parseManifest(JSON.parse(readFileSync(file, "utf8")), `models/${dir}/manifest.json`));
+}
+
 export interface BundledModel {
   name: string;
   dir: string;
@@ -196,9 +208,7 @@ export interface Protocol {
   /** ZK mode (deployProtocol with { zk: true }). */
   zk?: {
     verifier: Contract;
-    irisGroth16: Contract;
-    poseidon: Contract;
-    /** The generated Groth16 verifier of each circuits/<name>/descriptor.json, by model name. */
+    /** The generated Groth16 verifier of each circuits/<dir>/descriptor.json, by model name ("iris-mlp", …). */
     generated: Record<string, Contract>;
   };
   models: Record<string, BundledModel>;
@@ -272,16 +282,9 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   await (await coordinator.getFunction("setVerifier")(1, await tee.getAddress())).wait();
   let zk: Protocol["zk"];
   if (opts.zk) {
-    const irisGroth16 = await deploy(admin, "generated/IrisGroth16Verifier", []);
-    // Governance approves the generated verifier's code, so the iris version may pin it.
-    await (await registry.getFunction("setZkVerifierApproval")(await irisGroth16.getAddress(), true)).wait();
-    const poseidon = await deploy(admin, "generated/PoseidonT6", []);
-    const verifier = await deploy(admin, "verifiers/ZkVerifier", [
-      await registry.getAddress(),
-      await poseidon.getAddress(),
-    ]);
+    const verifier = await deploy(admin, "verifiers/ZkVerifier", [await registry.getAddress()]);
     await (await coordinator.getFunction("setVerifier")(2, await verifier.getAddress())).wait();
-    // Every generated circuit's verifier, approved by governance like the iris one.
+    // Every generated circuit's verifier, approved by governance so a model version may pin it.
     const generated: Record<string, Contract> = {};
     for (const d of circuitDescriptors()) {
       generated[d.model.name] = await deploy(admin, `generated/${d.verifier.contract}`, []);
@@ -289,7 +292,7 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
         await registry.getFunction("setZkVerifierApproval")(await generated[d.model.name]!.getAddress(), true)
       ).wait();
     }
-    zk = { verifier, irisGroth16, poseidon, generated };
+    zk = { verifier, generated };
   }
 
   const p: Protocol = {
@@ -312,8 +315,7 @@ export async function deployProtocol(node: LocalNode, opts: { zk?: boolean } = {
   };
   for (const dir of ["iris", "silero-vad", "breast-cancer-mlp"]) {
     const m = manifest(dir);
-    const zkVerifier =
-      zk === undefined ? undefined : dir === "iris" ? zk.irisGroth16 : (zk.generated[dir] as Contract | undefined);
+    const zkVerifier = zk?.generated[m.name];
     p.models[dir] = await registerModel(
       p,
       dir,

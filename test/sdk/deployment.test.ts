@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import { ABI_VERSION, type Deployment } from "@verity-ai/sdk";
+import { ABI_VERSION, fromIgnitionAddresses, type Deployment } from "@verity-ai/sdk";
 import {
   DEPLOYMENT_RECORD,
   NPM_START_DEPLOYMENT_ID,
@@ -39,6 +39,25 @@ async function root(ids: Record<string, string>): Promise<string> {
 }
 
 describe("deployment records (@verity-ai/sdk/node)", function () {
+  it("reads ZK mode from Ignition's addresses: the ZkVerifier and every generated circuit's verifier by contract name", function () {
+    const d = fromIgnitionAddresses(31337, {
+      ...ADDRESSES,
+      "ZkVerifier#ZkVerifier": A(7),
+      "ZkVerifier#IrisMlpGroth16Verifier": A(8),
+      "ZkVerifier#BreastCancerMlpGroth16Verifier": A(9),
+      "ZkVerifier#PoseidonT3": A(10),
+    });
+    expect(d.zk).to.equal(A(7));
+    expect(d.zkVerifiers).to.deep.equal({
+      IrisMlpGroth16Verifier: A(8),
+      BreastCancerMlpGroth16Verifier: A(9),
+    });
+    // Without ZK mode, neither is present.
+    const plain = fromIgnitionAddresses(31337, ADDRESSES);
+    expect(plain.zk).to.equal(undefined);
+    expect(plain.zkVerifiers).to.equal(undefined);
+  });
+
   it("records chain id, addresses, start block and ABI version, and reads them back", async function () {
     const dir = await root({ "chain-31337": A(4) });
     const folder = join(dir, "deploy", "deployments", "chain-31337");

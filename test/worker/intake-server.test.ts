@@ -5,13 +5,14 @@
 import { expect } from "chai";
 import { hexlify, randomBytes } from "ethers";
 
-import { newSalt, sendPrivateInput, teeCommitment } from "@verity-ai/sdk";
+import { Mode, commitmentFor, newSalt, sendPrivateInput } from "@verity-ai/sdk";
 import { ConfigError, parseConfig } from "../../worker/config.ts";
 import { Worker } from "../../worker/worker.ts";
 import {
   deployProtocol,
   freePort,
   fundRequester,
+  manifestRecord,
   openRequest,
   openRequests,
   startNode,
@@ -124,7 +125,8 @@ describe("worker: the intake server (own port, CORS, body limit, job status)", f
     const salt = newSalt();
     const priv = await openRequest(p, requester, {
       modelId: p.models.iris!.modelId,
-      inputCommitment: teeCommitment(input, salt),
+      // Iris's manifest declares a field record: a private TEE request commits its field-tree root.
+      inputCommitment: await commitmentFor(Mode.TEE, input, salt, manifestRecord("iris")),
     });
     const [badInput, cheap] = await openRequests(p, requester, [
       { modelId: p.models.iris!.modelId, input: hexlify(randomBytes(1000)) },

@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { getBytes, hexlify, keccak256, randomBytes, zeroPadValue, type Contract } from "ethers";
 
 import {
+  Mode,
   claimFor,
+  commitmentFor,
   IntakeError,
   newSalt,
   recoverResultSigner,
   resultDomain,
   sendPrivateInput,
-  teeCommitment,
   operatorShare,
 } from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
@@ -18,6 +19,7 @@ import {
   deployProtocol,
   fulfilmentCounts,
   fundRequester,
+  manifestRecord,
   openRequest,
   postRaw,
   scanChain,
@@ -26,6 +28,10 @@ import {
   type Protocol,
 } from "../helpers/node.ts";
 import { irisInput, newOperator, quiet, waitFor, workerConfig, type Operator } from "./helpers.ts";
+
+/** Iris's manifest declares a field record: its private TEE requests commit the field-tree root. */
+const IRIS_RECORD = manifestRecord("iris")!;
+const irisCommit = (input: string, salt: string) => commitmentFor(Mode.TEE, input, salt, IRIS_RECORD);
 
 const key = (id: bigint) => "0x" + id.toString(16).padStart(64, "0");
 
@@ -69,7 +75,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
   it("serves a private TEE request: it waits for its input, the result is signed over the commitment and TeeVerifier accepts it; the input and salt never reach the chain", async function () {
     const input = irisInput(4);
     const salt = newSalt();
-    const commitment = teeCommitment(input, salt);
+    const commitment = await irisCommit(input, salt);
     const o = await openRequest(p, requester, { modelId: p.models.iris!.modelId, inputCommitment: commitment });
     expect(o.input).to.equal("0x");
     expect(o.request.inputHash).to.equal(commitment);
@@ -128,7 +134,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     const input = irisInput(5);
     const priv = await openRequest(p, requester, {
       modelId: p.models.iris!.modelId,
-      inputCommitment: teeCommitment(input, salt),
+      inputCommitment: await irisCommit(input, salt),
     });
     const pub = await openRequest(p, requester, { modelId: p.models.iris!.modelId, input: irisInput(6) });
     const body = JSON.stringify({ input, salt });
@@ -152,7 +158,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     const wrongSalt = await postRaw(intake(priv.requestId), JSON.stringify({ input, salt: newSalt() }));
     expect(wrongSalt.status).to.equal(422);
     expect(wrongSalt.body).to.deep.equal({
-      error: `input and salt do not open the request's commitment ${priv.request.inputHash} (TEE: keccak256(abi.encode(bytes input, bytes32 salt))): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
+      error: `input and salt do not open the request's commitment ${priv.request.inputHash} (TEE, a model with input.fields: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
     });
     // Another input with the right salt: same answer.
     const wrongInput = await postRaw(intake(priv.requestId), JSON.stringify({ input: irisInput(7), salt }));
@@ -238,7 +244,7 @@ describe("worker: private inputs (TEE) and the intake endpoint", function () {
     const salt = newSalt();
     const o = await openRequest(p, requester, {
       modelId: p.models.iris!.modelId,
-      inputCommitment: teeCommitment(irisInput(8), salt),
+      inputCommitment: await irisCommit(irisInput(8), salt),
       timeout: 60,
     });
     const id = key(o.requestId);

@@ -145,7 +145,12 @@ describe("worker: attestation settings", function () {
       /tee.reportDir: only used by tee.provider "tdx-configfs"/,
     );
     const c = parseConfig({ ...base, tee: { provider: "tdx-configfs" } });
-    expect(c.tee).to.deep.equal({ provider: "tdx-configfs", reattestBeforeSec: 86_400, retrySec: 300 });
+    expect(c.tee).to.deep.equal({
+      provider: "tdx-configfs",
+      reattestBeforeSec: 86_400,
+      retrySec: 300,
+      signingThreads: 2,
+    });
     // Today's configs (no tee section) keep the development provider.
     expect(parseConfig({ ...base, measurement: "0x" + "11".repeat(32) }).tee.provider).to.equal(
       "development-unattested",

@@ -7,10 +7,9 @@ import {
   deriveFieldSalts,
   encodeInput,
   fieldTree,
-  irisFixedForward,
-  irisInputFromBytes,
   Mode,
   newSalt,
+  recordFromBytes,
   operatorAt,
   sendPrivateInput,
   zkSalt,
@@ -35,6 +34,8 @@ import {
   type Protocol,
 } from "../helpers/node.ts";
 import { irisInput, newOperator, quiet, waitFor, workerConfig, type Operator } from "./helpers.ts";
+import { fixedForward } from "../../scripts/zk/circuit-generator.ts";
+import { IRIS_FIXED, IRIS_SPEC } from "../zk/helpers.ts";
 
 const key = (id: bigint) => "0x" + id.toString(16).padStart(64, "0");
 
@@ -80,7 +81,8 @@ describe("worker: ZK mode with private inputs", function () {
     const iris = p.models.iris!.modelId;
     const inputs = [irisInput(0), irisInput(1), irisInput(2)];
     const salts = inputs.map(() => newSalt());
-    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(Mode.ZK, x, salts[i]!)));
+    const spec = circuitDescriptors().find((d) => d.model.name === "iris-mlp")!;
+    const commitments = await Promise.all(inputs.map((x, i) => commitmentFor(Mode.ZK, x, salts[i]!, spec)));
     const zk: Opened[] = [];
     for (let i = 0; i < inputs.length; i++)
       zk.push(
@@ -116,7 +118,7 @@ describe("worker: ZK mode with private inputs", function () {
     );
     expect(wrong.status).to.equal(422);
     expect(wrong.body).to.deep.equal({
-      error: `input and salt do not open the request's commitment ${commitments[0]} (ZK: Poseidon(x0, x1, x2, x3, salt mod 2^248)): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
+      error: `input and salt do not open the request's commitment ${commitments[0]} (ZK: the root of the per-field Poseidon Merkle tree, field i salted with Poseidon(salt mod 2^248, i)): check the salt, and that the input is the exact model-encoded bytes the commitment was made over`,
     });
     const outOfRange = await postRaw(
       `${base}/intake/${key(zk[0]!.requestId)}`,
@@ -125,7 +127,7 @@ describe("worker: ZK mode with private inputs", function () {
     expect(outOfRange.status).to.equal(422);
     expect(outOfRange.body).to.deep.equal({
       error:
-        "input is not a valid input of the model's circuit: iris input 0 = 70000 is outside [0, 2^16) milli-cm (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
+        "input is not a valid input of the model's circuit: iris-mlp field 0 (sepal_length) = 70000 is outside the circuit's range [0, 2^16): encode value × 1000 as a non-negative integer below 65536 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
     });
 
     for (let i = 0; i < zk.length; i++) await sendPrivateInput(base, zk[i]!.requestId, inputs[i]!, salts[i]!);
@@ -136,13 +138,14 @@ describe("worker: ZK mode with private inputs", function () {
     );
 
     const { fulfilled } = await fulfilmentCounts(p);
-    const groth16 = await p.zk!.irisGroth16.getAddress();
+    const groth16 = await p.zk!.generated["iris-mlp"]!.getAddress();
     const zkTxs = new Set<string>();
     for (let i = 0; i < zk.length; i++) {
       const o = zk[i]!;
       expect(o.request.mode).to.equal(2n);
       expect(o.request.inputHash).to.equal(commitments[i]);
-      const outputClass = irisFixedForward(irisInputFromBytes(inputs[i]!)).outputClass;
+      // The generator's bigint reference of the circuit's arithmetic.
+      const outputClass = fixedForward(IRIS_FIXED, recordFromBytes(IRIS_SPEC, inputs[i]!)).outputClass;
       const job = worker.store.get(key(o.requestId))!;
       expect(job.output).to.equal(classOutput(outputClass));
       expect(getBytes(job.proof!).length).to.equal(9 * 32); // abi.encode(a, b, c, class)
@@ -188,7 +191,7 @@ describe("worker: ZK mode with private inputs", function () {
         weightsHash: p.models["breast-cancer-mlp"]!.weightsHash.toLowerCase(),
         pending: 0,
       },
-      { circuit: "iris", weightsHash: p.models.iris!.weightsHash.toLowerCase(), pending: 0 },
+      { circuit: "iris-mlp", weightsHash: p.models.iris!.weightsHash.toLowerCase(), pending: 0 },
     ]);
   });
 

@@ -9,7 +9,13 @@ import * as ort from "onnxruntime-node";
 
 import { encodeFields, loadDataset } from "../../scripts/diagnosis/data.ts";
 import { ROOT, compileCircom, hashFile } from "../../scripts/zk/artefacts.ts";
-import { fixedForward, generateCircom, quantize, type QuantizedMlp } from "../../scripts/zk/circuit-generator.ts";
+import {
+  fixedForward,
+  generateCircom,
+  pascalName,
+  quantize,
+  type QuantizedMlp,
+} from "../../scripts/zk/circuit-generator.ts";
 import {
   artefactPath,
   describe as describeCircuit,
@@ -19,7 +25,15 @@ import {
 } from "../../scripts/zk/descriptor.ts";
 import { UnsupportedGraphError, parseOnnxMlp } from "../../scripts/zk/onnx-graph.ts";
 import { setupModel } from "../../scripts/zk-setup.ts";
-import { fieldTree, treeDepth, zkShutdown, decodeOutput, encodeInput } from "@verity-ai/sdk";
+import {
+  circuitSpec,
+  decodeOutput,
+  encodeInput,
+  fieldTree,
+  recordFromBytes,
+  treeDepth,
+  zkShutdown,
+} from "@verity-ai/sdk";
 import { Executor, ModelStore } from "../../worker/models/index.ts";
 import { buildOnnx, seededValues, type GraphSpec } from "./onnx-builder.ts";
 
@@ -32,7 +46,6 @@ const circomRuntime = require("circom_runtime") as {
   }>;
 };
 
-const DIAGNOSIS = join(ROOT, "circuits", "breast-cancer-mlp", "descriptor.json");
 const MODELS = join(ROOT, "models");
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, "utf8")) as T;
 
@@ -66,132 +79,157 @@ describe("ZK circuit generator", function () {
     await zkShutdown();
   });
 
-  describe("breast-cancer-mlp (committed circuit)", () => {
-    const descriptor = readDescriptor(DIAGNOSIS);
-    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(
-      join(MODELS, "breast-cancer-mlp", "manifest.json"),
-    );
-    const onnx = readFileSync(join(MODELS, "breast-cancer-mlp", "model.onnx"));
-    const encoding = encodingFromManifest(manifest);
-    const q = quantize(parseOnnxMlp(onnx), encoding);
-    const training = readJson<{ split: { heldOutIndices: number[] } }>(
-      join(MODELS, "breast-cancer-mlp", "training.json"),
-    );
-    const data = loadDataset(ROOT);
+  /**
+   * Every bundled circuit, made by the one command (`npm run zk:setup -- models/<dir>`): the same checks,
+   * with only the model's data set and expected shape differing.
+   */
+  const diagnosisData = loadDataset(ROOT);
+  const BUNDLED = [
+    {
+      dir: "breast-cancer-mlp",
+      contract: "BreastCancerMlpGroth16Verifier",
+      fieldCount: 10,
+      depth: 2,
+      labels: ["malignant", "benign"],
+      heldOut: 142,
+      /** The ONNX model's input values of dataset row i (what encodeInput takes). */
+      inputValues: (i: number): number[] => encodeFields(diagnosisData.rows[i]!),
+      outOfRange: { field: 3, bits: 17, message: "worst_area = 131072 is outside [0, 2^17)" },
+    },
+    {
+      dir: "iris",
+      contract: "IrisMlpGroth16Verifier",
+      fieldCount: 4,
+      depth: 1,
+      labels: ["setosa", "versicolor", "virginica"],
+      heldOut: 30,
+      inputValues: (i: number): number[] => iris.getNumbers()[i]!,
+      outOfRange: { field: 2, bits: 16, message: "petal_length = 65536 is outside [0, 2^16)" },
+    },
+  ] as const;
 
-    it("the committed .circom and descriptor are what the generator makes from the bundled model", () => {
-      const committed = readFileSync(artefactPath(DIAGNOSIS, descriptor, "circuit"), "utf8");
-      const header = committed
-        .split("\n")
-        .filter((l) => l.startsWith("// "))
-        .slice(0, 2)
-        .map((l) => l.slice(3));
-      expect(generateCircom(q, "BreastCancerMlp", header)).to.equal(committed);
-      const fresh = describeCircuit(
-        manifest,
-        "../../models/breast-cancer-mlp/manifest.json",
-        q,
-        encoding,
-        treeDepth(10),
-      );
-      expect(descriptor).to.deep.include(JSON.parse(JSON.stringify(fresh)));
-      expect(descriptor.model.weightsHash).to.equal(manifest.weightsHash);
-      expect(descriptor.publicSignals).to.deep.equal(["class", "commitment"]);
-      expect(descriptor.commitment).to.include({ fieldCount: 10, depth: 2, arity: 4 });
-      expect(descriptor.output).to.deep.equal({ kind: "argmax", classes: 2, labels: ["malignant", "benign"] });
-      expect(descriptor.verifier).to.deep.equal({
-        contract: "BreastCancerMlpGroth16Verifier",
-        source: "../../contracts/generated/BreastCancerMlpGroth16Verifier.sol",
-        classes: 2,
-      });
-      // Every float32 constant is represented exactly.
-      expect(descriptor.quantization.layers.map((l) => l.exact)).to.deep.equal([true, true]);
-    });
+  for (const b of BUNDLED) {
+    describe(`${b.dir} (committed circuit, circuits/${b.dir}/)`, () => {
+      const path = join(ROOT, "circuits", b.dir, "descriptor.json");
+      const descriptor = readDescriptor(path);
+      const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(join(MODELS, b.dir, "manifest.json"));
+      const encoding = encodingFromManifest(manifest);
+      const q = quantize(parseOnnxMlp(readFileSync(join(MODELS, b.dir, "model.onnx"))), encoding);
+      const training = readJson<{ split: { heldOutIndices: number[] } }>(join(MODELS, b.dir, "training.json"));
+      const encoded = (i: number) => encodeInput(manifest.input.encoding, b.inputValues(i));
 
-    it("a fresh compile gives the committed r1cs (circuitId) and wasm; the zkey verifies against them and the ptau", async () => {
-      const dir = mkdtempSync(join(tmpdir(), "verity-gen-"));
-      try {
-        const out = compileCircom(relative(ROOT, artefactPath(DIAGNOSIS, descriptor, "circuit")), dir);
-        expect(hashFile(out.r1cs).sha256).to.equal(hashFile(artefactPath(DIAGNOSIS, descriptor, "r1cs")).sha256);
-        expect(hashFile(out.wasm).sha256).to.equal(hashFile(artefactPath(DIAGNOSIS, descriptor, "wasm")).sha256);
-        expect(hashFile(out.r1cs).keccak256).to.equal(descriptor.circuitId);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      const r1cs = artefactPath(DIAGNOSIS, descriptor, "r1cs");
-      const ptau = artefactPath(DIAGNOSIS, descriptor, "ptau");
-      expect(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, artefactPath(DIAGNOSIS, descriptor, "zkey"))).to.equal(true);
-      expect((await snarkjs.r1cs.info(r1cs)).nConstraints).to.equal(descriptor.r1cs.constraints);
-      const transcript = readJson<{ committed: { file: string; sha256: string }[] }>(
-        artefactPath(DIAGNOSIS, descriptor, "transcript"),
-      );
-      for (const c of transcript.committed) expect(hashFile(join(ROOT, c.file)).sha256, c.file).to.equal(c.sha256);
-    });
-
-    it("agrees with onnxruntime on all 142 held-out rows; its commitment is the per-field tree root", async () => {
-      const witness = await witnessFn(readFileSync(artefactPath(DIAGNOSIS, descriptor, "wasm")));
-      const executor = new Executor(await ModelStore.open(MODELS));
-      try {
-        let agree = 0;
-        const held = training.split.heldOutIndices;
-        expect(held).to.have.length(142);
-        for (const i of held) {
-          const x = encodeFields(data.rows[i]!).map(BigInt);
-          const salts = saltsFor(i, 10);
-          const onnxClass = decodeOutput(
-            "uint256-argmax",
-            (await executor.run(manifest.weightsHash, encodeInput("int32be-fixed-x10", x.map(Number)))).output,
-          );
-          const w = await witness(x, salts);
-          expect(w.slice(0, 3)).to.deep.equal([1n, BigInt(fixedForward(q, x).outputClass), fieldTree(x, salts).root]);
-          if (w[1] === onnxClass) agree++;
-        }
-        expect(agree).to.equal(142);
-      } finally {
-        await executor.close();
-      }
-    });
-
-    it("the circuit refuses a field outside its declared range", async () => {
-      const witness = await witnessFn(readFileSync(artefactPath(DIAGNOSIS, descriptor, "wasm")));
-      const x = encodeFields(data.rows[0]!).map(BigInt);
-      x[3] = 1n << 17n; // worst_area is 17 bits
-      let error: unknown;
-      try {
-        await witness(x, saltsFor(0, 10));
-      } catch (e) {
-        error = e;
-      }
-      expect(String(error)).to.match(/Assert Failed/);
-      expect(() => fixedForward(q, x)).to.throw(RangeError, "worst_area = 131072 is outside [0, 2^17)");
-    });
-  });
-
-  it("emits an iris circuit that agrees with the iris ONNX model on all 30 held-out rows", async () => {
-    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(join(MODELS, "iris", "manifest.json"));
-    const training = readJson<{ split: { heldOutIndices: number[] } }>(join(MODELS, "iris", "training.json"));
-    const q = quantize(parseOnnxMlp(readFileSync(join(MODELS, "iris", "model.onnx"))), encodingFromManifest(manifest));
-    expect(q.inputMultiplier).to.equal(1000n);
-    const witness = await compileGenerated(q, "IrisGenerated");
-    const executor = new Executor(await ModelStore.open(MODELS));
-    try {
-      let agree = 0;
-      for (const i of training.split.heldOutIndices) {
-        const cm = iris.getNumbers()[i]!;
-        const x = cm.map((v) => BigInt(Math.round(v * 1000)));
-        const salts = saltsFor(i, 4);
-        const onnxClass = decodeOutput(
-          "uint256-argmax",
-          (await executor.run(manifest.weightsHash, encodeInput("int32be-milli-x4", cm))).output,
+      it("the committed .circom and descriptor are what the generator makes from the bundled model", () => {
+        const committed = readFileSync(artefactPath(path, descriptor, "circuit"), "utf8");
+        const header = committed
+          .split("\n")
+          .filter((l) => l.startsWith("// "))
+          .slice(0, 2)
+          .map((l) => l.slice(3));
+        expect(generateCircom(q, pascalName(manifest.name), header)).to.equal(committed);
+        const fresh = describeCircuit(
+          manifest,
+          `../../models/${b.dir}/manifest.json`,
+          q,
+          encoding,
+          treeDepth(b.fieldCount),
         );
-        const w = await witness(x, salts);
-        expect(w.slice(0, 3)).to.deep.equal([1n, BigInt(fixedForward(q, x).outputClass), fieldTree(x, salts).root]);
-        if (w[1] === onnxClass) agree++;
-      }
-      expect(agree).to.equal(30);
-    } finally {
-      await executor.close();
-    }
+        expect(descriptor).to.deep.include(JSON.parse(JSON.stringify(fresh)));
+        expect(descriptor.model.weightsHash).to.equal(manifest.weightsHash);
+        expect(descriptor.publicSignals).to.deep.equal(["class", "commitment"]);
+        expect(descriptor.commitment).to.include({ fieldCount: b.fieldCount, depth: b.depth, arity: 4 });
+        expect(descriptor.input.fields.map((f) => f.name)).to.deep.equal(manifest.input.fields!.map((f) => f.name));
+        expect(descriptor.output).to.deep.equal({ kind: "argmax", classes: b.labels.length, labels: b.labels });
+        expect(descriptor.verifier).to.deep.equal({
+          contract: b.contract,
+          source: `../../contracts/generated/${b.contract}.sol`,
+          classes: b.labels.length,
+        });
+        // Every float32 constant is represented exactly.
+        expect(descriptor.quantization.layers.map((l) => l.exact)).to.deep.equal([true, true]);
+      });
+
+      it("a fresh compile gives the committed r1cs (circuitId) and wasm; the zkey verifies against them and the shared ptau", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "verity-gen-"));
+        try {
+          const out = compileCircom(relative(ROOT, artefactPath(path, descriptor, "circuit")), dir);
+          expect(hashFile(out.r1cs).sha256).to.equal(hashFile(artefactPath(path, descriptor, "r1cs")).sha256);
+          expect(hashFile(out.wasm).sha256).to.equal(hashFile(artefactPath(path, descriptor, "wasm")).sha256);
+          expect(hashFile(out.r1cs).keccak256).to.equal(descriptor.circuitId);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        const r1cs = artefactPath(path, descriptor, "r1cs");
+        const ptau = artefactPath(path, descriptor, "ptau");
+        expect(relative(ROOT, ptau)).to.match(/^circuits\/ptau\/pot\d+_final\.ptau$/);
+        expect(await snarkjs.zKey.verifyFromR1cs(r1cs, ptau, artefactPath(path, descriptor, "zkey"))).to.equal(true);
+        expect((await snarkjs.r1cs.info(r1cs)).nConstraints).to.equal(descriptor.r1cs.constraints);
+        const transcript = readJson<{ committed: { file: string; sha256: string }[] }>(
+          artefactPath(path, descriptor, "transcript"),
+        );
+        for (const c of transcript.committed) expect(hashFile(join(ROOT, c.file)).sha256, c.file).to.equal(c.sha256);
+      });
+
+      it(`agrees with onnxruntime on all ${b.heldOut} held-out rows; its commitment is the per-field tree root`, async () => {
+        const witness = await witnessFn(readFileSync(artefactPath(path, descriptor, "wasm")));
+        const executor = new Executor(await ModelStore.open(MODELS));
+        try {
+          let agree = 0;
+          const held = training.split.heldOutIndices;
+          expect(held).to.have.length(b.heldOut);
+          for (const i of held) {
+            const bytes = encoded(i);
+            const x = recordFromBytes(circuitSpec(descriptor), bytes);
+            const salts = saltsFor(i, b.fieldCount);
+            const onnxClass = decodeOutput("uint256-argmax", (await executor.run(manifest.weightsHash, bytes)).output);
+            const w = await witness(x, salts);
+            expect(w.slice(0, 3)).to.deep.equal([1n, BigInt(fixedForward(q, x).outputClass), fieldTree(x, salts).root]);
+            if (w[1] === onnxClass) agree++;
+          }
+          expect(agree).to.equal(b.heldOut);
+        } finally {
+          await executor.close();
+        }
+      });
+
+      it("the circuit refuses a field outside its declared range", async () => {
+        const witness = await witnessFn(readFileSync(artefactPath(path, descriptor, "wasm")));
+        const x = recordFromBytes(circuitSpec(descriptor), encoded(training.split.heldOutIndices[0]!));
+        x[b.outOfRange.field] = 1n << BigInt(b.outOfRange.bits);
+        let error: unknown;
+        try {
+          await witness(x, saltsFor(0, b.fieldCount));
+        } catch (e) {
+          error = e;
+        }
+        expect(String(error)).to.match(/Assert Failed/);
+        expect(() => fixedForward(q, x)).to.throw(RangeError, b.outOfRange.message);
+      });
+    });
+  }
+
+  it("takes an int32be-milli-x4 model's fields from its manifest, and refuses fields that are not four values × 1000", () => {
+    const manifest = readJson<Parameters<typeof encodingFromManifest>[0]>(join(MODELS, "iris", "manifest.json"));
+    const encoding = encodingFromManifest(manifest);
+    expect(encoding.onnxInput).to.equal("scaled");
+    expect(encoding.fields.map((f) => [f.name, f.scale, f.bits])).to.deep.equal([
+      ["sepal_length", 1000, 16],
+      ["sepal_width", 1000, 16],
+      ["petal_length", 1000, 16],
+      ["petal_width", 1000, 16],
+    ]);
+    const fields = manifest.input.fields!;
+    const withFields = (f: typeof fields) => ({ ...manifest, input: { ...manifest.input, fields: f } });
+    expect(() => encodingFromManifest(withFields(fields.slice(1)))).to.throw(
+      "iris-mlp: encoding int32be-milli-x4 is four values × 1000, but input.fields has 3 fields: fix the manifest",
+    );
+    expect(() => encodingFromManifest(withFields([...fields.slice(1), { ...fields[0]!, scale: 100 }]))).to.throw(
+      "iris-mlp: encoding int32be-milli-x4 is four values × 1000, but input.fields has a field whose scale is not 1000: fix the manifest",
+    );
+    // Without fields (as the synthetic model below), four 16-bit fields named x0..x3.
+    const bare = encodingFromManifest({ ...manifest, input: { encoding: "int32be-milli-x4" } });
+    expect(bare.fields.map((f) => [f.name, f.scale, f.bits])).to.deep.equal(
+      [0, 1, 2, 3].map((i) => [`x${i}`, 1000, 16]),
+    );
   });
 
   describe("graphs it refuses, naming the op and what is supported", () => {

@@ -1,12 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import type { ContractTransactionReceipt, Signer } from "ethers";
+import { hexlify, toBeHex, type ContractTransactionReceipt, type Signer } from "ethers";
 
 import ZkVerifierModule from "../../deploy/modules/ZkVerifier.ts";
 import {
+  circuitSpec,
   commitmentHex,
-  irisCommitment,
+  encodeInput,
+  recordCommitment,
+  recordFromBytes,
+  recordSalts,
   requestIdOf,
   requestParams,
   toRequest,
@@ -14,22 +18,73 @@ import {
   type RequestParams,
   Mode,
 } from "@verity-ai/sdk";
-import { IRIS_ZK } from "../../scripts/zk/paths.ts";
+import { ROOT } from "../../scripts/zk/artefacts.ts";
+import { fixedForward, quantize } from "../../scripts/zk/circuit-generator.ts";
+import { CircuitProver, encodingFromManifest } from "../../scripts/zk/descriptor.ts";
+import { parseOnnxMlp } from "../../scripts/zk/onnx-graph.ts";
 import type {
+  BreastCancerMlpGroth16Verifier,
   InferenceCoordinator,
-  IrisGroth16Verifier,
+  IrisMlpGroth16Verifier,
   ModelRegistry,
   OperatorStaking,
-  PoseidonT6,
   VerityTestToken,
   ZkVerifier,
 } from "../../typechain-types/index.ts";
 import { E18, MIN_STAKE, PRICE, ROYALTY_BPS, testParameters } from "../helpers/fixture.ts";
 
-export const IRIS_MANIFEST = JSON.parse(readFileSync(join(IRIS_ZK.training, "..", "manifest.json"), "utf8")) as {
-  weightsHash: string;
-};
+const IRIS_MODEL = join(ROOT, "models", "iris");
+export const IRIS_MANIFEST = JSON.parse(readFileSync(join(IRIS_MODEL, "manifest.json"), "utf8")) as Parameters<
+  typeof encodingFromManifest
+>[0];
 export const IRIS_WEIGHTS_HASH = IRIS_MANIFEST.weightsHash;
+/** The iris circuit, made by `npm run zk:setup -- models/iris` like every other. */
+export const IRIS_DESCRIPTOR = join(ROOT, "circuits", "iris", "descriptor.json");
+export const IRIS_SPEC = circuitSpec(JSON.parse(readFileSync(IRIS_DESCRIPTOR, "utf8")));
+/** The generator's fixed-point model of iris: the bigint reference of what the circuit computes. */
+export const IRIS_FIXED = quantize(
+  parseOnnxMlp(readFileSync(join(IRIS_MODEL, "model.onnx"))),
+  encodingFromManifest(IRIS_MANIFEST),
+);
+
+/** A private iris record as a requester holds it: measurements, their encoded bytes and the request salt. */
+export interface IrisRecord {
+  cm: readonly number[];
+  /** `int32be-milli-x4` bytes (hex). */
+  input: string;
+  /** The 32-byte request salt (hex). */
+  salt: string;
+  /** The fixed-point field values and their derived salts, as the circuit takes them. */
+  values: bigint[];
+  salts: bigint[];
+  /** The field-tree root: the request's inputCommitment. */
+  commitment: bigint;
+  /** The class the circuit proves (the generator's fixed-point reference). */
+  outputClass: number;
+}
+
+/** The record of iris measurements `cm` under the request salt `salt`. */
+export function irisRecord(cm: readonly number[], salt: bigint): IrisRecord {
+  const input = hexlify(encodeInput("int32be-milli-x4", [...cm]));
+  const saltHex = toBeHex(salt, 32);
+  const values = recordFromBytes(IRIS_SPEC, input);
+  return {
+    cm,
+    input,
+    salt: saltHex,
+    values,
+    salts: recordSalts(IRIS_SPEC, saltHex),
+    commitment: BigInt(recordCommitment(IRIS_SPEC, input, saltHex)),
+    outputClass: fixedForward(IRIS_FIXED, values).outputClass,
+  };
+}
+
+let prover: CircuitProver | undefined;
+/** A Groth16 proof of the committed iris circuit for a record (the prover is loaded once). */
+export function proveIris(r: IrisRecord) {
+  prover ??= CircuitProver.load(IRIS_DESCRIPTOR);
+  return prover.prove(r.values, r.salts);
+}
 
 // A minimal view of what `network.create()` returns that the fixture uses.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,8 +96,9 @@ export interface ZkDeployment {
   staking: OperatorStaking;
   coordinator: InferenceCoordinator;
   zk: ZkVerifier;
-  irisGroth16: IrisGroth16Verifier;
-  poseidon: PoseidonT6;
+  irisGroth16: IrisMlpGroth16Verifier;
+  /** The diagnosis circuit's generated verifier, deployed and approved (no model registered with it). */
+  diagnosisGroth16: BreastCancerMlpGroth16Verifier;
   admin: Signer;
   modelOwner: Signer;
   operator: Signer;
@@ -54,7 +110,7 @@ export interface ZkDeployment {
 
 /**
  * Deploys the protocol plus ZK mode with Ignition, registers the real iris model (modes TEE | ZK,
- * version 1 pinned to the generated Groth16 verifier), stakes two operators and funds a requester.
+ * version 1 pinned to its generated Groth16 verifier, IrisMlpGroth16Verifier), stakes two operators and funds a requester.
  */
 export async function deployZk(conn: Connection): Promise<ZkDeployment> {
   const { ethers, ignition } = conn;
@@ -64,7 +120,7 @@ export async function deployZk(conn: Connection): Promise<ZkDeployment> {
   const registry = d.registry as ModelRegistry;
   const staking = d.staking as OperatorStaking;
   const coordinator = d.coordinator as InferenceCoordinator;
-  const irisGroth16 = d.irisGroth16 as IrisGroth16Verifier;
+  const irisGroth16 = d.IrisMlpGroth16Verifier as IrisMlpGroth16Verifier;
 
   for (const s of [modelOwner, operator, operator2, requester, other]) await token.mint(s.address, 1_000_000n * E18);
   await registry.connect(modelOwner).registerModel("iris", PRICE, ROYALTY_BPS, 0b110, {
@@ -87,7 +143,7 @@ export async function deployZk(conn: Connection): Promise<ZkDeployment> {
     coordinator,
     zk: d.zk as ZkVerifier,
     irisGroth16,
-    poseidon: d.poseidon as PoseidonT6,
+    diagnosisGroth16: d.BreastCancerMlpGroth16Verifier as BreastCancerMlpGroth16Verifier,
     admin,
     modelOwner,
     operator,
@@ -99,16 +155,15 @@ export async function deployZk(conn: Connection): Promise<ZkDeployment> {
 }
 
 /**
- * Opens a private-input ZK request committed to (x, salt), assigned to `d.operator` unless `params`
+ * Opens a private-input ZK request committed to the record, assigned to `d.operator` unless `params`
  * says otherwise (ZK requests name their operator); the input itself is not sent.
  */
 export async function openZkRequest(
   d: ZkDeployment,
-  x: readonly bigint[],
-  salt: bigint,
+  record: IrisRecord,
   params: Partial<RequestParams> = {},
 ): Promise<{ request: Request; requestId: bigint; commitment: bigint; receipt: ContractTransactionReceipt }> {
-  const commitment = await irisCommitment(x, salt);
+  const commitment = record.commitment;
   const tx = await d.coordinator.connect(d.requester).requestInference(
     requestParams({
       modelId: d.modelId,

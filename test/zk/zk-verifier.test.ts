@@ -5,39 +5,35 @@ import { network } from "hardhat";
 import {
   classOutput,
   commitmentHex,
-  encodeInput,
   encodeZkProof,
   FIELD,
-  irisFixedForward,
-  milliInputs,
   zkShutdown,
   type ZkProofResult,
   Mode,
   operatorShare,
 } from "@verity-ai/sdk";
 import { PRICE } from "../helpers/fixture.ts";
-import { IRIS_WEIGHTS_HASH, deployZk, openZkRequest } from "./helpers.ts";
-import { irisProver } from "../../scripts/zk/paths.ts";
+import { IRIS_WEIGHTS_HASH, deployZk, irisRecord, openZkRequest, proveIris, type IrisRecord } from "./helpers.ts";
 
 const conn = await network.create();
 const { ethers, networkHelpers } = conn;
 const coder = AbiCoder.defaultAbiCoder();
 
 const CM = [6.5, 3.0, 5.2, 2.0];
-const X = milliInputs(CM);
 const SALT = 0x5eed_5a17_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001n;
-const CLASS = irisFixedForward(X).outputClass;
+const REC = irisRecord(CM, SALT);
+const X = REC.values;
+const CLASS = REC.outputClass;
 const OUTPUT = classOutput(CLASS);
 
 describe("ZkVerifier", function () {
-  const prover = irisProver();
   const proofs = new Map<string, ZkProofResult>();
   /** Proofs depend only on (input, salt): cache them across fixtures. */
-  async function proofFor(x: readonly bigint[], salt: bigint): Promise<ZkProofResult> {
-    const key = `${x.join(",")}/${salt}`;
+  async function proofFor(r: IrisRecord): Promise<ZkProofResult> {
+    const key = `${r.input}/${r.salt}`;
     let p = proofs.get(key);
     if (!p) {
-      p = await prover.prove(x, salt);
+      p = await proveIris(r);
       proofs.set(key, p);
     }
     return p;
@@ -56,17 +52,17 @@ describe("ZkVerifier", function () {
     const version = await d.registry.getVersion(d.modelId, 1);
     expect(version.weightsHash).to.equal(IRIS_WEIGHTS_HASH);
     expect(version.zkVerifier).to.equal(await d.irisGroth16.getAddress());
-    const { requestId } = await openZkRequest(d, X, SALT);
+    const { requestId } = await openZkRequest(d, REC);
     expect(await d.coordinator.pinnedVerifierOf(requestId)).to.equal(await d.irisGroth16.getAddress());
   });
 
   it("a ZK request must name its operator; another operator cannot submit the proof", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    await expect(openZkRequest(d, X, SALT, { operator: ZeroAddress }))
+    await expect(openZkRequest(d, REC, { operator: ZeroAddress }))
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorOperatorRequired")
       .withArgs(Mode.ZK);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT);
+    const { request, requestId } = await openZkRequest(d, REC);
+    const { proof } = await proofFor(REC);
     await expect(d.coordinator.connect(d.operator2).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorNotAssignedOperator")
       .withArgs(requestId, await d.operator.getAddress(), await d.operator2.getAddress());
@@ -74,8 +70,8 @@ describe("ZkVerifier", function () {
 
   it("the ZkVerifier routes a claim to the version's verifier, for integrators re-checking a result", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT);
+    const { request, requestId } = await openZkRequest(d, REC);
+    const { proof } = await proofFor(REC);
     const claim = {
       requestId,
       modelId: request.modelId,
@@ -101,14 +97,14 @@ describe("ZkVerifier", function () {
   it("fulfils a private-input request with a proof; the input never appears in calldata or logs", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const operator = await d.operator.getAddress();
-    const { request, requestId, commitment, receipt: requested } = await openZkRequest(d, X, SALT);
+    const { request, requestId, commitment, receipt: requested } = await openZkRequest(d, REC);
     expect(request.inputHash).to.equal(commitmentHex(commitment));
     const [event] = requested.logs
       .map((l) => d.coordinator.interface.parseLog(l))
       .filter((e) => e?.name === "InferenceRequested");
     expect(event!.args.input).to.equal("0x");
 
-    const { proof, publicSignals } = await proofFor(X, SALT);
+    const { proof, publicSignals } = await proofFor(REC);
     expect(publicSignals).to.deep.equal([String(CLASS), commitment.toString()]);
     const before = await d.coordinator.balanceOf(operator);
     const tx = d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS));
@@ -125,10 +121,10 @@ describe("ZkVerifier", function () {
 
     // No transaction or log of the whole chain carries the input, in its request encoding or as ABI words.
     const needles = [
-      hexlify(encodeInput("int32be-milli-x4", CM)).slice(2),
+      hexlify(REC.input).slice(2),
       coder.encode(["uint256[4]"], [X]).slice(2),
-      coder.encode(["uint256[5]"], [[...X, SALT]]).slice(2),
       coder.encode(["uint256"], [SALT]).slice(2),
+      ...REC.salts.map((s) => coder.encode(["uint256"], [s]).slice(2)),
     ];
     const latest = await ethers.provider.getBlockNumber();
     let scanned = 0;
@@ -147,8 +143,8 @@ describe("ZkVerifier", function () {
 
   it("rejects a proof whose points were tampered with", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT);
+    const { request, requestId } = await openZkRequest(d, REC);
+    const { proof } = await proofFor(REC);
     const bad = { ...proof, pi_c: [proof.pi_a[0]!, proof.pi_a[1]!, "1"] };
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(bad, CLASS)))
       .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
@@ -161,9 +157,9 @@ describe("ZkVerifier", function () {
 
   it("rejects a proof made for another request's commitment", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
+    const { request, requestId } = await openZkRequest(d, REC);
     // Same input, other salt: a valid proof, but of another commitment.
-    const { proof } = await proofFor(X, SALT + 1n);
+    const { proof } = await proofFor(irisRecord(CM, SALT + 1n));
     await expect(d.coordinator.connect(d.operator).fulfill(request, OUTPUT, encodeZkProof(proof, CLASS)))
       .to.be.revertedWithCustomError(d.irisGroth16, "ZkInvalidProof")
       .withArgs(requestId);
@@ -181,13 +177,13 @@ describe("ZkVerifier", function () {
       runtime: "onnx",
       encoding: "int32be-milli-x4/uint256-argmax",
     });
-    const v1 = await openZkRequest(d, X, SALT, { version: 1 });
-    const v2 = await openZkRequest(d, X, SALT, { version: 2 });
+    const v1 = await openZkRequest(d, REC, { version: 1 });
+    const v2 = await openZkRequest(d, REC, { version: 2 });
     expect(v2.request.version).to.equal(2n);
     expect(await d.coordinator.pinnedVerifierOf(v2.requestId)).to.equal(await other.getAddress());
     expect(await d.coordinator.pinnedVerifierOf(v1.requestId)).to.equal(await d.irisGroth16.getAddress());
     // A valid proof of version 1's circuit, for the same input and salt, does not pass version 2's key.
-    const { proof } = await proofFor(X, SALT);
+    const { proof } = await proofFor(REC);
     await expect(d.coordinator.connect(d.operator).fulfill(v2.request, OUTPUT, encodeZkProof(proof, CLASS)))
       .to.be.revertedWithCustomError(other, "ZkInvalidProof")
       .withArgs(v2.requestId);
@@ -203,8 +199,8 @@ describe("ZkVerifier", function () {
 
   it("rejects a tampered output: bytes that differ from the proven class, or a proven class that was changed", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { request, requestId } = await openZkRequest(d, X, SALT);
-    const { proof } = await proofFor(X, SALT);
+    const { request, requestId } = await openZkRequest(d, REC);
+    const { proof } = await proofFor(REC);
     const other = (CLASS + 1) % 3;
     await expect(d.coordinator.connect(d.operator).fulfill(request, classOutput(other), encodeZkProof(proof, CLASS)))
       .to.be.revertedWithCustomError(d.irisGroth16, "ZkOutputMismatch")
@@ -216,7 +212,7 @@ describe("ZkVerifier", function () {
 
   it("refuses a commitment outside the field at request time; the verifier rejects it and malformed proof bytes too", async () => {
     const d = await networkHelpers.loadFixture(fixture);
-    const { proof } = await proofFor(X, SALT);
+    const { proof } = await proofFor(REC);
     const wrong = zeroPadValue("0x" + FIELD.toString(16), 32);
     const params = {
       modelId: d.modelId,
@@ -237,7 +233,7 @@ describe("ZkVerifier", function () {
       .to.be.revertedWithCustomError(d.coordinator, "CoordinatorZkInputUnprovable")
       .withArgs(0n, wrong);
 
-    const { request: ok, requestId: okId } = await openZkRequest(d, X, SALT);
+    const { request: ok, requestId: okId } = await openZkRequest(d, REC);
     const claim = {
       requestId: okId,
       modelId: ok.modelId,
@@ -272,34 +268,16 @@ describe("ZkVerifier", function () {
       encoding: "int32be-milli-x4/uint256-argmax",
     });
     const modelId = await d.registry.modelIdOf(await d.modelOwner.getAddress(), "iris-no-circuit");
-    await expect(openZkRequest({ ...d, modelId }, X, SALT))
+    await expect(openZkRequest({ ...d, modelId }, REC))
       .to.be.revertedWithCustomError(d.registry, "RegistryNoZkVerifier")
       .withArgs(modelId, 1);
   });
 
-  it("checkDisclosure accepts the true input and salt and nothing else", async () => {
-    const d = await networkHelpers.loadFixture(fixture);
-    const { commitment } = await openZkRequest(d, X, SALT);
-    const c = commitmentHex(commitment);
-    const x4 = [X[0]!, X[1]!, X[2]!, X[3]!] as const;
-    expect(await d.zk.checkDisclosure(c, [...x4], SALT)).to.equal(true);
-    expect(await d.zk.checkDisclosure(c, [...x4], SALT + 1n)).to.equal(false);
-    expect(await d.zk.checkDisclosure(c, [x4[0] + 1n, x4[1], x4[2], x4[3]], SALT)).to.equal(false);
-    expect(await d.zk.checkDisclosure(c, [x4[1], x4[0], x4[2], x4[3]], SALT)).to.equal(false);
-    // Same value modulo the field: Poseidon would agree, the range checks refuse.
-    expect(await d.zk.checkDisclosure(c, [...x4], SALT + FIELD)).to.equal(false);
-    expect(await d.zk.checkDisclosure(c, [x4[0] + FIELD, x4[1], x4[2], x4[3]], SALT)).to.equal(false);
-    expect(await d.zk.checkDisclosure(keccak256(c), [...x4], SALT)).to.equal(false);
-  });
-
-  it("refuses zero addresses at construction", async () => {
+  it("refuses a zero registry at construction", async () => {
     const d = await networkHelpers.loadFixture(fixture);
     const factory = await ethers.getContractFactory("ZkVerifier");
-    await expect(factory.deploy(ZeroAddress, await d.poseidon.getAddress()))
+    await expect(factory.deploy(ZeroAddress))
       .to.be.revertedWithCustomError(d.zk, "ZkInvalidAddress")
       .withArgs("registry");
-    await expect(factory.deploy(await d.registry.getAddress(), ZeroAddress))
-      .to.be.revertedWithCustomError(d.zk, "ZkInvalidAddress")
-      .withArgs("poseidon");
   });
 });

@@ -89,7 +89,7 @@ export function providerRpc(provider: JsonRpcProvider): Rpc {
  * ethers' JsonRpcProvider with its HTTP transport replaced by Node's own fetch: ethers turns every
  * request body into bytes and every response back into text with its JavaScript UTF-8 coder, which
  * cost the node more than any other step at load (a 1,000-event eth_getLogs answer is ~1.5 MB; profiled
- * at ~1.2 s of CPU per 1,000 results, bench/results/worker.json). Node's fetch encodes and parses JSON
+ * at ~1.2 s of CPU per 1,000 results, bench/results/worker-edr.json). Node's fetch encodes and parses JSON
  * natively and keeps the connection alive. Everything above `_send` (batching, error mapping) is ethers'.
  */
 export class NodeFetchJsonRpcProvider extends JsonRpcProvider {

@@ -35,6 +35,8 @@ export type JournalState = "pending" | "mined" | "replaced" | "dropped";
 export interface Journal {
   record(tx: JournalTx): void;
   pending(): (JournalTx & { state: JournalState })[];
+  /** How many are pending (without reading them). */
+  pendingCount(): number;
   setState(hashes: readonly string[], state: JournalState): void;
 }
 
@@ -140,7 +142,7 @@ export class TransactionSender {
 
   /** Transactions journaled and not yet settled. */
   inFlight(): number {
-    return this.#journal.pending().length;
+    return this.#journal.pendingCount();
   }
 
   /** Forget the local nonce: the next send reads it from the chain (after a reorg, a drop). */

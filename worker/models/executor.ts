@@ -73,6 +73,23 @@ export class Executor {
     return pending;
   }
 
+  /**
+   * Load (verify + create the session of) each model now rather than on its first request, so the
+   * first jobs do not wait for the runtime's start-up. Returns the models that failed, with why;
+   * their jobs fail later with the same reason.
+   */
+  async warm(weightsHashes: readonly string[]): Promise<{ weightsHash: string; error: string }[]> {
+    const failed: { weightsHash: string; error: string }[] = [];
+    for (const h of weightsHashes) {
+      try {
+        await this.load(h);
+      } catch (err) {
+        failed.push({ weightsHash: h, error: (err as Error).message });
+      }
+    }
+    return failed;
+  }
+
   /** Run one request's input bytes through the model. Throws InputDecodeError on bad input. */
   async run(weightsHash: string, input: Uint8Array): Promise<RunResult> {
     const { outputs, ms } = await this.runBatch(weightsHash, [input]);

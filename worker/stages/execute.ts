@@ -24,16 +24,12 @@ import {
   ModelError,
   ModelHashMismatchError,
   UnknownModelError,
-  circuitInput,
   classOutput,
   decodeInput,
   encodeZkProof,
-  irisFixedForward,
-  irisInputFromBytes,
   recordSpecFromManifest,
   recordWitnessInput,
   teeRecordCommitment,
-  zkSalt,
   type RecordSpec,
   type Request,
   type ZkCircuitSpec,
@@ -46,9 +42,6 @@ import type { Metrics } from "../metrics.ts";
 import { ProofCancelled, type ProverPool, type WitnessInput } from "../prover.ts";
 
 export type { Verdict } from "../store.ts";
-
-/** Signatures made between two yields to the event loop. */
-const SIGN_SLICE = 16;
 
 export interface Policy {
   models: readonly string[];
@@ -135,7 +128,8 @@ export class ExecuteStage {
     this.#closed = true;
   }
 
-  #served(weightsHash: string): boolean {
+  /** Does policy.models let this node serve the model `weightsHash` (an empty list serves every model)? */
+  served(weightsHash: string): boolean {
     const list = this.#policy.models;
     if (list.length === 0) return true;
     const h = weightsHash.toLowerCase();
@@ -221,7 +215,7 @@ export class ExecuteStage {
         detail: `deadline ${request.deadline} passed (now ${nowSec}, margin ${this.#policy.deadlineMarginSec}s)`,
       };
     }
-    if (!this.#served(request.weightsHash))
+    if (!this.served(request.weightsHash))
       return {
         state: "skipped",
         reason: "model-not-served",
@@ -401,22 +395,16 @@ export class ExecuteStage {
         fail(chunk, "execution-failed", (err as Error).message);
         continue;
       }
-      // Signing is synchronous CPU work (~1-2 ms per result): yield to the event loop every few
-      // signatures so RPC answers (simulations, sends, receipts of earlier batches) are handled
-      // meanwhile, letting the chain work on one batch while the next one is signed.
-      let s0 = performance.now();
-      for (let k = 0; k < chunk.length; k++) {
-        const c = chunk[k]!;
-        const output = outputs[k]!;
-        const proof = this.#attester.sign(BigInt(c.job.requestId), c.request, output);
-        results.push({ id: c.job.requestId, output: hexlify(output), proof });
-        if (k % SIGN_SLICE === SIGN_SLICE - 1 && k < chunk.length - 1) {
-          this.stats.signingMs += performance.now() - s0;
-          await new Promise<void>((r) => setImmediate(r));
-          s0 = performance.now();
-        }
-      }
+      // Signed in the signing thread: the event loop meanwhile handles RPC answers (simulations,
+      // sends, receipts of earlier batches), so the chain works on one batch while the next is signed.
+      const s0 = performance.now();
+      const proofs = await this.#attester.signMany(
+        chunk.map((c, k) => ({ requestId: BigInt(c.job.requestId), request: c.request, output: outputs[k]! })),
+        (err) =>
+          this.#log.error({ err: err.message }, "signing thread failed; signed these results in the main thread"),
+      );
       this.stats.signingMs += performance.now() - s0;
+      chunk.forEach((c, k) => results.push({ id: c.job.requestId, output: hexlify(outputs[k]!), proof: proofs[k]! }));
     }
     this.#store.attest(results);
     return results.length;
@@ -424,20 +412,13 @@ export class ExecuteStage {
 
   /** Queue ZK jobs to their circuit's prover: → executing now, → attested when the proof is back. */
   #prove(items: Item[]): void {
-    const ready: { item: Item; input: WitnessInput; outputClass: number | undefined; pool: ProverPool }[] = [];
+    const ready: { item: Item; input: WitnessInput; pool: ProverPool }[] = [];
     const bad: { job: Job; verdict: Verdict }[] = [];
     for (const item of items) {
       try {
         const pool = this.#provers.get(item.request.weightsHash.toLowerCase())!;
-        const spec = pool.circuit.spec;
-        if (spec !== undefined) {
-          // A generated circuit: its witness input comes from its descriptor; the proof's class is the result.
-          ready.push({ item, input: recordWitnessInput(spec, item.input, item.salt!), outputClass: undefined, pool });
-        } else {
-          const x = irisInputFromBytes(item.input);
-          const salt = zkSalt(item.salt!);
-          ready.push({ item, input: circuitInput(x, salt), outputClass: irisFixedForward(x).outputClass, pool });
-        }
+        // The witness input comes from the circuit's descriptor; the proof's class is the result.
+        ready.push({ item, input: recordWitnessInput(pool.circuit.spec, item.input, item.salt!), pool });
       } catch {
         // The decoder's message quotes input values: a private input's are never logged or stored.
         const detail = "the private input is not a valid input of the model's circuit (checked at intake: unexpected)";
@@ -447,7 +428,7 @@ export class ExecuteStage {
     this.settle(bad);
     if (ready.length === 0) return;
     this.#store.markExecuting(ready.map((r) => r.item.job.requestId));
-    for (const { item, input, outputClass, pool } of ready) {
+    for (const { item, input, pool } of ready) {
       const { job, request } = item;
       const shouldRun = (): ProofCancelled | undefined => {
         if (this.#closed) return new ProofCancelled("stopping", "worker stopping");
@@ -470,9 +451,7 @@ export class ExecuteStage {
           const problem =
             commitment !== BigInt(request.inputHash)
               ? "the proof's commitment differs from request.inputHash"
-              : outputClass !== undefined && cls !== BigInt(outputClass)
-                ? `the circuit's class ${cls} differs from the fixed-point reference ${outputClass}`
-                : undefined;
+              : undefined;
           if (problem !== undefined) {
             this.settle([{ job, verdict: { state: "failed", reason: "proof-mismatch", detail: problem } }]);
             return;

@@ -1,11 +1,14 @@
 /**
  * Gas model of fulfil transactions. The limit of every batch is
  *   (execution gas + Σ callbackGasBudget(request) + BATCH_RESERVE) × (100 + marginPercent) / 100
- * where the execution gas is eth_estimateGas of the first batch of a mode, then (that estimate ÷ its
- * results) × results until a receipt of a batch of that mode was seen, then (highest per-result gas
- * seen for the mode) × results. One estimate per mode, not one per batch: a batch estimate runs the
- * whole batch a dozen times (a binary search) and cost more than anything else before a receipt came
- * back (bench/results/worker.json). Callback budgets are added
+ * where the execution gas is (estimate ÷ its results) × results, the estimate being eth_estimateGas
+ * of a sample of the first batch of a mode (its two costliest results: stages/submit.ts), until a
+ * receipt of a batch of that mode was seen, then (highest per-result gas seen for the mode) ×
+ * results. One small estimate per mode, not one per batch: an estimate runs what it is given a
+ * dozen times (a binary search), and estimating whole 100-result batches cost the chain more than
+ * mining every batch (bench/results/worker.json). The sample's per-result gas carries the
+ * transaction's fixed cost and the first touch of shared storage, so it lies above a large batch's;
+ * a batch that reverts anyway (out of gas) makes the model forget. Callback budgets are added
  * for every batch, not only after a failure: an estimate made when a callback happened to use
  * little gas would otherwise starve it on-chain (the coordinator then skips that result's
  * callback, or the whole batch runs out of gas). A reverted batch (maybe out of gas) forgets what

@@ -46,6 +46,19 @@ export interface SubmitOptions {
   log: Logger;
 }
 
+/** Results in the estimate of a mode's first batch (stages/gas.ts). */
+const ESTIMATE_SAMPLE = 2;
+
+/**
+ * The `n` results of a batch that cost the most gas to fulfil: stored outputs first (a storage write
+ * per word), then the most bytes of output, proof and input (calldata, hashing, the event's data).
+ */
+function costliest(jobs: readonly Job[], n: number): Job[] {
+  const weight = (j: Job) =>
+    (j.request.storeOutput ? 1_000_000 : 0) + (j.output?.length ?? 0) + (j.proof?.length ?? 0) + j.inputHex.length;
+  return [...jobs].sort((a, b) => weight(b) - weight(a)).slice(0, n);
+}
+
 /** Reverts that say the operator cannot fulfil anything now: its jobs stay attested. */
 const BLOCKING = new Set(["CoordinatorOperatorNotEligible", "CoordinatorPaused"]);
 
@@ -129,6 +142,19 @@ export class SubmitStage {
     const mode = Number(jobs[0]!.request.mode);
     const requests = jobs.map((j) => j.request);
     if (this.#o.gas.perResult(mode) !== undefined && jobs.length > 1) return this.#o.gas.limit(mode, requests);
+    if (jobs.length > ESTIMATE_SAMPLE) {
+      // The first batch of a mode: estimate a sample of its costliest results, not the whole batch
+      // (an estimate is a binary search: it runs what it is given a dozen times). The sample's gas
+      // per result carries the transaction's fixed cost, so it is above a large batch's.
+      const sample = costliest(jobs, ESTIMATE_SAMPLE);
+      const estimate = BigInt(await this.#call("eth_estimateGas", this.#encode(sample)));
+      this.#o.gas.limit(
+        mode,
+        sample.map((j) => j.request),
+        estimate,
+      );
+      return this.#o.gas.limit(mode, requests);
+    }
     return this.#o.gas.limit(mode, requests, BigInt(await this.#call("eth_estimateGas", data)));
   }
 

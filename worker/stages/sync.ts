@@ -111,14 +111,17 @@ export class SyncStage {
     if (added.length > 0) log.debug({ added: added.length, from: b.fromBlock, to: b.toBlock }, "requests seen");
     const me = this.#o.operator.toLowerCase();
     for (const c of b.completed) {
-      const job = store.get(c.requestId);
-      if (job === undefined) continue;
+      // The state alone decides (most completions are our own, already submitted or confirmed):
+      // the whole job is read only when it is acted on.
+      const state = store.stateOf(c.requestId);
+      if (state === undefined) continue;
       if (c.operator !== null && c.operator.toLowerCase() === me) {
         // Our own fulfilment, final (the scan is `confirmations` behind). A submitted job is left to
         // the receipts stage, which follows its transaction to the same depth; an attested one is a
         // job whose transaction the journal gave up on (dropped by mistake, reply lost): it is
         // served, so it is confirmed, never sent again or skipped.
-        if (job.state === "attested") {
+        if (state === "attested") {
+          const job = store.get(c.requestId)!;
           const earned = operatorShare(job.request);
           store.confirmOwn([{ id: job.requestId, txHash: c.txHash, earnings: earned.toString() }]);
           if (store.getTx(c.txHash) !== undefined) store.setTxState([c.txHash], "mined");
@@ -131,7 +134,7 @@ export class SyncStage {
         }
         continue;
       }
-      if (!OPEN_STATES.includes(job.state)) continue;
+      if (!OPEN_STATES.includes(state)) continue;
       const reason = c.kind === "refunded" ? "refunded" : "already-fulfilled";
       store.settle([
         {

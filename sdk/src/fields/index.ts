@@ -35,6 +35,7 @@ export {
   recordSalts,
   recordSpecFromManifest,
   recordWitnessInput,
+  type BundledZkCircuit,
   type RecordField,
   type RecordSpec,
   type ZkCircuitSpec,

@@ -48,6 +48,14 @@ export interface ZkCircuitSpec extends RecordSpec {
   output: { kind: string; classes: number; labels: string[] };
 }
 
+/** A bundled circuit as the SDK carries it (generated/circuits.ts): its spec, verifier contract and key. */
+export interface BundledZkCircuit extends ZkCircuitSpec {
+  /** The generated Groth16 verifier contract's name (a deployment's `zkVerifiers` key). */
+  verifier: { contract: string };
+  /** The Groth16 verification key (snarkjs vkey.json). */
+  vkey: unknown;
+}
+
 /** Thrown when a descriptor is not one this SDK can build inputs for. */
 export class CircuitSpecError extends Error {
   constructor(message: string) {

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { Transaction, Wallet, keccak256 } from "ethers";
 
-import { Mode, RequestStatus } from "@verity-ai/sdk";
+import { Mode, RequestStatus, type Request } from "@verity-ai/sdk";
 
 import { RpcRejectedError } from "../../../worker/chain/rpc.ts";
 import { TransactionSender } from "../../../worker/chain/transactions.ts";
@@ -21,12 +21,23 @@ const STATUS = coordinatorInterface.getFunction("requestStatus")!.selector;
 const revert = (name: string, args: unknown[]) =>
   new RpcRejectedError("eth_call", 3, "execution reverted", coordinatorInterface.encodeErrorResult(name, args));
 
-function setup(ids: number[], zk: number[] = []) {
+interface SetupOptions {
+  batchSize?: number;
+  request?: (i: number) => Partial<Request>;
+  output?: (i: number) => string;
+}
+
+function setup(ids: number[], zk: number[] = [], o: SetupOptions = {}) {
   const store = new JobStore(":memory:");
-  store.insertSeen([...ids.map((i) => newJob(i)), ...zk.map((i) => newJob(i, { mode: BigInt(Mode.ZK) }))]);
-  const all = [...ids, ...zk].map(idOf);
-  store.markExecuting(all);
-  store.attest(all.map((id) => ({ id, output: "0x" + "01".repeat(32), proof: "0x" + "02".repeat(65) })));
+  store.insertSeen([
+    ...ids.map((i) => newJob(i, o.request?.(i))),
+    ...zk.map((i) => newJob(i, { mode: BigInt(Mode.ZK) })),
+  ]);
+  const all = [...ids, ...zk];
+  store.markExecuting(all.map(idOf));
+  store.attest(
+    all.map((i) => ({ id: idOf(i), output: o.output?.(i) ?? "0x" + "01".repeat(32), proof: "0x" + "02".repeat(65) })),
+  );
   const rpc = new ScriptedRpc()
     .on("eth_getBlockByNumber", () => ({ baseFeePerGas: "0x1" }))
     .on("eth_maxPriorityFeePerGas", () => "0x0")
@@ -40,6 +51,7 @@ function setup(ids: number[], zk: number[] = []) {
     journal: {
       record: (t) => store.markSubmitted(t),
       pending: () => store.pendingTxs(),
+      pendingCount: () => store.pendingTxCount(),
       setState: (h, s) => store.setTxState(h, s),
     },
     fees: { bumpPercent: 20, stuckAfterMs: 60_000 },
@@ -52,7 +64,7 @@ function setup(ids: number[], zk: number[] = []) {
     txs,
     gas,
     coordinator: COORDINATOR,
-    batchSize: 2,
+    batchSize: o.batchSize ?? 2,
     zkBatchSize: 2,
     concurrency: 8,
     maxAttempts: 3,
@@ -174,5 +186,25 @@ describe("submit stage: batching (scripted RPC)", function () {
     expect(rpc.count("eth_call") + rpc.count("eth_estimateGas")).to.equal(0);
     expect(sentTxs()[0]!.gasLimit).to.equal(((2n * 30_000n + BATCH_RESERVE) * 110n) / 100n);
     expect(stage.stats.unsimulated).to.equal(1);
+  });
+
+  it("estimates a mode's first large batch on a sample of its two costliest results, then uses that gas per result", async function () {
+    // Job 4 stores its output, job 2 has the longest output: they are the sample.
+    const { rpc, stage, store, sentTxs } = setup([1, 2, 3, 4, 5], [], {
+      batchSize: 5,
+      request: (i) => ({ storeOutput: i === 4 }),
+      output: (i) => "0x" + (i === 2 ? "03".repeat(64) : "01".repeat(32)),
+    });
+    rpc.on("eth_call", () => coordinatorInterface.encodeFunctionResult("fulfillBatch", [5n]));
+    const estimated: bigint[][] = [];
+    rpc.on("eth_estimateGas", (p) => {
+      const [requests] = coordinatorInterface.decodeFunctionData("fulfillBatch", (p[0] as { data: string }).data);
+      estimated.push((requests as { nonce: bigint }[]).map((r) => r.nonce));
+      return "0x186a1"; // 100,001
+    });
+    expect(await stage.run(store.byState("attested"))).to.equal(5);
+    expect(estimated).to.deep.equal([[4n, 2n]]);
+    // ceil(100,001 / 2) = 50,001 per result, × 5, + the reserve, + 10 % margin.
+    expect(sentTxs()[0]!.gasLimit).to.equal(((5n * 50_001n + BATCH_RESERVE) * 110n) / 100n);
   });
 });

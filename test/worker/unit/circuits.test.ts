@@ -31,18 +31,20 @@ describe("worker: circuits from their descriptors", function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("finds the repository's circuits: the diagnosis model from its descriptor and iris from its ceremony", function () {
+  it("finds the repository's circuits, each from its descriptor: the diagnosis model and iris alike", function () {
     const found = availableCircuits(join(ROOT, "circuits"));
-    const manifest = JSON.parse(readFileSync(join(ROOT, "models/breast-cancer-mlp/manifest.json"), "utf8")) as {
-      weightsHash: string;
-    };
-    expect(found.map((c) => [c.name, c.weightsHash, c.spec !== undefined])).to.deep.equal([
-      ["breast-cancer-mlp", manifest.weightsHash.toLowerCase(), true],
-      ["iris", found[1]!.weightsHash, false],
+    const hash = (dir: string) =>
+      (JSON.parse(readFileSync(join(ROOT, "models", dir, "manifest.json"), "utf8")) as { weightsHash: string })
+        .weightsHash;
+    expect(found.map((c) => [c.name, c.weightsHash, c.spec.input.fields.length])).to.deep.equal([
+      ["breast-cancer-mlp", hash("breast-cancer-mlp").toLowerCase(), 10],
+      ["iris-mlp", hash("iris").toLowerCase(), 4],
     ]);
     const zeros = new Array<string>(10).fill("0");
     expect(found[0]!.warmInput).to.deep.equal({ x: zeros, salt: zeros });
+    expect(found[1]!.warmInput).to.deep.equal({ x: ["0", "0", "0", "0"], salt: ["0", "0", "0", "0"] });
     expect(found[0]!.wasm).to.equal(join(ROOT, "circuits/breast-cancer-mlp/breast-cancer-mlp.wasm"));
+    expect(found[1]!.wasm).to.equal(join(ROOT, "circuits/iris/iris-mlp.wasm"));
   });
 
   it("skips a descriptor whose wasm or key is absent, and refuses an unreadable one naming the file", function () {

@@ -1,12 +1,21 @@
 /** The hand-written calldata encoder and transaction signer agree with ethers byte for byte. */
 import { expect } from "chai";
-import { Transaction, Wallet, keccak256 } from "ethers";
+import { Transaction, Wallet, hexlify, keccak256 } from "ethers";
 
 import { encodeFulfillBatch, signEip1559 } from "../../../worker/chain/encoding.ts";
+import { KECCAK_BACKEND, keccakBytes } from "../../../worker/chain/keccak.ts";
 import { coordinatorInterface } from "../../../worker/events.ts";
 import { request } from "./fixtures.ts";
 
 describe("node encoders", function () {
+  it("hashes whole transactions with the native keccak on these machines, equal to ethers' keccak256", function () {
+    expect(KECCAK_BACKEND).to.equal("native");
+    for (const n of [0, 1, 135, 136, 137, 75_000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 255);
+      expect(hexlify(keccakBytes(data))).to.equal(keccak256(data));
+    }
+  });
+
   it("encodeFulfillBatch equals the ABI encoder (mixed flags, odd-length bytes, empty proof)", function () {
     const args: [ReturnType<typeof request>[], string[], string[]] = [
       [request(7, { inputHash: "0x" + "EF".repeat(32) }), request(8, { storeOutput: false, mode: 2n })],

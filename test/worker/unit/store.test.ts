@@ -167,3 +167,30 @@ describe("job store: the state machine", function () {
     s.close();
   });
 });
+
+describe("job store: durability", function () {
+  it("waits for the disk only for the journal entry and a private input, and returns to NORMAL after each", async function () {
+    const { mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const store = new JobStore(join(await mkdtemp(join(tmpdir(), "verity-store-")), "jobs.sqlite"));
+    try {
+      store.insertSeen([newJob(1), newJob(2)]);
+      expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 1 });
+      store.markExecuting([idOf(1)]);
+      store.attest([{ id: idOf(1), output: "0xaa", proof: "0xbb" }]);
+      expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 1 });
+      store.markSubmitted(tx("0x" + "05".repeat(32), 3, [idOf(1)]));
+      expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 2 });
+      store.confirm([{ id: idOf(1), earnings: "1" }]);
+      expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 1 });
+      store.putPrivateInput(idOf(2), "0x01", "0x" + "00".repeat(32));
+      expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 2 });
+      // A journal write that fails (the job is not attested) still leaves the connection at NORMAL.
+      expect(() => store.markSubmitted(tx("0x" + "06".repeat(32), 4, [idOf(2)]))).to.throw(IllegalTransitionError);
+      expect(store.synchronousLevel.now).to.equal(1);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -19,6 +19,9 @@ class MemoryJournal implements Journal {
   pending() {
     return this.rows.filter((r) => r.state === "pending");
   }
+  pendingCount(): number {
+    return this.pending().length;
+  }
   setState(hashes: readonly string[], state: JournalState): void {
     for (const r of this.rows) if (hashes.includes(r.hash)) r.state = state;
   }

@@ -51,54 +51,17 @@ export type ResultClaimStructOutput = [
 
 export interface ZkVerifierInterface extends Interface {
   getFunction(
-    nameOrSignature:
-      | "INPUT_LIMIT"
-      | "SNARK_SCALAR_FIELD"
-      | "checkDisclosure"
-      | "mode"
-      | "poseidon"
-      | "registry"
-      | "verify"
+    nameOrSignature: "mode" | "registry" | "verify"
   ): FunctionFragment;
 
-  encodeFunctionData(
-    functionFragment: "INPUT_LIMIT",
-    values?: undefined
-  ): string;
-  encodeFunctionData(
-    functionFragment: "SNARK_SCALAR_FIELD",
-    values?: undefined
-  ): string;
-  encodeFunctionData(
-    functionFragment: "checkDisclosure",
-    values: [
-      BytesLike,
-      [BigNumberish, BigNumberish, BigNumberish, BigNumberish],
-      BigNumberish
-    ]
-  ): string;
   encodeFunctionData(functionFragment: "mode", values?: undefined): string;
-  encodeFunctionData(functionFragment: "poseidon", values?: undefined): string;
   encodeFunctionData(functionFragment: "registry", values?: undefined): string;
   encodeFunctionData(
     functionFragment: "verify",
     values: [ResultClaimStruct, BytesLike]
   ): string;
 
-  decodeFunctionResult(
-    functionFragment: "INPUT_LIMIT",
-    data: BytesLike
-  ): Result;
-  decodeFunctionResult(
-    functionFragment: "SNARK_SCALAR_FIELD",
-    data: BytesLike
-  ): Result;
-  decodeFunctionResult(
-    functionFragment: "checkDisclosure",
-    data: BytesLike
-  ): Result;
   decodeFunctionResult(functionFragment: "mode", data: BytesLike): Result;
-  decodeFunctionResult(functionFragment: "poseidon", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "registry", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "verify", data: BytesLike): Result;
 }
@@ -146,23 +109,7 @@ export interface ZkVerifier extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
-  INPUT_LIMIT: TypedContractMethod<[], [bigint], "view">;
-
-  SNARK_SCALAR_FIELD: TypedContractMethod<[], [bigint], "view">;
-
-  checkDisclosure: TypedContractMethod<
-    [
-      commitment: BytesLike,
-      input: [BigNumberish, BigNumberish, BigNumberish, BigNumberish],
-      salt: BigNumberish
-    ],
-    [boolean],
-    "view"
-  >;
-
   mode: TypedContractMethod<[], [bigint], "view">;
-
-  poseidon: TypedContractMethod<[], [string], "view">;
 
   registry: TypedContractMethod<[], [string], "view">;
 
@@ -177,28 +124,8 @@ export interface ZkVerifier extends BaseContract {
   ): T;
 
   getFunction(
-    nameOrSignature: "INPUT_LIMIT"
-  ): TypedContractMethod<[], [bigint], "view">;
-  getFunction(
-    nameOrSignature: "SNARK_SCALAR_FIELD"
-  ): TypedContractMethod<[], [bigint], "view">;
-  getFunction(
-    nameOrSignature: "checkDisclosure"
-  ): TypedContractMethod<
-    [
-      commitment: BytesLike,
-      input: [BigNumberish, BigNumberish, BigNumberish, BigNumberish],
-      salt: BigNumberish
-    ],
-    [boolean],
-    "view"
-  >;
-  getFunction(
     nameOrSignature: "mode"
   ): TypedContractMethod<[], [bigint], "view">;
-  getFunction(
-    nameOrSignature: "poseidon"
-  ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "registry"
   ): TypedContractMethod<[], [string], "view">;
