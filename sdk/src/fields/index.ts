@@ -36,3 +36,18 @@ export {
   recordWitnessInput,
   type ZkCircuitSpec,
 } from "./record.ts";
+export {
+  FieldRangeError,
+  RANGE_MAX,
+  RANGE_MIN,
+  boundToField,
+  checkFieldRange,
+  fieldRangeFromJson,
+  fieldRangeToJson,
+  proveFieldRange,
+  rangeProofWords,
+  rangePublicSignals,
+  type FieldRangeProof,
+  type ProveRangeOptions,
+  type RangeProblem,
+} from "./range.ts";
