@@ -246,7 +246,7 @@ describe("FieldRangeVerifier (depth 2) and the SDK's range proofs", function () 
         .withArgs(big);
       // a.y + q: the same point mod q, refused rather than reduced.
       const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-      const w = [...words()] as bigint[];
+      const w = rangeProofWords(radius.proof);
       w[1] = w[1]! + q;
       await expect(
         verifier.verifyRange(hex32(tree.root), 10, 0, 20_000n, 30_000n, w as unknown as ReturnType<typeof words>),
