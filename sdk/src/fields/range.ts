@@ -112,9 +112,11 @@ export async function proveFieldRange(o: ProveRangeOptions): Promise<FieldRangeP
   if (o.values.length !== o.tree.fieldCount || o.salts.length !== o.tree.fieldCount)
     fail("shape", `the record has ${o.tree.fieldCount} fields: give its ${o.tree.fieldCount} values and salts`);
   const value = o.values[o.index]!;
-  if (value > RANGE_MAX)
+  // The committed element read as a signed integer, as the circuit reads it (p − |x| is −|x|).
+  const signed = value > FIELD / 2n ? value - FIELD : value;
+  if (signed < RANGE_MIN || signed > RANGE_MAX)
     fail("false", `the value of ${name} is not a signed 32-bit integer: no range over it can be proved`);
-  if (value < o.min || value > o.max)
+  if (signed < o.min || signed > o.max)
     fail(
       "false",
       `the value of ${name} is outside [${o.min}, ${o.max}]: the predicate is false and cannot be proved; choose bounds that hold`,
