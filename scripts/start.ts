@@ -535,7 +535,9 @@ async function hospitalFlow(
     name: kf.name,
   });
   const proveMs = performance.now() - t0;
-  const rangeVerifier = await deployArtifact("FieldRangeD2Groth16Verifier", insurerOwner, [deployment.coordinator]);
+  const rangeVerifier = await deployArtifact(`FieldRangeD${tree.depth}Groth16Verifier`, insurerOwner, [
+    deployment.coordinator,
+  ]);
   const rangeReceipt = await (
     await (rangeVerifier.connect(hospital) as Contract).getFunction("proveRange")(
       toRequest(opened.args.request.toObject()),

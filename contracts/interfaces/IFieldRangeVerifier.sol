@@ -33,7 +33,8 @@ interface IFieldRangeVerifier {
     error FieldRangeUnknownRequest(uint256 requestId);
 
     /// @notice Emitted when `prover` proved that field `index` of request `requestId`'s committed record lies in
-    /// [min, max], without revealing it.
+    /// [min, max], without revealing it. The proof binds the record, the field and the bounds, not its sender:
+    /// anyone may resubmit a published proof, so `prover` is who submitted it, not who holds the record.
     event FieldRangeProved(
         uint256 indexed requestId,
         bytes32 indexed commitment,

@@ -244,7 +244,8 @@ describe("FieldRangeVerifier (depth 2) and the SDK's range proofs", function () 
       await expect(verifier.verifyRange(big, 10, 0, 20_000n, 30_000n, words()))
         .to.be.revertedWithCustomError(verifier, "FieldRangeCommitmentOutOfField")
         .withArgs(big);
-      // a.y + q: the same point mod q, refused rather than reduced.
+      // a.y + q: the same point mod q, refused rather than reduced (by the explicit coordinate check, which the
+      // precompiles back up: they refuse a coordinate ≥ q too, so this guards behaviour, not one line).
       const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
       const w = rangeProofWords(radius.proof);
       w[1] = w[1]! + q;
