@@ -12,6 +12,8 @@ import {
   discloseFields,
   encodeZkProof,
   fieldTree,
+  proveFieldRange,
+  rangeProofWords,
   randomSalt,
   randomSalts,
   requestParams,
@@ -21,6 +23,7 @@ import {
 import { encodeFields, loadDataset } from "../scripts/diagnosis/data.ts";
 import { ROOT } from "../scripts/zk/artefacts.ts";
 import { CircuitProver, readDescriptor } from "../scripts/zk/descriptor.ts";
+import { fieldRangePaths } from "../scripts/zk/field-range.ts";
 import { deployZk, irisRecord, openZkRequest, proveIris } from "../test/zk/helpers.ts";
 
 import {
@@ -183,7 +186,7 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
   });
   const modelId = await z.registry.modelIdOf(await z.modelOwner.getAddress(), descriptor.name);
   const data = loadDataset(ROOT);
-  let last: { values: bigint[]; salts: bigint[] } | undefined;
+  let last: { values: bigint[]; salts: bigint[]; request: ReturnType<typeof toRequest> } | undefined;
   for (const row of [0, 19]) {
     const values = encodeFields(data.rows[row]!).map(BigInt);
     const salts = randomSalts(values.length);
@@ -203,12 +206,11 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
     const ev = receipt.logs
       .map((l) => z.coordinator.interface.parseLog(l))
       .find((e) => e?.name === "InferenceRequested")!;
+    const request = toRequest(ev.args.request.toObject());
     gas.fulfillZkDiagnosis = await used(
-      z.coordinator
-        .connect(z.operator)
-        .fulfill(toRequest(ev.args.request.toObject()), classOutput(outputClass), encodeZkProof(proof, outputClass)),
+      z.coordinator.connect(z.operator).fulfill(request, classOutput(outputClass), encodeZkProof(proof, outputClass)),
     );
-    last = { values, salts };
+    last = { values, salts, request };
   }
   const t3 = await zc.ethers.deployContract("PoseidonT3");
   const t5 = await zc.ethers.deployContract("PoseidonT5");
@@ -226,6 +228,18 @@ gas.registerEnclave = await used(registerEnclaveFor(d.tee, fresh, Wallet.createR
       opened.fields.map((f) => ({ ...f, path: f.path as [bigint, bigint, bigint][] })),
     ),
   );
+  // A range predicate over field 0 proved in zero knowledge (circuits/field-range, depth 2): the view
+  // check, and proveRange, which also checks the request with the coordinator and emits FieldRangeProved.
+  const range = await zc.ethers.deployContract("FieldRangeD2Groth16Verifier", [await z.coordinator.getAddress()]);
+  const d2 = fieldRangePaths(2);
+  const v0 = last!.values[0]!;
+  const [min, max] = [v0 > 1000n ? v0 - 1000n : 0n, v0 + 1000n];
+  const rp = await proveFieldRange({ ...last!, tree, index: 0, min, max, wasm: d2.wasm, zkey: d2.zkey });
+  const words = rangeProofWords(rp.proof);
+  gas.fieldRangeVerify = Number(
+    await range.getFunction("verifyRange").estimateGas(commitmentHex(tree.root), 10, 0, min, max, words),
+  );
+  gas.fieldRangeProve = await used(range.getFunction("proveRange")(last!.request, 10, 0, min, max, words));
   await zkShutdown();
 }
 

@@ -32,11 +32,12 @@ import {
   explainRevert,
   fieldTree,
   type FieldDisclosure,
+  type FieldTree,
 } from "@verity-ai/sdk";
 import { CliError, addressArg, connect, hexId, output, requestIdArg, type GlobalOptions } from "./context.ts";
 
 /** What the CLI needs of a manifest's input field. */
-interface FieldSpec {
+export interface FieldSpec {
   name: string;
   unit?: string;
   scale: number;
@@ -49,7 +50,7 @@ const VERIFIER_ABI = [
 
 const hex32 = (v: bigint) => zeroPadValue(toBeHex(v), 32);
 
-function readJson(file: string, what: string): Record<string, unknown> {
+export function readJson(file: string, what: string): Record<string, unknown> {
   if (!existsSync(file)) throw new CliError(`${what} ${file} does not exist: check the path`);
   try {
     return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
@@ -59,7 +60,7 @@ function readJson(file: string, what: string): Record<string, unknown> {
 }
 
 /** The model's input fields from --manifest <model folder | manifest.json>. */
-function manifestFields(where: string): { model: string; fields: FieldSpec[] } {
+export function manifestFields(where: string): { model: string; fields: FieldSpec[] } {
   const file = where.endsWith(".json") ? where : path.join(where, "manifest.json");
   const m = readJson(file, "--manifest:") as { name?: string; input?: { fields?: FieldSpec[] } };
   const fields = m.input?.fields;
@@ -71,7 +72,7 @@ function manifestFields(where: string): { model: string; fields: FieldSpec[] } {
 }
 
 /** `value × scale` exactly, from a decimal in the field's unit (or "<encoded>/<scale>", as decodeValue writes it). */
-function encodeValue(raw: unknown, f: FieldSpec): bigint {
+export function encodeValue(raw: unknown, f: FieldSpec): bigint {
   const s = typeof raw === "number" ? String(raw) : raw;
   const ratio = typeof s === "string" ? /^(\d+)\/(\d+)$/.exec(s.trim()) : null;
   if (ratio && Number(ratio[2]) === f.scale) return BigInt(ratio[1]!);
@@ -118,6 +119,62 @@ function selectFields(arg: string, fields: readonly FieldSpec[]): number[] {
   return out;
 }
 
+/**
+ * A record file (see the header) read against the manifest's fields: the encoded values, their salts
+ * and the field tree whose root is the record's commitment.
+ */
+export function readRecord(
+  file: string,
+  model: string,
+  fields: readonly FieldSpec[],
+): { values: bigint[]; salts: bigint[]; tree: FieldTree } {
+  const record = readJson(file, "--record:") as {
+    values?: Record<string, unknown>;
+    salts?: unknown;
+    masterSalt?: unknown;
+  };
+  const values = record.values;
+  if (record.salts !== undefined && record.masterSalt !== undefined)
+    throw new CliError(
+      `--record: ${file} gives both "salts" and "masterSalt": keep the one the commitment was made with`,
+    );
+  const salts = (record.salts ?? {}) as Record<string, unknown>;
+  if (typeof values !== "object" || values === null || (typeof salts !== "object" && record.masterSalt === undefined))
+    throw new CliError(
+      `--record: ${file} needs a "values" object and a "salts" object keyed by field name (or a "masterSalt"): see the header of cli/disclose.ts`,
+    );
+  const unknown = Object.keys(values).filter((k) => !fields.some((f) => f.name === k));
+  if (unknown.length > 0)
+    throw new CliError(
+      `--record: ${unknown.join(", ")} ${unknown.length === 1 ? "is not a field" : "are not fields"} of ${model}: use its field names (${fields.map((f) => f.name).join(", ")})`,
+    );
+  const missing = (obj: Record<string, unknown>) => fields.filter((f) => !(f.name in obj)).map((f) => f.name);
+  if (missing(values).length > 0)
+    throw new CliError(
+      `--record: the value of ${missing(values).join(", ")} is missing: a commitment covers every field`,
+    );
+  if (record.masterSalt === undefined && missing(salts).length > 0)
+    throw new CliError(`--record: the salt of ${missing(salts).join(", ")} is missing: give one salt per field`);
+  const encoded = fields.map((f) => encodeValue(values[f.name], f));
+  let saltList: bigint[];
+  try {
+    saltList =
+      record.masterSalt === undefined
+        ? fields.map((f) => parseSalt(salts[f.name], f.name))
+        : deriveFieldSalts(parseSalt(record.masterSalt, "the record (masterSalt)"), fields.length);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`--record: ${(err as Error).message}`);
+  }
+  let tree;
+  try {
+    tree = fieldTree(encoded, saltList);
+  } catch (err) {
+    throw new CliError(`--record: ${(err as Error).message}`);
+  }
+  return { values: encoded, salts: saltList, tree };
+}
+
 export function discloseCommand(): Command {
   return new Command("disclose")
     .description("open chosen fields of a committed record (values, salts, Merkle paths) for anyone to check")
@@ -128,54 +185,7 @@ export function discloseCommand(): Command {
     .action((o: { record: string; fields: string; manifest: string; out?: string }, cmd: Command) => {
       const json = Boolean(cmd.optsWithGlobals<GlobalOptions>().json);
       const { model, fields } = manifestFields(o.manifest);
-      const record = readJson(o.record, "--record:") as {
-        values?: Record<string, unknown>;
-        salts?: unknown;
-        masterSalt?: unknown;
-      };
-      const values = record.values;
-      if (record.salts !== undefined && record.masterSalt !== undefined)
-        throw new CliError(
-          `--record: ${o.record} gives both "salts" and "masterSalt": keep the one the commitment was made with`,
-        );
-      const salts = (record.salts ?? {}) as Record<string, unknown>;
-      if (
-        typeof values !== "object" ||
-        values === null ||
-        (typeof salts !== "object" && record.masterSalt === undefined)
-      )
-        throw new CliError(
-          `--record: ${o.record} needs a "values" object and a "salts" object keyed by field name (or a "masterSalt"): see the header of cli/disclose.ts`,
-        );
-      const unknown = Object.keys(values).filter((k) => !fields.some((f) => f.name === k));
-      if (unknown.length > 0)
-        throw new CliError(
-          `--record: ${unknown.join(", ")} ${unknown.length === 1 ? "is not a field" : "are not fields"} of ${model}: use its field names (${fields.map((f) => f.name).join(", ")})`,
-        );
-      const missing = (obj: Record<string, unknown>) => fields.filter((f) => !(f.name in obj)).map((f) => f.name);
-      if (missing(values).length > 0)
-        throw new CliError(
-          `--record: the value of ${missing(values).join(", ")} is missing: a commitment covers every field`,
-        );
-      if (record.masterSalt === undefined && missing(salts).length > 0)
-        throw new CliError(`--record: the salt of ${missing(salts).join(", ")} is missing: give one salt per field`);
-      const encoded = fields.map((f) => encodeValue(values[f.name], f));
-      let saltList: bigint[];
-      try {
-        saltList =
-          record.masterSalt === undefined
-            ? fields.map((f) => parseSalt(salts[f.name], f.name))
-            : deriveFieldSalts(parseSalt(record.masterSalt, "the record (masterSalt)"), fields.length);
-      } catch (err) {
-        if (err instanceof CliError) throw err;
-        throw new CliError(`--record: ${(err as Error).message}`);
-      }
-      let tree;
-      try {
-        tree = fieldTree(encoded, saltList);
-      } catch (err) {
-        throw new CliError(`--record: ${(err as Error).message}`);
-      }
+      const { values: encoded, salts: saltList, tree } = readRecord(o.record, model, fields);
       const indices = selectFields(o.fields, fields);
       const d = discloseFields(tree, encoded, saltList, indices);
       const base = disclosureToJson(d);

@@ -14,6 +14,7 @@ import { decodeRevert, explainRevert, zkShutdown } from "@verity-ai/sdk";
 import { balanceCommand } from "./balance.ts";
 import { CliError, lastContext } from "./context.ts";
 import { checkDisclosureCommand, discloseCommand } from "./disclose.ts";
+import { checkRangeCommand, proveRangeCommand } from "./range.ts";
 import { modelCommand } from "./model.ts";
 import { operatorCommand } from "./operator.ts";
 import { refundCommand, requestCommand } from "./request.ts";
@@ -37,7 +38,13 @@ program.addCommand(modelCommand());
 program.addCommand(operatorCommand());
 program.addCommand(balanceCommand());
 program.addCommand(requestCommand().addCommand(refundCommand()));
-program.addCommand(resultCommand().addCommand(discloseCommand()).addCommand(checkDisclosureCommand()));
+program.addCommand(
+  resultCommand()
+    .addCommand(discloseCommand())
+    .addCommand(checkDisclosureCommand())
+    .addCommand(proveRangeCommand())
+    .addCommand(checkRangeCommand()),
+);
 program.addCommand(tokenCommand());
 program.addCommand(workerCommand());
 

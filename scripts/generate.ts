@@ -3,6 +3,7 @@
  *   contracts/abi/<Name>.json          ABIs shipped in the contracts package
  *   sdk/src/generated/abis.ts          the SDK's ABIs (`as const`)
  *   sdk/src/generated/errors.ts        every custom error of every shipped contract (revert decoding)
+ *   sdk/src/generated/field-range.ts  the field-range circuits' verification keys (circuits/field-range)
  *   sdk/src/generated/contracts/       TypeChain (ethers v6) bindings of the SDK's contracts, ABI only
  *   sdk/src/generated/circuits.ts      the bundled ZK circuits (circuits/<dir>/descriptor.json + vkey.json)
  *
@@ -15,6 +16,8 @@ import path from "node:path";
 
 import { keccak256, toUtf8Bytes } from "ethers";
 import { runTypeChain } from "typechain";
+
+import { fieldRangeSdkKeys } from "./zk/field-range-keys.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const ARTIFACTS = path.join(ROOT, "artifacts", "contracts");
@@ -107,6 +110,7 @@ async function generate(): Promise<Map<string, string>> {
   );
 
   files.set("sdk/src/generated/circuits.ts", bundledCircuits());
+  files.set("sdk/src/generated/field-range.ts", fieldRangeSdkKeys());
 
   for (const [file, text] of await typechainBindings(abis)) files.set(`sdk/src/generated/contracts/${file}`, text);
   return files;

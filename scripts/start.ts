@@ -35,6 +35,8 @@ import {
   decodeOutput,
   discloseFields,
   fieldTree,
+  proveFieldRange,
+  rangeProofWords,
   recordFromBytes,
   recordSalts,
   encodeInput,
@@ -45,6 +47,7 @@ import {
   VerityClient,
   type Deployment,
   operatorShare,
+  toRequest,
 } from "@verity-ai/sdk";
 import { NPM_START_DEPLOYMENT_ID, loadIgnitionDeployment, writeDeploymentRecord } from "@verity-ai/sdk/node";
 import { DEFAULT_INTAKE_PORT, Worker, parseConfig } from "@verity-ai/node";
@@ -383,7 +386,7 @@ async function main() {
         modelId: modelIds.get(diagnosisModel.name)!,
         operator: operators[0]!.wallet.address,
       }),
-    () => "claim approved on a verified diagnosis, 2 fields disclosed",
+    () => "claim approved on a verified diagnosis, 2 fields disclosed, 1 range proved in ZK",
   );
   console.log();
   console.log("Hospital flow");
@@ -417,7 +420,9 @@ async function deployArtifact(name: string, signer: NonceManager, args: unknown[
  * contract makes the ZK request with only the record's commitment, the hospital sends the record to the
  * assigned operator's intake, the verified diagnosis (malignant) approves the claim and the payout is
  * collected. The hospital then discloses two chosen fields (values, salts, Merkle paths), checked off
- * chain by the SDK and on chain by FieldDisclosureVerifier through the insurer. Returns summary lines.
+ * chain by the SDK and on chain by FieldDisclosureVerifier through the insurer. Last, it proves in zero
+ * knowledge that a field it keeps private lies in a range (FieldRangeVerifier, circuits/field-range).
+ * Returns summary lines.
  */
 async function hospitalFlow(
   model: BundledModel,
@@ -510,12 +515,46 @@ async function hospitalFlow(
     return `${f.name} = ${Number(v) / f.scale}${f.unit && f.unit !== "dimensionless" ? ` (${f.unit})` : ""}`;
   });
   const hidden = circuit.input.fields.filter((_, i) => !opened2.has(i)).map((f) => f.name);
+
+  // Prove, without disclosing it, that worst concave points lies in [0.15, 1] (a marker of malignancy).
+  const k = circuit.input.fields.findIndex((f) => f.name === "worst_concave_points");
+  const kf = circuit.input.fields[k]!;
+  const tree = fieldTree(values, salts);
+  const [min, max] = [0.15, 1].map((b) => BigInt(Math.round(b * kf.scale))) as [bigint, bigint];
+  const rangeDir = path.join(ROOT, "circuits", "field-range", `d${tree.depth}`);
+  const t0 = performance.now();
+  const range = await proveFieldRange({
+    tree,
+    values,
+    salts,
+    index: k,
+    min,
+    max,
+    wasm: path.join(rangeDir, `field-range-d${tree.depth}.wasm`),
+    zkey: path.join(rangeDir, `field-range-d${tree.depth}_final.zkey`),
+    name: kf.name,
+  });
+  const proveMs = performance.now() - t0;
+  const rangeVerifier = await deployArtifact(`FieldRangeD${tree.depth}Groth16Verifier`, insurerOwner, [
+    deployment.coordinator,
+  ]);
+  const rangeReceipt = await (
+    await (rangeVerifier.connect(hospital) as Contract).getFunction("proveRange")(
+      toRequest(opened.args.request.toObject()),
+      circuit.commitment.fieldCount,
+      k,
+      min,
+      max,
+      rangeProofWords(range.proof),
+    )
+  ).wait();
   return [
     `request 0x${requestId.toString(16).slice(0, 8)}… opened by the insurer contract for commitment ${commitment.slice(0, 12)}… (the record's field-tree root)`,
     `diagnosis: ${model.labels?.[diagnosis] ?? diagnosis} (${diagnosis}), proved in ZK and re-verified off-chain; fulfillZk gas ${fulfilReceipt!.gasUsed} (with the insurer's callback)`,
     `insurer: claim approved on the verified diagnosis, ${fmt(paid)} vUSD paid to the hospital`,
     `disclosed and checked on-chain by FieldDisclosureVerifier (${discloseReceipt.gasUsed} gas): ${shown.join(", ")}`,
     `stayed private (${hidden.length} of ${circuit.input.fields.length} fields, never on-chain): ${hidden.join(", ")}`,
+    `proved in ZK without disclosing it: ${kf.name} ∈ [0.15, 1] (prove ${(proveMs / 1000).toFixed(1)} s; checked on-chain against the request's commitment by FieldRangeVerifier.proveRange, ${rangeReceipt.gasUsed} gas): the verifier learns the field and the bounds, not the value`,
   ];
 }
 

@@ -151,6 +151,21 @@ export const ERROR_SENTENCES: Record<string, Sentence> = {
     `field ${i}'s value is not below the BN254 field: disclose the committed integer`,
   FieldDisclosureWrongIndex: ([i, proven]) =>
     `the opening given for field ${i} is the one of field ${proven}: disclose it under index ${proven}`,
+  // Field range proofs
+  FieldRangeBoundOutOfRange: ([b]) =>
+    `the bound ${b} is not a signed 32-bit integer (the record's encoding): give a bound in [-2147483648, 2147483647]`,
+  FieldRangeCommitmentOutOfField: ([c]) =>
+    `commitment ${c} is not below the BN254 field: it is no field-tree root; check the request`,
+  FieldRangeDepthMismatch: ([n, depth, circuitDepth]) =>
+    `a record of ${n} fields has tree depth ${depth}, this verifier's circuit serves depth ${circuitDepth}: use the FieldRangeVerifier built for depth ${depth} (npm run zk:range -- ${depth})`,
+  FieldRangeEmptyRange: ([min, max]) =>
+    `the range [${min}, ${max}] is empty: the lower bound must not exceed the upper`,
+  FieldRangeIndexOutOfRange: ([i, n]) => `field index ${i} is not below the record's ${n} fields: check the index`,
+  FieldRangeInvalidAddress: ([p]) => `${p} cannot be the zero address: give a real address`,
+  FieldRangeInvalidProof: ([c, i, min, max]) =>
+    `the proof does not show that field ${i} of commitment ${c} lies in [${min}, ${max}]: it was made for another request, field or bounds; prove this claim with verity result prove-range`,
+  FieldRangeUnknownRequest: ([id]) =>
+    `request ${id} is unknown to the coordinator: pass the request exactly as InferenceRequested emitted it`,
   // Registry
   RegistryInvalidModes: ([m]) =>
     `mode set ${m} is not valid: allow at least one of TEE (bit 1) and ZK (bit 2), nothing else`,

@@ -33,6 +33,11 @@ export interface ZkProofResult {
 interface SnarkJs {
   groth16: {
     verify(vkey: unknown, publicSignals: string[], proof: Groth16Proof): Promise<boolean>;
+    fullProve(
+      input: Record<string, unknown>,
+      wasm: string | { type: "mem"; data: Uint8Array },
+      zkey: string | { type: "mem"; data: Uint8Array },
+    ): Promise<ZkProofResult>;
   };
 }
 
@@ -89,6 +94,24 @@ export function verifyOffchain(vkey: unknown, publicSignals: string[], proof: Gr
   return run;
 }
 let verifyQueue: Promise<void> = Promise.resolve();
+
+/**
+ * A Groth16 proof with snarkjs: the witness of `input` from the circuit's `wasm`, then the proof with its
+ * `zkey` (each a file path in Node, or the bytes). Queued with verifyOffchain for the same reason.
+ */
+export function proveGroth16(
+  input: Record<string, unknown>,
+  wasm: string | Uint8Array,
+  zkey: string | Uint8Array,
+): Promise<ZkProofResult> {
+  const file = (f: string | Uint8Array) => (typeof f === "string" ? f : { type: "mem" as const, data: f });
+  const run = verifyQueue.then(async () => (await snarkjs()).groth16.fullProve(input, file(wasm), file(zkey)));
+  verifyQueue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
 
 /** `uint256-argmax` output bytes: abi.encode(uint256 class). */
 export function classOutput(outputClass: bigint | number): string {

@@ -41,6 +41,10 @@ describe("npm start (smoke)", function () {
     expect(stdout).to.contain(
       "stayed private (8 of 10 fields, never on-chain): worst_texture, worst_perimeter, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension",
     );
+    // …and a range over a field that stays private, proved in ZK and checked on-chain against the request.
+    expect(stdout).to.match(
+      /proved in ZK without disclosing it: worst_concave_points ∈ \[0\.15, 1\] \(prove \d+\.\d s; checked on-chain against the request's commitment by FieldRangeVerifier\.proveRange, \d+ gas\): the verifier learns the field and the bounds, not the value/,
+    );
   });
 
   it("refuses a bad --requests value, naming it", async function () {

@@ -2,7 +2,8 @@
  * Submit stage: attested jobs → fulfil transactions (attested → submitted).
  *  - group by verification mode (one mode per transaction, so a batch's gas follows its mode) and
  *    cut into batches of `batchSize` (`zkBatchSize` for ZK results, ~300k gas each);
- *  - simulate each batch once (eth_call); a batch that reverts falls back to single `fulfill`
+ *  - simulate a batch once (eth_call) — per round only the first of a mode when it goes through whole;
+ *    a batch that reverts falls back to single `fulfill`
  *    simulations, which say which request is the problem; results the chain says are no longer
  *    open are dropped before sending;
  *  - classify reverts through the SDK's `decodeRevert` into a job verdict (skipped / expired /
@@ -104,7 +105,14 @@ export class SubmitStage {
     this.blocked = undefined;
     const slots = this.#o.concurrency - this.#o.txs.inFlight();
     if (slots <= 0 || jobs.length === 0) return 0;
-    const prepared = (await Promise.all(this.batches(jobs, slots).map((c) => this.#prepare(c)))).flat().slice(0, slots);
+    const byMode = new Map<number, Job[][]>();
+    for (const c of this.batches(jobs, slots)) {
+      const m = Number(c[0]!.request.mode);
+      byMode.set(m, [...(byMode.get(m) ?? []), c]);
+    }
+    const prepared = (await Promise.all([...byMode.values()].map((list) => this.#prepareMode(list))))
+      .flat()
+      .slice(0, slots);
     if (prepared.length === 0) return 0;
     const { sent, unsent } = await this.#o.txs.send(
       prepared.map((p) => ({
@@ -156,6 +164,41 @@ export class SubmitStage {
       return this.#o.gas.limit(mode, requests);
     }
     return this.#o.gas.limit(mode, requests, BigInt(await this.#call("eth_estimateGas", data)));
+  }
+
+  /**
+   * Batches of one mode in one round. Until the mode is trusted, the first batch is simulated and,
+   * when it goes through whole (no result dropped, no revert), the others are sent on the gas it
+   * taught without a simulation of their own: what could make them revert (the operator's
+   * eligibility, a pause, the verifier, the gas per result) is the same for every batch of the
+   * round, and a result no longer open is skipped by the coordinator, not reverted. Otherwise each
+   * batch is simulated.
+   */
+  async #prepareMode(list: Job[][]): Promise<Prepared[]> {
+    const [first, ...rest] = list;
+    const out = await this.#prepare(first!);
+    const mode = Number(first![0]!.request.mode);
+    const clean = first!.length > 1 && out.length === 1 && out[0]!.jobs.length === first!.length;
+    if (rest.length === 0) return out;
+    if (clean && this.#o.gas.perResult(mode) !== undefined) {
+      for (const jobs of rest) {
+        if (jobs.length === 1) {
+          out.push(...(await this.#prepareSingle(jobs[0]!)));
+          continue;
+        }
+        this.stats.unsimulated++;
+        out.push({
+          jobs,
+          data: this.#encode(jobs),
+          gasLimit: this.#o.gas.limit(
+            mode,
+            jobs.map((j) => j.request),
+          ),
+        });
+      }
+      return out;
+    }
+    return [...out, ...(await Promise.all(rest.map((c) => this.#prepare(c)))).flat()];
   }
 
   /** Simulate a batch; drop requests the chain says are not open; fall back to singles on a revert. */

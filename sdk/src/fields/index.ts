@@ -40,3 +40,18 @@ export {
   type RecordSpec,
   type ZkCircuitSpec,
 } from "./record.ts";
+export {
+  FieldRangeError,
+  RANGE_MAX,
+  RANGE_MIN,
+  boundToField,
+  checkFieldRange,
+  fieldRangeFromJson,
+  fieldRangeToJson,
+  proveFieldRange,
+  rangeProofWords,
+  rangePublicSignals,
+  type FieldRangeProof,
+  type ProveRangeOptions,
+  type RangeProblem,
+} from "./range.ts";

@@ -207,4 +207,37 @@ describe("submit stage: batching (scripted RPC)", function () {
     // ceil(100,001 / 2) = 50,001 per result, × 5, + the reserve, + 10 % margin.
     expect(sentTxs()[0]!.gasLimit).to.equal(((5n * 50_001n + BATCH_RESERVE) * 110n) / 100n);
   });
+
+  it("simulates only a round's first batch of a mode when it goes through whole; the others follow on its gas", async function () {
+    const { rpc, stage, store, sentTxs } = setup([1, 2, 3, 4, 5, 6]); // three batches of 2
+    rpc.on("eth_call", () => coordinatorInterface.encodeFunctionResult("fulfillBatch", [2n]));
+    expect(await stage.run(store.byState("attested"))).to.equal(6);
+    expect(rpc.count("eth_call")).to.equal(1);
+    expect(rpc.count("eth_estimateGas")).to.equal(1);
+    expect(stage.stats.unsimulated).to.equal(2);
+    // 100,000 estimated for 2 results: 50,000 each, for every batch.
+    expect(sentTxs().map((t) => t.gasLimit)).to.deep.equal(
+      Array(3).fill(((2n * 50_000n + BATCH_RESERVE) * 110n) / 100n),
+    );
+  });
+
+  it("simulates every batch of the round when the first one loses a result", async function () {
+    const { rpc, stage, store } = setup([1, 2, 3, 4, 5, 6]);
+    let calls = 0;
+    rpc.on("eth_call", (p) => {
+      const data = (p[0] as { data: string }).data;
+      if (data.startsWith(STATUS)) {
+        const [id] = coordinatorInterface.decodeFunctionData("requestStatus", data);
+        return coordinatorInterface.encodeFunctionResult("requestStatus", [
+          id === 1n ? RequestStatus.Fulfilled : RequestStatus.Open,
+        ]);
+      }
+      calls++;
+      return coordinatorInterface.encodeFunctionResult("fulfillBatch", [calls === 1 ? 1n : 2n]);
+    });
+    await stage.run(store.byState("attested"));
+    expect(calls).to.equal(3); // each batch simulated
+    expect(stage.stats.unsimulated).to.equal(0);
+    expect(store.get(idOf(1))).to.include({ state: "skipped" });
+  });
 });
