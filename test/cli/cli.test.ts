@@ -226,7 +226,7 @@ describe("verity CLI (against a local node with a worker)", function () {
     expect(res.commitment).to.equal(commitment);
     expect(res.record).to.equal(recordOut);
     expect(JSON.parse(readFileSync(recordOut, "utf8"))).to.deep.equal({
-      model: "iris",
+      model: "iris-mlp",
       requestId: res.requestId,
       mode: "TEE",
       commitment,

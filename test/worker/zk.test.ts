@@ -127,7 +127,7 @@ describe("worker: ZK mode with private inputs", function () {
     expect(outOfRange.status).to.equal(422);
     expect(outOfRange.body).to.deep.equal({
       error:
-        "input is not a valid input of the model's circuit: iris-mlp field 0 (sepal_length) = 70000 is outside the circuit's range [0, 2^16): encode value × 1000 as a non-negative integer below 65536 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
+        "input is not a valid input of the model's circuit: iris-mlp field 0 (sepal_length) = 70000 is outside the record's range [0, 2^16): encode value × 1000 as a non-negative integer below 65536 (the model's int32 big-endian fixed-point fields, each in the circuit's range)",
     });
 
     for (let i = 0; i < zk.length; i++) await sendPrivateInput(base, zk[i]!.requestId, inputs[i]!, salts[i]!);
