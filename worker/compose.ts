@@ -219,8 +219,9 @@ export async function compose(c: WorkerConfig, log: Logger, metrics: Metrics, ho
     if (c.zk.prestart) for (const p of provers.values()) p.start();
 
     const journal: Journal = {
-      record: (tx) => store.markSubmitted(tx),
-      pending: () => store.pendingTxs(),
+      record: (txs) => store.markSubmitted(txs),
+      pending: () => store.pendingTxHeads(),
+      raw: (hash) => store.txRaw(hash),
       pendingCount: () => store.pendingTxCount(),
       setState: (hashes, state) => store.setTxState(hashes, state),
     };

@@ -164,10 +164,13 @@ function toJob(r: Row): Job {
 }
 
 function toTx(r: Row): TxRow {
+  return { ...toTxHead(r), raw: r.raw as string };
+}
+
+function toTxHead(r: Row): Omit<TxRow, "raw"> {
   return {
     hash: r.hash as string,
     nonce: Number(r.nonce),
-    raw: r.raw as string,
     requestIds: JSON.parse(r.request_ids as string) as string[],
     state: r.state as TxRow["state"],
     sentAt: Number(r.sent_at),
@@ -203,6 +206,9 @@ export class JobStore {
   readonly #moves = new Map<JobState, StatementSync>();
   readonly #syncLevel: StatementSync;
   readonly #pendingTxs: StatementSync;
+  readonly #insertTx: StatementSync;
+  readonly #pendingTxHeads: StatementSync;
+  readonly #txRaw: StatementSync;
   readonly #pendingTxCount: StatementSync;
   #lastCommitSync = 0;
 
@@ -220,6 +226,13 @@ export class JobStore {
     this.#get = this.#db.prepare("SELECT * FROM jobs WHERE request_id = ?");
     this.#stateOf = this.#db.prepare("SELECT state FROM jobs WHERE request_id = ?");
     this.#byState = this.#db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY block_number, request_id LIMIT ?");
+    this.#insertTx = this.#db.prepare(
+      "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, state, sent_at, max_fee, max_priority_fee) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+    );
+    this.#pendingTxHeads = this.#db.prepare(
+      "SELECT hash, nonce, request_ids, state, sent_at, max_fee, max_priority_fee FROM txs WHERE state = 'pending' ORDER BY nonce, sent_at",
+    );
+    this.#txRaw = this.#db.prepare("SELECT raw FROM txs WHERE hash = ?");
     this.#pendingTxs = this.#db.prepare("SELECT * FROM txs WHERE state = 'pending' ORDER BY nonce, sent_at");
     this.#pendingTxCount = this.#db.prepare("SELECT COUNT(*) AS n FROM txs WHERE state = 'pending'");
     this.#getInput = this.#db.prepare("SELECT * FROM private_inputs WHERE request_id = ?");
@@ -443,16 +456,16 @@ export class JobStore {
   }
 
   /**
-   * Journal a signed transaction and mark its jobs submitted (attested → submitted, or
-   * submitted → submitted for a replacement), in one transaction, before it is broadcast.
+   * Journal signed transactions and mark their jobs submitted (attested → submitted, or
+   * submitted → submitted for a replacement), in one transaction that waits for the disk, before
+   * any of them is broadcast. Several transactions of one round share that one wait.
    */
-  markSubmitted(tx: Omit<TxRow, "state">, now = Date.now()): void {
+  markSubmitted(txs: Omit<TxRow, "state"> | readonly Omit<TxRow, "state">[], now = Date.now()): void {
+    const list = Array.isArray(txs) ? (txs as readonly Omit<TxRow, "state">[]) : [txs as Omit<TxRow, "state">];
+    if (list.length === 0) return;
     this.#tx(() => {
-      this.#db
-        .prepare(
-          "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, state, sent_at, max_fee, max_priority_fee) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-        )
-        .run(
+      for (const tx of list) {
+        this.#insertTx.run(
           tx.hash,
           tx.nonce,
           tx.raw,
@@ -461,12 +474,13 @@ export class JobStore {
           tx.maxFeePerGas,
           tx.maxPriorityFeePerGas,
         );
-      this.#move(
-        "markSubmitted",
-        "submitted",
-        tx.requestIds.map((id) => ({ id, fields: { txHash: tx.hash } })),
-        now,
-      );
+        this.#move(
+          "markSubmitted",
+          "submitted",
+          tx.requestIds.map((id) => ({ id, fields: { txHash: tx.hash } })),
+          now,
+        );
+      }
     }, true);
   }
 
@@ -618,6 +632,16 @@ export class JobStore {
 
   pendingTxs(): TxRow[] {
     return (this.#pendingTxs.all() as Row[]).map(toTx);
+  }
+
+  /** Pending transactions without their signed bytes (what following them needs). */
+  pendingTxHeads(): Omit<TxRow, "raw">[] {
+    return (this.#pendingTxHeads.all() as Row[]).map(toTxHead);
+  }
+
+  /** The signed bytes of a journalled transaction. */
+  txRaw(hash: string): string | undefined {
+    return (this.#txRaw.get(hash) as Row | undefined)?.raw as string | undefined;
   }
 
   /** How many journalled transactions are pending (without reading them). */

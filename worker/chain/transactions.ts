@@ -31,10 +31,17 @@ export interface JournalTx {
 
 export type JournalState = "pending" | "mined" | "replaced" | "dropped";
 
+/** A journalled transaction without its signed bytes (read on every pass; the bytes only when resent). */
+export type JournalEntry = Omit<JournalTx, "raw">;
+
 /** Where signed transactions are written before they are broadcast. */
 export interface Journal {
-  record(tx: JournalTx): void;
-  pending(): (JournalTx & { state: JournalState })[];
+  /** Write signed transactions (one durable write for all) before any of them is broadcast. */
+  record(txs: readonly JournalTx[]): void;
+  /** Pending transactions without their signed bytes, by nonce then time. */
+  pending(): (JournalEntry & { state: JournalState })[];
+  /** The signed bytes of a journalled transaction. */
+  raw(hash: string): string | undefined;
   /** How many are pending (without reading them). */
   pendingCount(): number;
   setState(hashes: readonly string[], state: JournalState): void;
@@ -94,9 +101,9 @@ export interface SendResult {
 
 export interface FollowResult {
   /** Mined and final: `confirmations` blocks on top. */
-  final: { tx: JournalTx; receipt: Receipt }[];
+  final: { tx: JournalEntry; receipt: Receipt }[];
   /** Their nonce was used by another transaction: never mined. */
-  dropped: JournalTx[];
+  dropped: JournalEntry[];
 }
 
 export interface TxStats {
@@ -207,10 +214,10 @@ export class TransactionSender {
         maxFeePerGas: fee.maxFeePerGas.toString(),
         maxPriorityFeePerGas: fee.maxPriorityFeePerGas.toString(),
       };
-      this.#journal.record(tx); // before the broadcast
       signed.push(tx);
       nonce++;
     }
+    this.#journal.record(signed); // before any broadcast
     this.#nonce = nonce;
     for (let i = 0; i < signed.length; i++) {
       if (await this.#broadcast(signed[i]!, "send")) continue;
@@ -229,6 +236,13 @@ export class TransactionSender {
    * True when the node has the transaction or may have it (reply lost); false when it refused it.
    * The caller decides what a refusal means for the journal.
    */
+  /** The entry with its signed bytes from the journal. */
+  #withRaw(entry: JournalEntry): JournalTx {
+    const raw = this.#journal.raw(entry.hash);
+    if (raw === undefined) throw new Error(`transaction ${entry.hash} is not in the journal`);
+    return { ...entry, raw };
+  }
+
   async #broadcast(tx: JournalTx, kind: string): Promise<boolean> {
     try {
       await this.#timed("sendMs", this.#rpc.send("eth_sendRawTransaction", [tx.raw]));
@@ -266,7 +280,7 @@ export class TransactionSender {
         ),
       ),
     );
-    const byNonce = new Map<number, { tx: JournalTx; receipt: Receipt | null }[]>();
+    const byNonce = new Map<number, { tx: JournalEntry; receipt: Receipt | null }[]>();
     pending.forEach((tx, i) => {
       const list = byNonce.get(tx.nonce) ?? [];
       list.push({ tx, receipt: receipts[i]! });
@@ -306,7 +320,7 @@ export class TransactionSender {
           this.#nonce = undefined;
         } else {
           this.#log.info({ tx: latest.hash, nonce }, "transaction unknown to the node; rebroadcasting it");
-          if (!(await this.#broadcast(latest, "rebroadcast"))) {
+          if (!(await this.#broadcast(this.#withRaw(latest), "rebroadcast"))) {
             this.#journal.setState(
               list.map((x) => x.tx.hash),
               "dropped",
@@ -323,7 +337,8 @@ export class TransactionSender {
   }
 
   /** Same nonce, same calldata, fees bumped by bumpPercent (or the current fees if higher). */
-  async #replace(old: JournalTx): Promise<void> {
+  async #replace(entry: JournalEntry): Promise<void> {
+    const old = this.#withRaw(entry);
     const fee = await this.fees();
     const pct = BigInt(100 + this.#fees.bumpPercent);
     const bump = (v: bigint, cur: bigint) => {
@@ -356,7 +371,7 @@ export class TransactionSender {
       { old: old.hash, tx: hash, nonce: old.nonce, maxFeePerGas: tx.maxFeePerGas },
       "transaction stuck; replacing it with bumped fees",
     );
-    this.#journal.record(tx);
+    this.#journal.record([tx]);
     await this.#broadcast(tx, "replacement");
   }
 }

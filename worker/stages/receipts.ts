@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 
 import { operatorShare, isPending } from "@verity-ai/sdk";
 
-import type { Receipt, TransactionSender, JournalTx } from "../chain/transactions.ts";
+import type { Receipt, TransactionSender, JournalEntry } from "../chain/transactions.ts";
 import { coordinatorInterface, requestKey } from "../events.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Job, JobStore } from "../store.ts";
@@ -69,7 +69,7 @@ export class ReceiptStage {
     this.#o.store.returnToAttested(items);
   }
 
-  #settle(tx: JournalTx, receipt: Receipt): number {
+  #settle(tx: JournalEntry, receipt: Receipt): number {
     const { store, metrics, log } = this.#o;
     this.stats.gasUsed += receipt.gasUsed;
     metrics.gasSpent.inc(Number(receipt.gasUsed));

@@ -49,8 +49,9 @@ function setup(ids: number[], zk: number[] = [], o: SetupOptions = {}) {
     wallet: new Wallet(keccak256("0x03")),
     chainId: 31337n,
     journal: {
-      record: (t) => store.markSubmitted(t),
-      pending: () => store.pendingTxs(),
+      record: (txs) => store.markSubmitted(txs),
+      pending: () => store.pendingTxHeads(),
+      raw: (hash) => store.txRaw(hash),
       pendingCount: () => store.pendingTxCount(),
       setState: (h, s) => store.setTxState(h, s),
     },

@@ -182,6 +182,7 @@ describe("job store: durability", function () {
       expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 1 });
       store.markSubmitted(tx("0x" + "05".repeat(32), 3, [idOf(1)]));
       expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 2 });
+      expect(store.pendingTxs().map((t) => t.nonce)).to.deep.equal([3]);
       store.confirm([{ id: idOf(1), earnings: "1" }]);
       expect(store.synchronousLevel).to.deep.equal({ now: 1, lastCommit: 1 });
       store.putPrivateInput(idOf(2), "0x01", "0x" + "00".repeat(32));
@@ -189,6 +190,31 @@ describe("job store: durability", function () {
       // A journal write that fails (the job is not attested) still leaves the connection at NORMAL.
       expect(() => store.markSubmitted(tx("0x" + "06".repeat(32), 4, [idOf(2)]))).to.throw(IllegalTransitionError);
       expect(store.synchronousLevel.now).to.equal(1);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("job store: journalling a round", function () {
+  it("journals several transactions and their jobs in one transaction, all or nothing", function () {
+    const store = new JobStore(":memory:");
+    try {
+      store.insertSeen([newJob(1), newJob(2), newJob(3)]);
+      store.markExecuting([idOf(1), idOf(2), idOf(3)]);
+      store.attest([1, 2].map((i) => ({ id: idOf(i), output: "0xaa", proof: "0xbb" })));
+      // idOf(3) is not attested: the second transaction is illegal, so neither is written.
+      expect(() =>
+        store.markSubmitted([tx("0x" + "07".repeat(32), 1, [idOf(1)]), tx("0x" + "08".repeat(32), 2, [idOf(3)])]),
+      ).to.throw(IllegalTransitionError);
+      expect(store.pendingTxs()).to.deep.equal([]);
+      expect(store.get(idOf(1))!.state).to.equal("attested");
+      store.markSubmitted([tx("0x" + "07".repeat(32), 1, [idOf(1)]), tx("0x" + "08".repeat(32), 2, [idOf(2)])]);
+      expect(store.pendingTxs().map((t) => [t.nonce, t.requestIds])).to.deep.equal([
+        [1, [idOf(1)]],
+        [2, [idOf(2)]],
+      ]);
+      expect(store.get(idOf(2))).to.include({ state: "submitted", txHash: "0x" + "08".repeat(32) });
     } finally {
       store.close();
     }

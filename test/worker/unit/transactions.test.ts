@@ -13,11 +13,14 @@ import { ScriptedRpc, silent } from "./fixtures.ts";
 
 class MemoryJournal implements Journal {
   readonly rows: (JournalTx & { state: JournalState })[] = [];
-  record(tx: JournalTx): void {
-    this.rows.push({ ...tx, state: "pending" });
+  record(txs: readonly JournalTx[]): void {
+    for (const tx of txs) this.rows.push({ ...tx, state: "pending" });
   }
   pending() {
     return this.rows.filter((r) => r.state === "pending");
+  }
+  raw(hash: string): string | undefined {
+    return this.rows.find((r) => r.hash === hash)?.raw;
   }
   pendingCount(): number {
     return this.pending().length;
@@ -60,17 +63,24 @@ function setup(over: { now?: () => number } = {}) {
 }
 
 describe("chain-transaction layer (scripted RPC)", function () {
-  it("signs consecutive nonces at 2 × base fee + tip and journals each transaction before broadcasting it", async function () {
+  it("signs consecutive nonces at 2 × base fee + tip and journals the round's transactions in one write before broadcasting any", async function () {
     const { rpc, journal, txs } = setup();
     const journaledAtBroadcast: number[] = [];
+    const writes: number[] = [];
+    const record = journal.record.bind(journal);
+    journal.record = (list) => {
+      writes.push(list.length);
+      record(list);
+    };
     rpc.on("eth_sendRawTransaction", (p) => {
-      journaledAtBroadcast.push(journal.rows.filter((r) => r.raw === p[0]).length);
+      journaledAtBroadcast.push(journal.rows.length);
       return Transaction.from(p[0] as string).hash;
     });
     const r = await txs.send([payload(1), payload(2)]);
     expect(r.unsent).to.deep.equal([]);
     expect(r.sent.map((t) => t.nonce)).to.deep.equal([5, 6]);
-    expect(journaledAtBroadcast).to.deep.equal([1, 1]);
+    expect(journaledAtBroadcast).to.deep.equal([2, 2]); // both written before the first broadcast
+    expect(writes).to.deep.equal([2]);
     for (const t of r.sent) {
       const parsed = Transaction.from(t.raw);
       expect(parsed.from).to.equal(wallet.address);
@@ -82,6 +92,7 @@ describe("chain-transaction layer (scripted RPC)", function () {
     // With transactions in flight the local counter goes on (no second nonce read).
     await txs.send([payload(3)]);
     expect(journal.rows.map((t) => t.nonce)).to.deep.equal([5, 6, 7]);
+    expect(writes).to.deep.equal([2, 1]);
     expect(rpc.count("eth_getTransactionCount")).to.equal(1);
   });
 
