@@ -14,7 +14,6 @@
  *     bigint reference, descriptor.json and transcript.json (every step with the hashes of its outputs)
  * Contribution entropy is random and discarded; the beacon is not public randomness (development only).
  */
-import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -22,7 +21,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256 } from "ethers";
 
 import { fieldTree, treeDepth } from "@verity-ai/sdk";
 import {
@@ -36,12 +35,11 @@ import {
 import { fixedForward, generateCircom, pascalName, quantize } from "./zk/circuit-generator.ts";
 import { describe, encodingFromManifest, proveRecord, type CircuitDescriptor } from "./zk/descriptor.ts";
 import { parseOnnxMlp } from "./zk/onnx-graph.ts";
-import { findPtau } from "./zk/ptau.ts";
+import { SILENT, groth16Ceremony, stepRecorder } from "./zk/ceremony.ts";
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const snarkjs = require("snarkjs") as any;
-const BEACON_ITERATIONS_EXP = 10;
 
 export interface SetupOptions {
   modelDir: string;
@@ -57,8 +55,6 @@ export interface SetupResult {
   verifierPath: string;
 }
 
-const silent = { info: () => {}, debug: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
-
 /** Runs the whole setup for one model; returns where the descriptor and the verifier were written. */
 export async function setupModel(o: SetupOptions): Promise<SetupResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -73,18 +69,9 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
   mkdirSync(out, { recursive: true });
   mkdirSync(verifierDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "verity-zk-setup-"));
-  const tmp = (f: string) => join(work, f);
   const file = (f: string) => join(out, f);
   const rel = (p: string) => relative(out, p);
-  const steps: { step: string; outputs: ArtefactHash[]; params?: Record<string, unknown>; ms: number }[] = [];
-  const step = async <T>(label: string, outputs: string[], fn: () => Promise<T>, params?: Record<string, unknown>) => {
-    log(`[${steps.length + 1}] ${label}`);
-    const t0 = Date.now();
-    const r = await fn();
-    if ((r as unknown) === false) throw new Error(`${label} failed`);
-    steps.push({ step: label, outputs: outputs.map(hashFile), ...(params ? { params } : {}), ms: Date.now() - t0 });
-    return r;
-  };
+  const { steps, step } = stepRecorder(log);
 
   try {
     const modelFile = join(modelDir, manifest.file);
@@ -117,49 +104,9 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
       copyFileSync(compiled.r1cs, r1cs);
       copyFileSync(compiled.wasm, wasm);
     });
-    const info = await snarkjs.r1cs.info(r1cs, silent);
-    const domain = info.nConstraints + info.nPubInputs + info.nOutputs + 1;
-    const power = Math.ceil(Math.log2(domain));
-    const ptau = findPtau(power);
-    if (!ptau) {
-      throw new Error(
-        `${info.nConstraints} constraints need powers of tau 2^${power} and none is committed: run ` +
-          `\`node scripts/zk/ptau.ts ${power}\` once (slow) and commit circuits/ptau/, then rerun`,
-      );
-    }
-    log(
-      `    ${info.nConstraints} constraints, domain ${domain}: powers of tau ${relative(ROOT, ptau.path)} (2^${ptau.power})`,
-    );
-
-    await step("groth16 setup", [], () => snarkjs.zKey.newZKey(r1cs, ptau.path, tmp("k0.zkey"), silent));
-    for (const i of [1, 2]) {
-      await step(
-        `zkey contribution ${i}`,
-        [],
-        () =>
-          snarkjs.zKey.contribute(
-            tmp(`k${i - 1}.zkey`),
-            tmp(`k${i}.zkey`),
-            `verity-dev-zkey-contributor-${i}`,
-            randomBytes(32).toString("hex"),
-            silent,
-          ),
-        { entropy: "32 random bytes, discarded" },
-      );
-    }
     const zkey = file(`${name}_final.zkey`);
-    const beacon = keccak256(toUtf8Bytes(`verity-${name}-zkey-beacon/${hashFile(tmp("k2.zkey")).sha256}`)).slice(2);
-    await step(
-      "zkey beacon",
-      [zkey],
-      () => snarkjs.zKey.beacon(tmp("k2.zkey"), zkey, "verity-dev-zkey-beacon", beacon, BEACON_ITERATIONS_EXP, silent),
-      { beaconHash: beacon, iterationsExp: BEACON_ITERATIONS_EXP, note: "development beacon, not public randomness" },
-    );
-    await step("zkey verify", [], () => snarkjs.zKey.verifyFromR1cs(r1cs, ptau.path, zkey, silent));
     const vkeyPath = file("vkey.json");
-    await step("export verification key", [vkeyPath], async () => {
-      writeFileSync(vkeyPath, JSON.stringify(await snarkjs.zKey.exportVerificationKey(zkey, silent), null, 2) + "\n");
-    });
+    const { info, ptau } = await groth16Ceremony({ name, r1cs, zkey, vkey: vkeyPath, work, step, log });
     const verifierPath = join(verifierDir, `${contract}.sol`);
     await step("export Solidity verifier", [verifierPath], async () => {
       writeFileSync(
@@ -202,7 +149,7 @@ export async function setupModel(o: SetupOptions): Promise<SetupResult> {
       if (JSON.stringify(publicSignals) !== JSON.stringify(expected))
         throw new Error(`sample proof gives ${publicSignals}, reference ${expected}`);
       const vkey = JSON.parse(readFileSync(vkeyPath, "utf8"));
-      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, silent)))
+      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, SILENT)))
         throw new Error("sample proof does not verify");
       return { values: x.map(String), salts: salts.map(String), publicSignals };
     });

@@ -14,27 +14,22 @@
  *     transcript.json (every step with the hashes of its outputs)
  * Contribution entropy is random and discarded; the beacon is not public randomness (development only).
  */
-import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { keccak256, toUtf8Bytes } from "ethers";
-
 import { fieldTree, merklePath } from "@verity-ai/sdk";
-import { ROOT, compileCircom, hashFile, toolVersions, type ArtefactHash, type Groth16Vkey } from "./artefacts.ts";
+import { BASE_FIELD, ROOT, compileCircom, hashFile, toolVersions, type Groth16Vkey } from "./artefacts.ts";
+import { SILENT, groth16Ceremony, stepRecorder } from "./ceremony.ts";
 import { RANGE_DEPTHS, fieldRangeSdkKeys, fieldRangeVkeyPath } from "./field-range-keys.ts";
-import { ptauPath } from "./ptau.ts";
 
 export { RANGE_DEPTHS, fieldRangeSdkKeys };
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const snarkjs = require("snarkjs") as any;
-const BEACON_ITERATIONS_EXP = 10;
-const silent = { info: () => {}, debug: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
 
 /** The public signals of every field-range circuit, in order. */
 export const RANGE_PUBLIC_SIGNALS = ["root", "index", "min", "max"] as const;
@@ -74,9 +69,6 @@ export function fieldRangeMain(depth: number): string {
     "",
   ].join("\n");
 }
-
-/** BN254 base field order: every G1 and G2 coordinate lies below it. */
-const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 /**
  * The generated half of a field-range verifier: the verification key at `vkeyPath` (public signals
@@ -153,16 +145,7 @@ export async function setupFieldRange(depth: number, log: (line: string) => void
   const p = fieldRangePaths(depth);
   mkdirSync(p.dir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "verity-zk-range-"));
-  const tmp = (f: string) => join(work, f);
-  const steps: { step: string; outputs: ArtefactHash[]; params?: Record<string, unknown>; ms: number }[] = [];
-  const step = async <T>(label: string, outputs: string[], fn: () => Promise<T>, params?: Record<string, unknown>) => {
-    log(`[${steps.length + 1}] ${label}`);
-    const t0 = Date.now();
-    const r = await fn();
-    if ((r as unknown) === false) throw new Error(`${label} failed`);
-    steps.push({ step: label, outputs: outputs.map(hashFile), ...(params ? { params } : {}), ms: Date.now() - t0 });
-    return r;
-  };
+  const { steps, step } = stepRecorder(log);
   try {
     await step("write main circuit", [p.circuit], async () => writeFileSync(p.circuit, fieldRangeMain(depth)));
     await step("compile circuit", [p.r1cs, p.wasm], async () => {
@@ -170,45 +153,14 @@ export async function setupFieldRange(depth: number, log: (line: string) => void
       copyFileSync(compiled.r1cs, p.r1cs);
       copyFileSync(compiled.wasm, p.wasm);
     });
-    const info = await snarkjs.r1cs.info(p.r1cs, silent);
-    const domain = info.nConstraints + info.nPubInputs + info.nOutputs + 1;
-    const power = Math.ceil(Math.log2(domain));
-    // Only the shared ptau files (circuits/ptau), not one a model's own folder happens to hold.
-    const shared = Array.from({ length: 21 - power }, (_, k) => ({ power: power + k, path: ptauPath(power + k) }));
-    const ptau = shared.find((c) => existsSync(c.path));
-    if (!ptau)
-      throw new Error(
-        `${info.nConstraints} constraints need powers of tau 2^${power} and none is committed: run ` +
-          `\`node scripts/zk/ptau.ts ${power}\` once (slow) and commit circuits/ptau/, then rerun`,
-      );
-    log(`    ${info.nConstraints} constraints, domain ${domain}: powers of tau ${relative(ROOT, ptau.path)}`);
-    await step("groth16 setup", [], () => snarkjs.zKey.newZKey(p.r1cs, ptau.path, tmp("k0.zkey"), silent));
-    for (const i of [1, 2]) {
-      await step(
-        `zkey contribution ${i}`,
-        [],
-        () =>
-          snarkjs.zKey.contribute(
-            tmp(`k${i - 1}.zkey`),
-            tmp(`k${i}.zkey`),
-            `verity-dev-zkey-contributor-${i}`,
-            randomBytes(32).toString("hex"),
-            silent,
-          ),
-        { entropy: "32 random bytes, discarded" },
-      );
-    }
-    const beacon = keccak256(toUtf8Bytes(`verity-${p.name}-zkey-beacon/${hashFile(tmp("k2.zkey")).sha256}`)).slice(2);
-    await step(
-      "zkey beacon",
-      [p.zkey],
-      () =>
-        snarkjs.zKey.beacon(tmp("k2.zkey"), p.zkey, "verity-dev-zkey-beacon", beacon, BEACON_ITERATIONS_EXP, silent),
-      { beaconHash: beacon, iterationsExp: BEACON_ITERATIONS_EXP, note: "development beacon, not public randomness" },
-    );
-    await step("zkey verify", [], () => snarkjs.zKey.verifyFromR1cs(p.r1cs, ptau.path, p.zkey, silent));
-    await step("export verification key", [p.vkey], async () => {
-      writeFileSync(p.vkey, JSON.stringify(await snarkjs.zKey.exportVerificationKey(p.zkey, silent), null, 2) + "\n");
+    const { info, ptau } = await groth16Ceremony({
+      name: p.name,
+      r1cs: p.r1cs,
+      zkey: p.zkey,
+      vkey: p.vkey,
+      work,
+      step,
+      log,
     });
     await step("export Solidity verifier", [p.verifier], async () =>
       writeFileSync(p.verifier, fieldRangeVerifierSource(p.vkey, depth, p.contract)),
@@ -235,7 +187,7 @@ export async function setupFieldRange(depth: number, log: (line: string) => void
       if (JSON.stringify(publicSignals) !== JSON.stringify(expected))
         throw new Error(`sample proof gives ${publicSignals}, expected ${expected}`);
       const vkey = JSON.parse(readFileSync(p.vkey, "utf8"));
-      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, silent)))
+      if (!(await snarkjs.groth16.verify(vkey, publicSignals, proof, SILENT)))
         throw new Error("sample proof does not verify");
       return { fields, index: 0, min: "0", max: "1", publicSignals };
     });
