@@ -23,6 +23,7 @@ import { Contract, getAddress, isHexString, toBeHex, zeroPadValue } from "ethers
 
 import {
   FieldDisclosureError,
+  IFieldDisclosureVerifierAbi,
   checkFieldDisclosure,
   decodeRevert,
   deriveFieldSalts,
@@ -43,10 +44,6 @@ export interface FieldSpec {
   scale: number;
   bits?: number;
 }
-
-const VERIFIER_ABI = [
-  "function verifyDisclosure(bytes32 commitment, uint256 fieldCount, (uint256 index, uint256 value, uint256 salt, uint256 leaf, uint256[3][] path)[] fields) view returns (bool)",
-];
 
 const hex32 = (v: bigint) => zeroPadValue(toBeHex(v), 32);
 
@@ -304,7 +301,7 @@ export function checkDisclosureCommand(): Command {
             throw new CliError(
               `no contract is deployed at ${getAddress(verifierAddress)} on this chain: give the FieldDisclosureVerifier's address (--verifier, or "fieldDisclosure" in the deployment)`,
             );
-          const verifier = new Contract(getAddress(verifierAddress), VERIFIER_ABI, ctx!.provider);
+          const verifier = new Contract(getAddress(verifierAddress), IFieldDisclosureVerifierAbi, ctx!.provider);
           onChain = { ok: true, verifier: getAddress(verifierAddress) };
           try {
             const structs = d.fields.map((f) => ({ ...f }));

@@ -17,6 +17,7 @@ import { Contract, getAddress, toBeHex, zeroPadValue } from "ethers";
 
 import {
   FieldRangeError,
+  IFieldRangeVerifierAbi,
   RANGE_MAX,
   RANGE_MIN,
   checkFieldRange,
@@ -31,10 +32,6 @@ import {
 } from "@verity-ai/sdk";
 import { CliError, addressArg, connect, hexId, output, requestIdArg, type GlobalOptions } from "./context.ts";
 import { decodeValue, encodeValue, manifestFields, readJson, readRecord, type FieldSpec } from "./disclose.ts";
-
-const RANGE_ABI = [
-  "function proveRange((address requester, uint64 nonce, uint64 deadline, bytes32 modelId, uint32 version, bytes32 weightsHash, bytes32 inputHash, uint8 mode, address operator, address callback, uint32 callbackGasLimit, bool storeOutput, uint96 fee, uint96 royalty, uint96 protocolFee) request, uint256 fieldCount, uint256 index, int256 min, int256 max, uint256[8] proof) returns (uint256)",
-];
 
 const hex32 = (v: bigint) => zeroPadValue(toBeHex(v), 32);
 
@@ -258,7 +255,7 @@ export function checkRangeCommand(): Command {
           throw new CliError(
             `no contract is deployed at ${getAddress(verifierAddress)} on this chain: give the FieldRangeVerifier's address (--verifier, or "fieldRange" in the deployment)`,
           );
-        const verifier = new Contract(getAddress(verifierAddress), RANGE_ABI, ctx!.provider);
+        const verifier = new Contract(getAddress(verifierAddress), IFieldRangeVerifierAbi, ctx!.provider);
         onChain = { ok: true, verifier: getAddress(verifierAddress) };
         try {
           await verifier

@@ -39,6 +39,8 @@ const SDK_CONTRACTS = [
   "IGroth16ResultVerifier",
   "IResultVerifier",
   "IInferenceConsumer",
+  "IFieldDisclosureVerifier",
+  "IFieldRangeVerifier",
   "VerityTestToken",
 ] as const;
 

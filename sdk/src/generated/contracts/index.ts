@@ -3,6 +3,8 @@
 /* eslint-disable */
 export type { DevApprovedMeasurementAttestationVerifier } from "./DevApprovedMeasurementAttestationVerifier.ts";
 export type { IAttestationVerifier } from "./IAttestationVerifier.ts";
+export type { IFieldDisclosureVerifier } from "./IFieldDisclosureVerifier.ts";
+export type { IFieldRangeVerifier } from "./IFieldRangeVerifier.ts";
 export type { IGroth16ResultVerifier } from "./IGroth16ResultVerifier.ts";
 export type { IInferenceConsumer } from "./IInferenceConsumer.ts";
 export type { IResultVerifier } from "./IResultVerifier.ts";
@@ -25,4 +27,6 @@ export { ITdxAttestationVerifier__factory } from "./factories/ITdxAttestationVer
 export { IGroth16ResultVerifier__factory } from "./factories/IGroth16ResultVerifier__factory.ts";
 export { IResultVerifier__factory } from "./factories/IResultVerifier__factory.ts";
 export { IInferenceConsumer__factory } from "./factories/IInferenceConsumer__factory.ts";
+export { IFieldDisclosureVerifier__factory } from "./factories/IFieldDisclosureVerifier__factory.ts";
+export { IFieldRangeVerifier__factory } from "./factories/IFieldRangeVerifier__factory.ts";
 export { VerityTestToken__factory } from "./factories/VerityTestToken__factory.ts";

@@ -3,6 +3,8 @@
 /* eslint-disable */
 export { DevApprovedMeasurementAttestationVerifier__factory } from "./DevApprovedMeasurementAttestationVerifier__factory.ts";
 export { IAttestationVerifier__factory } from "./IAttestationVerifier__factory.ts";
+export { IFieldDisclosureVerifier__factory } from "./IFieldDisclosureVerifier__factory.ts";
+export { IFieldRangeVerifier__factory } from "./IFieldRangeVerifier__factory.ts";
 export { IGroth16ResultVerifier__factory } from "./IGroth16ResultVerifier__factory.ts";
 export { IInferenceConsumer__factory } from "./IInferenceConsumer__factory.ts";
 export { IResultVerifier__factory } from "./IResultVerifier__factory.ts";
