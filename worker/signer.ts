@@ -93,10 +93,6 @@ export class SignerPool {
     this.#slots = Array.from({ length: threads }, () => new Slot(key, prefix));
   }
 
-  get threads(): number {
-    return this.#slots.length;
-  }
-
   /**
    * Signatures (65-byte hex) over keccak256(prefix ‖ keccak256(struct)) for each `size`-byte struct,
    * in order; the structs are split evenly over the threads.
