@@ -40,7 +40,7 @@ export function teeRecordCommitment(input: BytesLike, salt: BytesLike, record: R
 }
 
 /**
- * The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`. `circuit`
+ * The commitment a request in `mode` carries for `input` (model-encoded bytes) and `salt`. `record`
  * is the model's record layout: in ZK mode its circuit descriptor (circuits/<name>/descriptor.json);
  * in TEE mode recordSpecFromManifest(manifest), undefined for a model with no field record.
  */
@@ -48,10 +48,10 @@ export async function commitmentFor(
   mode: number,
   input: BytesLike,
   salt: BytesLike,
-  circuit?: RecordSpec,
+  record?: RecordSpec,
 ): Promise<string> {
-  if (mode === Mode.TEE) return teeRecordCommitment(input, salt, circuit);
-  if (mode === Mode.ZK && circuit !== undefined) return recordCommitment(circuit, input, salt);
+  if (mode === Mode.TEE) return teeRecordCommitment(input, salt, record);
+  if (mode === Mode.ZK && record !== undefined) return recordCommitment(record, input, salt);
   if (mode === Mode.ZK)
     throw new Error(
       "a ZK commitment needs the model's circuit descriptor: pass bundledCircuit(weightsHash) for a bundled model, " +
@@ -66,10 +66,10 @@ export async function checkPrivateDisclosure(
   commitment: string,
   input: BytesLike,
   salt: BytesLike,
-  circuit?: RecordSpec,
+  record?: RecordSpec,
 ): Promise<boolean> {
   try {
-    return (await commitmentFor(mode, input, salt, circuit)).toLowerCase() === commitment.toLowerCase();
+    return (await commitmentFor(mode, input, salt, record)).toLowerCase() === commitment.toLowerCase();
   } catch {
     return false;
   }
